@@ -1,0 +1,10 @@
+//! Server-only domain code, compiled with the `ssr` feature and never into the WASM build.
+//!
+//! Server functions in [`crate::api`] reach it through the [`state::AppState`] the server puts
+//! into Leptos context once per request; axum handlers in the `server` crate get the same state
+//! through axum's `State`. One module owns each group of tables: others call its functions, not
+//! its SQL.
+
+pub mod catalog;
+pub mod db;
+pub mod state;

@@ -1,0 +1,20 @@
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use super::wishlist::{Hydrated, Wishlist};
+
+#[component]
+pub fn SiteHeader() -> impl IntoView {
+    let wishlist = expect_context::<Wishlist>();
+    let Hydrated(hydrated) = expect_context::<Hydrated>();
+    view! {
+        <header class="site-header" data-hydrated=move || hydrated.get().to_string()>
+            <A href="/" attr:class="brand">"Vitrine"</A>
+            <nav aria-label="Shop">
+                <span class="wishlist-count" data-testid="wishlist-count">
+                    "Wishlist (" {move || wishlist.len()} ")"
+                </span>
+            </nav>
+        </header>
+    }
+}

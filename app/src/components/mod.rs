@@ -1,0 +1,3 @@
+pub mod header;
+pub mod product_card;
+pub mod wishlist;

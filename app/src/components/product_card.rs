@@ -1,0 +1,27 @@
+use leptos::prelude::*;
+
+use super::wishlist::WishlistToggle;
+use crate::model::ProductCard;
+
+#[component]
+pub fn ProductCardView(product: ProductCard) -> impl IntoView {
+    let ProductCard {
+        id,
+        slug,
+        name,
+        category,
+        price,
+        in_stock,
+    } = product;
+    view! {
+        <article class="product-card" data-product-slug=slug>
+            <p class="product-category">{category}</p>
+            <h2 class="product-name">{name.clone()}</h2>
+            <p class="product-price">{price.to_string()}</p>
+            <p class="product-stock" class:sold-out=!in_stock>
+                {if in_stock { "In stock" } else { "Sold out" }}
+            </p>
+            <WishlistToggle product_id=id product_name=name/>
+        </article>
+    }
+}

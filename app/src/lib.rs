@@ -1,0 +1,70 @@
+//! Vitrine's shared crate: the Leptos application (routes, pages, components), the server
+//! functions the pages call, and the typed models both sides exchange.
+//!
+//! The same source compiles twice: with `hydrate` into the browser's WASM, and with `ssr` into
+//! the server, where [`backend`] holds the domain code (database access, later auth, models and
+//! jobs). Server functions are declared here so one Rust signature types both ends of the call;
+//! their bodies run only on the server and reach the [`backend`] through Leptos context.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod backend;
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    SsrMode, StaticSegment,
+};
+
+use crate::components::header::SiteHeader;
+use crate::components::wishlist::provide_wishlist;
+use crate::pages::{home::HomePage, not_found::NotFound};
+
+/// The HTML document around the application, rendered only on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_wishlist();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/vitrine.css"/>
+        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
+        <Meta name="description" content="Vitrine: a shop you can search with a photo."/>
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Vitrine".to_owned() } else { format!("{page} · Vitrine") }
+        }/>
+        <Router>
+            <SiteHeader/>
+            <main class="page">
+                <Routes fallback=NotFound>
+                    // Async SSR: the catalog is in the first HTML response, complete, for
+                    // shoppers on slow devices and for crawlers.
+                    <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,121 @@
+//! The command line: one binary, one front door for every operation on the shop.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::local_pg::LocalCluster;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vitrine",
+    version,
+    about = "Vitrine: a storefront whose search and recommendations run on models inside the server.",
+    long_about = "Vitrine: a storefront whose search and recommendations run on models inside the \
+                  server.\n\nWithout DATABASE_URL every command uses a project-local PostgreSQL \
+                  cluster under the state directory, creating and starting it when needed."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Log output: human-readable lines or one JSON object per line.
+    #[arg(long, env = "VITRINE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Serve the storefront, admin and API over HTTP (the default command).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Migrate, then create or update the demo catalog (idempotent).
+    Seed,
+    /// Manage the project-local PostgreSQL cluster used when DATABASE_URL is not set.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+impl Default for Command {
+    fn default() -> Self {
+        Command::Serve(ServeArgs::default())
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Defaults to LEPTOS_SITE_ADDR (set by cargo-leptos), else 127.0.0.1:3000.
+    #[arg(long, env = "VITRINE_ADDR")]
+    pub addr: Option<SocketAddr>,
+
+    /// Do not apply pending migrations at start (when a separate step migrates).
+    #[arg(long)]
+    pub no_migrate: bool,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        Self {
+            addr: None,
+            no_migrate: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum DbCommand {
+    /// Create (first time) and start the local cluster; print its URL with the password hidden.
+    Start,
+    /// Stop the local cluster (fast shutdown: open transactions are rolled back).
+    Stop,
+    /// Say whether the local cluster exists and runs.
+    Status,
+    /// Start the local cluster if needed and print its full connection URL.
+    Url,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// PostgreSQL connection URL. When unset, the project-local cluster is used.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Directory for local state: the PostgreSQL cluster, uploads, generated keys.
+    #[arg(
+        long,
+        env = "VITRINE_STATE_DIR",
+        default_value = ".vitrine",
+        global = true
+    )]
+    pub state_dir: PathBuf,
+
+    /// TCP port of the project-local PostgreSQL cluster (listens on 127.0.0.1 only).
+    #[arg(long, env = "VITRINE_PG_PORT", default_value_t = 54329, global = true)]
+    pub pg_port: u16,
+
+    /// Directory holding the PostgreSQL server programs (initdb, pg_ctl).
+    #[arg(
+        long,
+        env = "VITRINE_PG_BIN",
+        default_value = "/usr/lib/postgresql/15/bin",
+        global = true
+    )]
+    pub pg_bin: PathBuf,
+}
+
+impl DatabaseArgs {
+    pub fn local_cluster(&self) -> LocalCluster {
+        LocalCluster::new(self.state_dir.join("pg"), self.pg_bin.clone(), self.pg_port)
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}

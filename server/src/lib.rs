@@ -1,0 +1,14 @@
+//! The `vitrine` server: command line, configuration, the axum router around the Leptos app,
+//! the project-local PostgreSQL cluster, migrations, demo data and operations endpoints.
+//!
+//! The domain code lives in the `app` crate behind its `ssr` feature (see
+//! `docs/architecture.md`); this crate wires it into a process.
+
+pub mod cli;
+pub mod database;
+pub mod local_pg;
+pub mod ops;
+pub mod router;
+pub mod seed;
+pub mod serve;
+pub mod telemetry;

@@ -1,0 +1,43 @@
+use clap::Parser;
+
+use vitrine::cli::{Cli, Command, DbCommand};
+use vitrine::{database, seed, serve, telemetry};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+
+    match cli.command.clone().unwrap_or_default() {
+        Command::Serve(args) => serve::run(&cli.database, args).await,
+        Command::Migrate => {
+            let pool = database::connect(&cli.database).await?;
+            database::migrate(&pool).await?;
+            Ok(())
+        }
+        Command::Seed => {
+            let pool = database::connect(&cli.database).await?;
+            database::migrate(&pool).await?;
+            let summary = seed::demo_catalog(&pool).await?;
+            tracing::info!(
+                categories = summary.categories,
+                products = summary.products,
+                "demo catalog seeded"
+            );
+            Ok(())
+        }
+        Command::Db(db) => {
+            let cluster = cli.database.local_cluster();
+            match db {
+                DbCommand::Start => {
+                    let url = cluster.ensure_running().await?;
+                    println!("{}", url.redacted());
+                }
+                DbCommand::Stop => cluster.stop()?,
+                DbCommand::Status => println!("{}", cluster.status()?),
+                DbCommand::Url => println!("{}", cluster.ensure_running().await?.expose()),
+            }
+            Ok(())
+        }
+    }
+}
