@@ -348,7 +348,10 @@ impl LocalCluster {
         let pid_file = fs::read_to_string(self.data_dir().join("postmaster.pid")).ok()?;
         let pid: u32 = pid_file.lines().next()?.trim().parse().ok()?;
         let comm = fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-        (comm.trim() == "postgres").then_some(pid)
+        // A killed postmaster whose parent never reaps it stays a zombie: not running.
+        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let state = stat.rsplit_once(')')?.1.trim_start().chars().next()?;
+        (comm.trim() == "postgres" && state != 'Z').then_some(pid)
     }
 
     fn remove_stale_pid_file(&self) -> Result<(), LocalPgError> {

@@ -1,0 +1,58 @@
+import { expect, test } from '@playwright/test';
+
+test('the server-rendered home page lists products from the database', async ({ request }) => {
+  // The raw HTML, before any JavaScript runs: the products are already in it.
+  const response = await request.get('/');
+  expect(response.status()).toBe(200);
+  const html = await response.text();
+  for (const name of ['Cast Iron Teapot', 'Linen Shirt', 'Running Shoe']) {
+    expect(html).toContain(name);
+  }
+  expect(html).toContain('€54.00');
+});
+
+test('the page hydrates and the wishlist toggle works', async ({ page }) => {
+  await page.goto('/');
+  const header = page.locator('header.site-header');
+  await expect(header).toHaveAttribute('data-hydrated', 'true');
+
+  const card = page.locator('article.product-card', { hasText: 'Cast Iron Teapot' });
+  const toggle = card.getByRole('button', { name: /Save Cast Iron Teapot/ });
+  await expect(toggle).toHaveAttribute('aria-pressed', 'false');
+  await toggle.click();
+  await expect(card.getByRole('button', { name: /Remove Cast Iron Teapot/ })).toHaveAttribute(
+    'aria-pressed',
+    'true',
+  );
+  await expect(card.locator('.wishlist-toggle')).toHaveText('♥ Saved');
+  await expect(page.getByTestId('wishlist-count')).toHaveText('Wishlist (1)');
+
+  // The wishlist lives in the browser and survives a reload.
+  await page.reload();
+  await expect(header).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.getByTestId('wishlist-count')).toHaveText('Wishlist (1)');
+  await page
+    .locator('article.product-card', { hasText: 'Cast Iron Teapot' })
+    .locator('.wishlist-toggle')
+    .click();
+  await expect(page.getByTestId('wishlist-count')).toHaveText('Wishlist (0)');
+});
+
+test('without JavaScript the page still shows the catalog, and the toggle is inert', async ({
+  browser,
+}) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto('/');
+  await expect(page.locator('header.site-header')).toHaveAttribute('data-hydrated', 'false');
+  await expect(page.locator('article.product-card')).toHaveCount(8);
+  await page.locator('.wishlist-toggle').first().click();
+  await expect(page.getByTestId('wishlist-count')).toHaveText('Wishlist (0)');
+  await context.close();
+});
+
+test('an unknown page answers 404 with a way back', async ({ page }) => {
+  const response = await page.goto('/no-such-page');
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+});

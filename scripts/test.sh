@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test: unit and integration tests (against a real PostgreSQL with pgvector, one
+# fresh database per test), then the Playwright suite in Debian's Chromium against the real
+# server with the WASM bundle. Installs whatever is missing first; idempotent.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+ensure_toolchain chromium
+
+# The end-to-end server listens here, so a shop already running on :3000 is left alone.
+export LEPTOS_SITE_ADDR="${VITRINE_E2E_ADDR:-127.0.0.1:3100}"
+export LEPTOS_RELOAD_PORT="${VITRINE_E2E_RELOAD_PORT:-3101}"
+
+step "Building the server and its tests"
+cargo build --locked -p server
+cargo test --locked -p app -p server --no-run
+
+if [ -z "${DATABASE_URL:-}" ]; then
+  step "Starting the project-local PostgreSQL cluster (.vitrine/pg)"
+  "${CARGO_TARGET_DIR}/debug/vitrine" db start
+fi
+
+step "Unit and integration tests"
+cargo test --locked -p app -p server
+
+step "Building the site (server + WASM) for the end-to-end tests"
+cargo leptos build
+
+step "Preparing the end-to-end database"
+server_url="${DATABASE_URL:-$("${CARGO_TARGET_DIR}/debug/vitrine" db url 2>/dev/null)}"
+e2e_url="$(printf '%s' "$server_url" | sed -E 's|/[^/?]*(\?.*)?$|/vitrine_e2e\1|')"
+psql -q "$server_url" -v ON_ERROR_STOP=1 \
+  -c "DROP DATABASE IF EXISTS vitrine_e2e WITH (FORCE)" -c "CREATE DATABASE vitrine_e2e"
+DATABASE_URL="$e2e_url" "${CARGO_TARGET_DIR}/debug/vitrine" seed
+
+step "End-to-end tests (Playwright + Chromium)"
+DATABASE_URL="$e2e_url" cargo leptos end2end

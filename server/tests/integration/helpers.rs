@@ -1,0 +1,138 @@
+//! Test scaffolding: a throwaway database per test and a running app around it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use app::backend::state::AppState;
+use leptos::config::LeptosOptions;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio::sync::OnceCell;
+use vitrine::local_pg::LocalCluster;
+
+/// The workspace root (tests run with the package directory as their working directory).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("server/ has a parent").to_owned()
+}
+
+/// A URL of the server the test databases are created on: `DATABASE_URL` when set (its role
+/// needs CREATEDB), else the project-local cluster, started if needed.
+async fn server_url() -> &'static str {
+    static URL: OnceCell<String> = OnceCell::const_new();
+    URL.get_or_init(|| async {
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            return url;
+        }
+        let port = std::env::var("VITRINE_PG_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(54329);
+        let cluster = LocalCluster::new(
+            workspace_root().join(".vitrine/pg"),
+            PathBuf::from("/usr/lib/postgresql/15/bin"),
+            port,
+        );
+        cluster.ensure_running().await.expect("starting the local PostgreSQL cluster").expose().to_owned()
+    })
+    .await
+}
+
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+    match query {
+        Some(query) => format!("{server}/{database}?{query}"),
+        None => format!("{server}/{database}"),
+    }
+}
+
+/// A database that exists for one test: created empty, dropped when the value is dropped (also
+/// when the test panics).
+pub struct TestDb {
+    pub pool: PgPool,
+    pub name: String,
+    server: String,
+}
+
+impl TestDb {
+    /// A new, empty database (no migrations applied).
+    pub async fn empty() -> Self {
+        let server = server_url().await.to_owned();
+        let name = format!("vitrine_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&server).await.expect("connecting as admin");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("creating the test database");
+        admin.close().await.ok();
+        let pool = PgPoolOptions::new()
+            .max_connections(5)
+            .connect(&with_database(&server, &name))
+            .await
+            .expect("connecting to the test database");
+        Self { pool, name, server }
+    }
+
+    /// A new database with every migration applied.
+    pub async fn migrated() -> Self {
+        let db = Self::empty().await;
+        vitrine::database::migrate(&db.pool).await.expect("migrating the test database");
+        db
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let server = self.server.clone();
+        let name = self.name.clone();
+        // Drop cannot await, and the test's runtime is blocked inside it: a short-lived runtime
+        // on its own thread does the cleanup. The pool's connections belong to the blocked
+        // runtime, so they are not closed politely; `WITH (FORCE)` ends them server-side.
+        let cleanup = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(async move {
+                let mut admin = PgConnection::connect(&server).await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                    .execute(&mut admin)
+                    .await?;
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+            })
+        });
+        if let Ok(Err(err)) = cleanup.join() {
+            eprintln!("could not drop test database {}: {err}", self.name);
+        }
+    }
+}
+
+/// The whole HTTP app (router, pages, server functions) served on a random local port.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn(db: TestDb) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binding a port");
+        let addr = listener.local_addr().expect("local address");
+        let leptos_options = LeptosOptions::builder()
+            .output_name("vitrine")
+            .site_root(workspace_root().join("target/site").display().to_string())
+            .site_addr(addr)
+            .build();
+        let state = AppState { leptos_options, db: db.pool.clone() };
+        let router = vitrine::router::build(state);
+        tokio::spawn(async move {
+            axum::serve(listener, router).await.expect("serving the test app");
+        });
+        Self { addr, client: reqwest::Client::new(), db }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("sending the request")
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests against a real PostgreSQL with pgvector: each test gets a fresh database
+//! (see `helpers`), and HTTP tests talk to a real server on a random port.
+//! One binary, so the crate and its dependencies link once.
+
+mod catalog;
+mod health;
+mod helpers;
+mod local_pg;
+mod migrations;
+mod pages;
