@@ -154,3 +154,14 @@ ensure_toolchain() {
   ensure_cargo_leptos
   ensure_npm_packages
 }
+
+# Prints "tests: N passed, N failed" from the logs of `cargo test` ("test result: ... N passed;
+# N failed;") and Playwright's list reporter ("  N passed (2.1s)", "  N failed").
+summarise_results() {
+  awk '
+    /^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed/) p += $(i-1); if ($(i) ~ /^failed/) f += $(i-1) } }
+    /^ +[0-9]+ passed/ { p += $1 }
+    /^ +[0-9]+ failed/ { f += $1 }
+    END { printf "\ntests: %d passed, %d failed\n", p, f }
+  ' "$1"
+}

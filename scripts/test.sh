@@ -18,10 +18,17 @@ cargo test --locked -p app -p server --no-run
 if [ -z "${DATABASE_URL:-}" ]; then
   step "Starting the project-local PostgreSQL cluster (.vitrine/pg)"
   "${CARGO_TARGET_DIR}/debug/vitrine" db start
+  # Test databases left behind by an interrupted run (each test drops its own otherwise).
+  psql -qAt "$("${CARGO_TARGET_DIR}/debug/vitrine" db url 2>/dev/null)" \
+    -c "SELECT format('DROP DATABASE %I WITH (FORCE);', datname) FROM pg_database WHERE datname LIKE 'vitrine\\_test\\_%'" \
+    | psql -q "$("${CARGO_TARGET_DIR}/debug/vitrine" db url 2>/dev/null)" >/dev/null
 fi
 
+results="$(mktemp)"
+trap 'rm -f "$results"' EXIT
+
 step "Unit and integration tests"
-cargo test --locked -p app -p server
+cargo test --locked -p app -p server 2>&1 | tee -a "$results"
 
 step "Building the site (server + WASM) for the end-to-end tests"
 cargo leptos build
@@ -34,4 +41,8 @@ psql -q "$server_url" -v ON_ERROR_STOP=1 \
 DATABASE_URL="$e2e_url" "${CARGO_TARGET_DIR}/debug/vitrine" seed
 
 step "End-to-end tests (Playwright + Chromium)"
-DATABASE_URL="$e2e_url" cargo leptos end2end
+# The server logs only warnings here, so the test report stays readable.
+RUST_LOG="${RUST_LOG:-warn}" DATABASE_URL="$e2e_url" cargo leptos end-to-end 2>&1 | tee -a "$results"
+
+# One closing line for the whole run: cargo's per-binary results plus Playwright's.
+summarise_results "$results"

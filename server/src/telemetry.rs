@@ -1,5 +1,7 @@
 //! Structured logs through `tracing`; the level comes from `RUST_LOG` (default: info).
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::LogFormat;

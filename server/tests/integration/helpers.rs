@@ -12,7 +12,10 @@ use vitrine::local_pg::LocalCluster;
 
 /// The workspace root (tests run with the package directory as their working directory).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("server/ has a parent").to_owned()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("server/ has a parent")
+        .to_owned()
 }
 
 /// A URL of the server the test databases are created on: `DATABASE_URL` when set (its role
@@ -23,13 +26,21 @@ async fn server_url() -> &'static str {
         if let Ok(url) = std::env::var("DATABASE_URL") {
             return url;
         }
-        let port = std::env::var("VITRINE_PG_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(54329);
+        let port = std::env::var("VITRINE_PG_PORT")
+            .ok()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(54329);
         let cluster = LocalCluster::new(
             workspace_root().join(".vitrine/pg"),
             PathBuf::from("/usr/lib/postgresql/15/bin"),
             port,
         );
-        cluster.ensure_running().await.expect("starting the local PostgreSQL cluster").expose().to_owned()
+        cluster
+            .ensure_running()
+            .await
+            .expect("starting the local PostgreSQL cluster")
+            .expose()
+            .to_owned()
     })
     .await
 }
@@ -59,7 +70,9 @@ impl TestDb {
     pub async fn empty() -> Self {
         let server = server_url().await.to_owned();
         let name = format!("vitrine_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&server).await.expect("connecting as admin");
+        let mut admin = PgConnection::connect(&server)
+            .await
+            .expect("connecting as admin");
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut admin)
             .await
@@ -76,7 +89,9 @@ impl TestDb {
     /// A new database with every migration applied.
     pub async fn migrated() -> Self {
         let db = Self::empty().await;
-        vitrine::database::migrate(&db.pool).await.expect("migrating the test database");
+        vitrine::database::migrate(&db.pool)
+            .await
+            .expect("migrating the test database");
         db
     }
 }
@@ -89,12 +104,16 @@ impl Drop for TestDb {
         // on its own thread does the cleanup. The pool's connections belong to the blocked
         // runtime, so they are not closed politely; `WITH (FORCE)` ends them server-side.
         let cleanup = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
             runtime.block_on(async move {
                 let mut admin = PgConnection::connect(&server).await?;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                    .execute(&mut admin)
-                    .await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut admin)
+                .await?;
                 Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
             })
         });
@@ -113,19 +132,30 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(db: TestDb) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binding a port");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding a port");
         let addr = listener.local_addr().expect("local address");
         let leptos_options = LeptosOptions::builder()
             .output_name("vitrine")
             .site_root(workspace_root().join("target/site").display().to_string())
             .site_addr(addr)
             .build();
-        let state = AppState { leptos_options, db: db.pool.clone() };
+        let state = AppState {
+            leptos_options,
+            db: db.pool.clone(),
+        };
         let router = vitrine::router::build(state);
         tokio::spawn(async move {
-            axum::serve(listener, router).await.expect("serving the test app");
+            axum::serve(listener, router)
+                .await
+                .expect("serving the test app");
         });
-        Self { addr, client: reqwest::Client::new(), db }
+        Self {
+            addr,
+            client: reqwest::Client::new(),
+            db,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -133,6 +163,10 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("sending the request")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("sending the request")
     }
 }

@@ -13,7 +13,10 @@ async fn the_home_page_is_server_rendered_from_the_database() {
     let response = app.get("/").await;
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
-    assert!(html.contains("Renamed In The Database"), "the page reads the database");
+    assert!(
+        html.contains("Renamed In The Database"),
+        "the page reads the database"
+    );
     assert!(html.contains("€54.00"));
     assert!(html.contains("Sold out"), "the hiking boot has no stock");
     // The hydration bundle is referenced, so the browser can take over.
@@ -39,7 +42,10 @@ async fn unknown_pages_are_404_with_a_way_back() {
 #[tokio::test]
 async fn a_failing_database_shows_an_error_not_a_crash() {
     let app = TestApp::spawn(TestDb::migrated().await).await;
-    sqlx::query("DROP TABLE products").execute(&app.db.pool).await.unwrap();
+    sqlx::query("DROP TABLE products")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
     let response = app.get("/").await;
     let html = response.text().await.unwrap();
     assert!(html.contains("temporarily unavailable"), "{html}");
