@@ -50,3 +50,19 @@ async fn a_failing_database_shows_an_error_not_a_crash() {
     let html = response.text().await.unwrap();
     assert!(html.contains("temporarily unavailable"), "{html}");
 }
+
+#[tokio::test]
+async fn pages_are_compressed_for_clients_that_accept_gzip() {
+    let db = TestDb::migrated().await;
+    vitrine::seed::demo_catalog(&db.pool).await.unwrap();
+    let app = TestApp::spawn(db).await;
+    let response = app
+        .client
+        .get(app.url("/"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+}
