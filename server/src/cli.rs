@@ -47,7 +47,7 @@ impl Default for Command {
     }
 }
 
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct ServeArgs {
     /// Address to listen on. Defaults to LEPTOS_SITE_ADDR (set by cargo-leptos), else 127.0.0.1:3000.
     #[arg(long, env = "VITRINE_ADDR")]
@@ -56,15 +56,6 @@ pub struct ServeArgs {
     /// Do not apply pending migrations at start (when a separate step migrates).
     #[arg(long)]
     pub no_migrate: bool,
-}
-
-impl Default for ServeArgs {
-    fn default() -> Self {
-        Self {
-            addr: None,
-            no_migrate: false,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]
