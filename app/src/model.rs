@@ -50,13 +50,7 @@ impl std::fmt::Display for Money {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let sign = if self.minor < 0 { "-" } else { "" };
         let abs = self.minor.unsigned_abs();
-        write!(
-            f,
-            "{sign}{}{}.{:02}",
-            self.currency.symbol(),
-            abs / 100,
-            abs % 100
-        )
+        write!(f, "{sign}{}{}.{:02}", self.currency.symbol(), abs / 100, abs % 100)
     }
 }
 
@@ -69,6 +63,9 @@ pub struct ProductCard {
     pub category: String,
     pub price: Money,
     pub in_stock: bool,
+    /// The main image's URL, when the product has one.
+    pub image_url: Option<String>,
+    pub image_alt: String,
 }
 
 #[cfg(test)]
@@ -77,15 +74,9 @@ mod tests {
 
     #[test]
     fn money_formats_minor_units_without_floats() {
-        let price = Money {
-            minor: 129_99,
-            currency: Currency::Eur,
-        };
+        let price = Money { minor: 129_99, currency: Currency::Eur };
         assert_eq!(price.to_string(), "€129.99");
-        let refund = Money {
-            minor: -5,
-            currency: Currency::Usd,
-        };
+        let refund = Money { minor: -5, currency: Currency::Usd };
         assert_eq!(refund.to_string(), "-$0.05");
     }
 

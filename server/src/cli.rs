@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use app::backend::media::MediaStore;
+
 use crate::local_pg::LocalCluster;
 
 #[derive(Debug, Parser)]
@@ -21,7 +23,7 @@ pub struct Cli {
     pub command: Option<Command>,
 
     #[command(flatten)]
-    pub database: DatabaseArgs,
+    pub storage: StorageArgs,
 
     /// Log output: human-readable lines or one JSON object per line.
     #[arg(long, env = "VITRINE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
@@ -34,8 +36,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Migrate, then create or update the demo catalog (idempotent).
-    Seed,
+    /// Migrate, then create or update the demo catalog with its images (idempotent).
+    Seed(SeedArgs),
     /// Manage the project-local PostgreSQL cluster used when DATABASE_URL is not set.
     #[command(subcommand)]
     Db(DbCommand),
@@ -58,6 +60,18 @@ pub struct ServeArgs {
     pub no_migrate: bool,
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct SeedArgs {
+    /// The unpacked npm package emoji-datasource-google@16.0.0 (emoji.json and img/google/64/),
+    /// which the setup step fetches with `npm pack`.
+    #[arg(
+        long,
+        env = "VITRINE_DEMO_DATA",
+        default_value = ".vitrine/demo/emoji-datasource-google/package"
+    )]
+    pub demo_data: PathBuf,
+}
+
 #[derive(Debug, Clone, Copy, Subcommand)]
 pub enum DbCommand {
     /// Create (first time) and start the local cluster; print its URL with the password hidden.
@@ -70,24 +84,24 @@ pub enum DbCommand {
     Url,
 }
 
+/// Where the shop keeps its data: the database and the media files.
 #[derive(Debug, Clone, Args)]
-pub struct DatabaseArgs {
+pub struct StorageArgs {
     /// PostgreSQL connection URL. When unset, the project-local cluster is used.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
     /// Directory for local state: the PostgreSQL cluster, uploads, generated keys.
-    #[arg(
-        long,
-        env = "VITRINE_STATE_DIR",
-        default_value = ".vitrine",
-        global = true
-    )]
+    #[arg(long, env = "VITRINE_STATE_DIR", default_value = ".vitrine", global = true)]
     pub state_dir: PathBuf,
 
     /// TCP port of the project-local PostgreSQL cluster (listens on 127.0.0.1 only).
     #[arg(long, env = "VITRINE_PG_PORT", default_value_t = 54329, global = true)]
     pub pg_port: u16,
+
+    /// Directory of stored media (product images). Defaults to `<state dir>/media`.
+    #[arg(long, env = "VITRINE_MEDIA_DIR", global = true)]
+    pub media_dir: Option<PathBuf>,
 
     /// Directory holding the PostgreSQL server programs (initdb, pg_ctl).
     #[arg(
@@ -99,9 +113,13 @@ pub struct DatabaseArgs {
     pub pg_bin: PathBuf,
 }
 
-impl DatabaseArgs {
+impl StorageArgs {
     pub fn local_cluster(&self) -> LocalCluster {
         LocalCluster::new(self.state_dir.join("pg"), self.pg_bin.clone(), self.pg_port)
+    }
+
+    pub fn media_store(&self) -> MediaStore {
+        MediaStore::new(self.media_dir.clone().unwrap_or_else(|| self.state_dir.join("media")))
     }
 }
 

@@ -6,7 +6,7 @@ use app::backend::db::MIGRATOR;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
-use crate::cli::DatabaseArgs;
+use crate::cli::StorageArgs;
 use crate::local_pg::{DatabaseUrl, LocalPgError};
 
 #[derive(Debug, thiserror::Error)]
@@ -24,14 +24,14 @@ pub enum DatabaseError {
 }
 
 /// The URL to use: `DATABASE_URL` when given, else the local cluster (started if needed).
-pub async fn resolve_url(args: &DatabaseArgs) -> Result<DatabaseUrl, DatabaseError> {
+pub async fn resolve_url(args: &StorageArgs) -> Result<DatabaseUrl, DatabaseError> {
     match &args.database_url {
         Some(url) => Ok(DatabaseUrl::new(url.clone())),
         None => Ok(args.local_cluster().ensure_running().await?),
     }
 }
 
-pub async fn connect(args: &DatabaseArgs) -> Result<PgPool, DatabaseError> {
+pub async fn connect(args: &StorageArgs) -> Result<PgPool, DatabaseError> {
     let url = resolve_url(args).await?;
     connect_url(&url).await
 }
@@ -43,10 +43,7 @@ pub async fn connect_url(url: &DatabaseUrl) -> Result<PgPool, DatabaseError> {
         .acquire_timeout(Duration::from_secs(5))
         .connect(url.expose())
         .await
-        .map_err(|source| DatabaseError::Connect {
-            url: url.clone(),
-            source,
-        })?;
+        .map_err(|source| DatabaseError::Connect { url: url.clone(), source })?;
     tracing::info!(url = ?url, "connected to PostgreSQL");
     Ok(pool)
 }
@@ -55,9 +52,6 @@ pub async fn connect_url(url: &DatabaseUrl) -> Result<PgPool, DatabaseError> {
 /// together migrate once.
 pub async fn migrate(pool: &PgPool) -> Result<(), DatabaseError> {
     MIGRATOR.run(pool).await?;
-    tracing::info!(
-        migrations = MIGRATOR.iter().count(),
-        "database schema is up to date"
-    );
+    tracing::info!(migrations = MIGRATOR.iter().count(), "database schema is up to date");
     Ok(())
 }

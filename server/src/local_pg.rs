@@ -32,11 +32,7 @@ pub enum LocalPgError {
     )]
     MissingServer(PathBuf),
     #[error("{command} failed ({status}): {detail}")]
-    CommandFailed {
-        command: String,
-        status: String,
-        detail: String,
-    },
+    CommandFailed { command: String, status: String, detail: String },
     #[error("{action} {path}: {source}")]
     Io {
         action: &'static str,
@@ -50,11 +46,7 @@ pub enum LocalPgError {
 
 fn io_err(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> LocalPgError {
     let path = path.to_path_buf();
-    move |source| LocalPgError::Io {
-        action,
-        path,
-        source,
-    }
+    move |source| LocalPgError::Io { action, path, source }
 }
 
 /// A connection URL that holds a password: printed redacted unless asked otherwise.
@@ -161,10 +153,7 @@ impl LocalCluster {
 
     /// The URL of `database` in this cluster (which must be running).
     pub fn url(&self, password: &str, database: &str) -> DatabaseUrl {
-        DatabaseUrl(format!(
-            "postgres://{USER}:{password}@127.0.0.1:{}/{database}",
-            self.port
-        ))
+        DatabaseUrl(format!("postgres://{USER}:{password}@127.0.0.1:{}/{database}", self.port))
     }
 
     pub fn stop(&self) -> Result<(), LocalPgError> {
@@ -220,8 +209,7 @@ impl LocalCluster {
             .mode(0o600)
             .open(&path)
             .map_err(io_err("creating", &path))?;
-        file.write_all(password.as_bytes())
-            .map_err(io_err("writing", &path))?;
+        file.write_all(password.as_bytes()).map_err(io_err("writing", &path))?;
         Ok(password)
     }
 
@@ -275,8 +263,7 @@ impl LocalCluster {
             .append(true)
             .open(&main_conf)
             .map_err(io_err("opening", &main_conf))?;
-        file.write_all(b"\ninclude 'vitrine.conf'\n")
-            .map_err(io_err("writing", &main_conf))?;
+        file.write_all(b"\ninclude 'vitrine.conf'\n").map_err(io_err("writing", &main_conf))?;
         self.hand_to_cluster_owner(&[&conf])?;
         Ok(())
     }
@@ -296,19 +283,11 @@ impl LocalCluster {
             .args(["-w", "-t", "60", "start"]);
         tracing::info!(port = self.port, "starting the local PostgreSQL cluster");
         run(cmd, "pg_ctl start").map_err(|err| match err {
-            LocalPgError::CommandFailed {
-                command,
-                status,
-                detail,
-            } => {
+            LocalPgError::CommandFailed { command, status, detail } => {
                 let tail = fs::read_to_string(&log)
                     .map(|text| text.lines().rev().take(5).collect::<Vec<_>>().join(" | "))
                     .unwrap_or_default();
-                LocalPgError::CommandFailed {
-                    command,
-                    status,
-                    detail: format!("{detail} {tail}"),
-                }
+                LocalPgError::CommandFailed { command, status, detail: format!("{detail} {tail}") }
             }
             other => other,
         })
@@ -322,9 +301,8 @@ impl LocalCluster {
             .password(password)
             .database("postgres")
             .log_statements(tracing::log::LevelFilter::Debug);
-        let mut conn = sqlx::PgConnection::connect_with(&options)
-            .await
-            .map_err(LocalPgError::Connect)?;
+        let mut conn =
+            sqlx::PgConnection::connect_with(&options).await.map_err(LocalPgError::Connect)?;
         let exists: bool =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
                 .bind(DATABASE)
@@ -383,9 +361,7 @@ impl LocalCluster {
             return Ok(());
         }
         let mut cmd = Command::new("chown");
-        cmd.arg("-R")
-            .arg(format!("{SYSTEM_USER_WHEN_ROOT}:{SYSTEM_USER_WHEN_ROOT}"))
-            .args(paths);
+        cmd.arg("-R").arg(format!("{SYSTEM_USER_WHEN_ROOT}:{SYSTEM_USER_WHEN_ROOT}")).args(paths);
         run(cmd, "chown")
     }
 }
@@ -409,9 +385,7 @@ fn run(mut cmd: Command, what: &str) -> Result<(), LocalPgError> {
     Err(LocalPgError::CommandFailed {
         command: what.to_owned(),
         status: output.status.to_string(),
-        detail: format!("{} {}", stderr.trim(), stdout.trim())
-            .trim()
-            .to_owned(),
+        detail: format!("{} {}", stderr.trim(), stdout.trim()).trim().to_owned(),
     })
 }
 
@@ -422,27 +396,14 @@ mod tests {
     #[test]
     fn urls_print_without_their_password() {
         let url = DatabaseUrl::new("postgres://vitrine:s3cret@127.0.0.1:54329/vitrine");
-        assert_eq!(
-            url.redacted(),
-            "postgres://vitrine:***@127.0.0.1:54329/vitrine"
-        );
-        assert_eq!(
-            format!("{url:?}"),
-            "postgres://vitrine:***@127.0.0.1:54329/vitrine"
-        );
-        assert_eq!(
-            url.expose(),
-            "postgres://vitrine:s3cret@127.0.0.1:54329/vitrine"
-        );
+        assert_eq!(url.redacted(), "postgres://vitrine:***@127.0.0.1:54329/vitrine");
+        assert_eq!(format!("{url:?}"), "postgres://vitrine:***@127.0.0.1:54329/vitrine");
+        assert_eq!(url.expose(), "postgres://vitrine:s3cret@127.0.0.1:54329/vitrine");
     }
 
     #[test]
     fn urls_without_password_are_unchanged() {
-        for url in [
-            "postgres://localhost/shop",
-            "postgres://user@host/db",
-            "postgresql:///db",
-        ] {
+        for url in ["postgres://localhost/shop", "postgres://user@host/db", "postgresql:///db"] {
             assert_eq!(DatabaseUrl::new(url).redacted(), url);
         }
     }

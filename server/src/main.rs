@@ -9,25 +9,27 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init(cli.log_format);
 
     match cli.command.clone().unwrap_or_default() {
-        Command::Serve(args) => serve::run(&cli.database, args).await,
+        Command::Serve(args) => serve::run(&cli.storage, args).await,
         Command::Migrate => {
-            let pool = database::connect(&cli.database).await?;
+            let pool = database::connect(&cli.storage).await?;
             database::migrate(&pool).await?;
             Ok(())
         }
-        Command::Seed => {
-            let pool = database::connect(&cli.database).await?;
+        Command::Seed(args) => {
+            let pool = database::connect(&cli.storage).await?;
             database::migrate(&pool).await?;
-            let summary = seed::demo_catalog(&pool).await?;
+            let catalog = seed::DemoCatalog::load(&args.demo_data)?;
+            let summary = catalog.seed(&pool, &cli.storage.media_store()).await?;
             tracing::info!(
                 categories = summary.categories,
                 products = summary.products,
+                images = summary.images,
                 "demo catalog seeded"
             );
             Ok(())
         }
         Command::Db(db) => {
-            let cluster = cli.database.local_cluster();
+            let cluster = cli.storage.local_cluster();
             match db {
                 DbCommand::Start => {
                     let url = cluster.ensure_running().await?;

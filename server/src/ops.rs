@@ -17,10 +17,7 @@ pub struct Health {
 }
 
 pub async fn healthz() -> Json<Health> {
-    Json(Health {
-        status: "ok",
-        version: env!("CARGO_PKG_VERSION"),
-    })
+    Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION") })
 }
 
 #[derive(Debug, Serialize)]
@@ -44,46 +41,32 @@ pub struct Check {
 
 impl Check {
     fn ok() -> Self {
-        Self {
-            ok: true,
-            detail: None,
-        }
+        Self { ok: true, detail: None }
     }
 
     fn failed(detail: impl Into<String>) -> Self {
-        Self {
-            ok: false,
-            detail: Some(detail.into()),
-        }
+        Self { ok: false, detail: Some(detail.into()) }
     }
 }
 
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let (database, migrations) = match migration_state(&state.db).await {
         Ok(MigrationState::UpToDate) => (Check::ok(), Check::ok()),
-        Ok(MigrationState::Pending(versions)) => (
-            Check::ok(),
-            Check::failed(format!("pending migrations: {versions:?}")),
-        ),
+        Ok(MigrationState::Pending(versions)) => {
+            (Check::ok(), Check::failed(format!("pending migrations: {versions:?}")))
+        }
         Err(err) => {
             tracing::warn!(error = %err, "readiness: database unreachable");
             (Check::failed("unreachable"), Check::failed("unknown"))
         }
     };
     let ready = database.ok && migrations.ok;
-    let status = if ready {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (
         status,
         Json(Readiness {
             status: if ready { "ready" } else { "not ready" },
-            checks: Checks {
-                database,
-                migrations,
-            },
+            checks: Checks { database, migrations },
         }),
     )
 }

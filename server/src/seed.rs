@@ -1,165 +1,299 @@
-//! `vitrine seed`: the demo catalog. Idempotent: products and categories are matched by slug
-//! and updated in place, all in one transaction, so a failed seed leaves nothing half written.
+//! `vitrine seed`: the demo catalog, built from the Noto emoji images of the npm package
+//! `emoji-datasource-google@16.0.0` (images Apache-2.0, data MIT), which the setup step fetches
+//! with `npm pack`. Every emoji that depicts a thing one could sell becomes a product with a real
+//! name, a category from the emoji's category and subcategory, a price, stock and its image.
+//!
+//! Idempotent: categories and products are matched by slug and updated in place, images by
+//! product and position; all of it in one transaction, so a failed seed leaves nothing half
+//! written. Image files are content-addressed, so writing them again changes nothing.
 
-use app::backend::catalog::{upsert_category, upsert_product, CategoryUpsert, ProductUpsert};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use app::backend::catalog::{
+    upsert_category, upsert_product, upsert_product_image, CategoryUpsert, ProductUpsert,
+};
+use app::backend::media::{MediaError, MediaStore};
 use app::model::{Currency, Money};
+use serde::Deserialize;
 use sqlx::PgPool;
+
+/// Emoji categories whose emoji are things: objects, food, sports and games, plants and animals
+/// (as figurines and plush), vehicles and places (as models and prints). Flags, symbols, faces,
+/// people and skin-tone components are not products.
+const PRODUCT_CATEGORIES: &[&str] =
+    &["Objects", "Food & Drink", "Activities", "Animals & Nature", "Travel & Places"];
+
+/// Subcategory names that read badly when derived mechanically from the emoji data's slugs.
+const SUBCATEGORY_NAMES: &[(&str, &str)] = &[
+    ("food-asian", "Asian food"),
+    ("food-fruit", "Fruit"),
+    ("food-prepared", "Prepared food"),
+    ("food-sweet", "Sweets"),
+    ("food-vegetable", "Vegetables"),
+    ("animal-amphibian", "Amphibians"),
+    ("animal-bird", "Birds"),
+    ("animal-bug", "Bugs"),
+    ("animal-mammal", "Mammals"),
+    ("animal-marine", "Marine life"),
+    ("animal-reptile", "Reptiles"),
+    ("plant-flower", "Flowers"),
+    ("plant-other", "Plants"),
+    ("transport-air", "Air transport"),
+    ("transport-ground", "Ground transport"),
+    ("transport-water", "Water transport"),
+    ("place-building", "Buildings"),
+    ("place-geographic", "Landscapes"),
+    ("place-map", "Maps"),
+    ("place-other", "Places"),
+    ("place-religious", "Religious places"),
+    ("other-object", "Other objects"),
+    ("book-paper", "Books & paper"),
+    ("award-medal", "Awards & medals"),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error(
+        "demo data not found at {0} (the setup step fetches it: `npm pack emoji-datasource-google@16.0.0`; or set VITRINE_DEMO_DATA)"
+    )]
+    MissingData(PathBuf),
+    #[error("reading {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("parsing {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SeedSummary {
     pub categories: usize,
     pub products: usize,
+    pub images: usize,
 }
 
-struct DemoCategory {
-    slug: &'static str,
-    name: &'static str,
-    parent: Option<&'static str>,
+/// One entry of emoji.json (only the fields we use).
+#[derive(Debug, Deserialize)]
+struct Emoji {
+    name: Option<String>,
+    short_name: String,
+    image: String,
+    category: String,
+    subcategory: String,
+    sort_order: i64,
+    #[serde(default)]
+    has_img_google: bool,
 }
 
-struct DemoProduct {
-    slug: &'static str,
-    name: &'static str,
-    description: &'static str,
-    category: &'static str,
-    price_cents: i64,
-    stock: i32,
+/// A product of the demo catalog, derived from one emoji.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoProduct {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub category_slug: String,
+    pub price: Money,
+    pub stock: i32,
+    pub image: PathBuf,
 }
 
-const CATEGORIES: &[DemoCategory] = &[
-    DemoCategory {
-        slug: "clothing",
-        name: "Clothing",
-        parent: None,
-    },
-    DemoCategory {
-        slug: "tops",
-        name: "Tops",
-        parent: Some("clothing"),
-    },
-    DemoCategory {
-        slug: "footwear",
-        name: "Footwear",
-        parent: Some("clothing"),
-    },
-    DemoCategory {
-        slug: "home",
-        name: "Home",
-        parent: None,
-    },
-    DemoCategory {
-        slug: "kitchen",
-        name: "Kitchen",
-        parent: Some("home"),
-    },
-];
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoCategory {
+    pub slug: String,
+    pub name: String,
+    pub parent_slug: Option<String>,
+}
 
-const PRODUCTS: &[DemoProduct] = &[
-    DemoProduct {
-        slug: "linen-shirt",
-        name: "Linen Shirt",
-        description: "A loose-fit shirt in washed linen that keeps cool on hot days.",
-        category: "tops",
-        price_cents: 49_00,
-        stock: 25,
-    },
-    DemoProduct {
-        slug: "merino-t-shirt",
-        name: "Merino T-Shirt",
-        description: "Fine merino wool, soft on the skin and warm without bulk.",
-        category: "tops",
-        price_cents: 39_50,
-        stock: 40,
-    },
-    DemoProduct {
-        slug: "running-shoe",
-        name: "Running Shoe",
-        description: "A light trainer with a cushioned sole for road and track.",
-        category: "footwear",
-        price_cents: 89_99,
-        stock: 12,
-    },
-    DemoProduct {
-        slug: "hiking-boot",
-        name: "Hiking Boot",
-        description: "Waterproof leather boot with a grippy sole for rough trails.",
-        category: "footwear",
-        price_cents: 129_00,
-        stock: 0,
-    },
-    DemoProduct {
-        slug: "espresso-cup",
-        name: "Espresso Cup",
-        description: "A thick-walled porcelain cup that keeps a double shot hot.",
-        category: "kitchen",
-        price_cents: 8_50,
-        stock: 120,
-    },
-    DemoProduct {
-        slug: "teapot",
-        name: "Cast Iron Teapot",
-        description: "Enamelled cast iron with a steel infuser, for six cups.",
-        category: "kitchen",
-        price_cents: 54_00,
-        stock: 7,
-    },
-    DemoProduct {
-        slug: "chef-knife",
-        name: "Chef's Knife",
-        description: "A 20 cm stainless steel blade, balanced for everyday cooking.",
-        category: "kitchen",
-        price_cents: 74_90,
-        stock: 18,
-    },
-    DemoProduct {
-        slug: "wool-blanket",
-        name: "Wool Blanket",
-        description: "A heavy throw woven from undyed wool.",
-        category: "home",
-        price_cents: 95_00,
-        stock: 9,
-    },
-];
+#[derive(Debug, Clone)]
+pub struct DemoCatalog {
+    /// Parents before children.
+    pub categories: Vec<DemoCategory>,
+    /// In the emoji data's order.
+    pub products: Vec<DemoProduct>,
+}
 
-pub async fn demo_catalog(pool: &PgPool) -> Result<SeedSummary, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let mut category_ids = std::collections::HashMap::new();
-    // Parents come before their children in CATEGORIES.
-    for category in CATEGORIES {
-        let id = upsert_category(
-            &mut tx,
-            &CategoryUpsert {
-                slug: category.slug,
-                name: category.name,
-                parent_slug: category.parent,
-            },
-        )
-        .await?;
-        category_ids.insert(category.slug, id);
+impl DemoCatalog {
+    /// Reads `emoji.json` in the unpacked package directory and selects the products.
+    pub fn load(package_dir: &Path) -> Result<Self, SeedError> {
+        let json_path = package_dir.join("emoji.json");
+        if !json_path.exists() {
+            return Err(SeedError::MissingData(package_dir.to_path_buf()));
+        }
+        let text = std::fs::read_to_string(&json_path)
+            .map_err(|source| SeedError::Read { path: json_path.clone(), source })?;
+        let mut emoji: Vec<Emoji> = serde_json::from_str(&text)
+            .map_err(|source| SeedError::Parse { path: json_path.clone(), source })?;
+        emoji.sort_by_key(|e| e.sort_order);
+
+        let image_dir = package_dir.join("img/google/64");
+        let mut categories: BTreeMap<String, DemoCategory> = BTreeMap::new();
+        let mut products = Vec::new();
+        for entry in emoji {
+            let Some(name) = entry.name.as_deref() else {
+                continue;
+            };
+            if !PRODUCT_CATEGORIES.contains(&entry.category.as_str()) || !entry.has_img_google {
+                continue;
+            }
+            let top_slug = slugify(&entry.category);
+            let sub_slug = slugify(&entry.subcategory);
+            let sub_name = subcategory_name(&entry.subcategory);
+            categories.entry(top_slug.clone()).or_insert_with(|| DemoCategory {
+                slug: top_slug.clone(),
+                name: entry.category.clone(),
+                parent_slug: None,
+            });
+            categories.entry(sub_slug.clone()).or_insert_with(|| DemoCategory {
+                slug: sub_slug.clone(),
+                name: sub_name.clone(),
+                parent_slug: Some(top_slug),
+            });
+
+            let name = title_case(name);
+            let hash = fnv1a(&entry.short_name);
+            products.push(DemoProduct {
+                slug: slugify(&entry.short_name),
+                description: format!(
+                    "{name}, from our {} range in {}.",
+                    sub_name.to_lowercase(),
+                    entry.category
+                ),
+                name,
+                category_slug: sub_slug,
+                price: demo_price(hash),
+                stock: demo_stock(hash),
+                image: image_dir.join(&entry.image),
+            });
+        }
+
+        let mut categories: Vec<DemoCategory> = categories.into_values().collect();
+        categories.sort_by_key(|c| c.parent_slug.is_some());
+        Ok(Self { categories, products })
     }
-    for product in PRODUCTS {
-        let category_id = category_ids[product.category];
-        upsert_product(
-            &mut tx,
-            &ProductUpsert {
-                slug: product.slug,
-                name: product.name,
-                description: product.description,
-                category_id,
-                price: Money {
-                    minor: product.price_cents,
-                    currency: Currency::Eur,
+
+    /// Writes the catalog: image files into the media store, rows in one transaction.
+    pub async fn seed(&self, pool: &PgPool, media: &MediaStore) -> Result<SeedSummary, SeedError> {
+        let mut tx = pool.begin().await?;
+        let mut category_ids = BTreeMap::new();
+        for category in &self.categories {
+            let id = upsert_category(
+                &mut tx,
+                &CategoryUpsert {
+                    slug: &category.slug,
+                    name: &category.name,
+                    parent_slug: category.parent_slug.as_deref(),
                 },
-                stock: product.stock,
-            },
-        )
-        .await?;
+            )
+            .await?;
+            category_ids.insert(category.slug.as_str(), id);
+        }
+
+        let mut images = 0;
+        for product in &self.products {
+            let product_id = upsert_product(
+                &mut tx,
+                &ProductUpsert {
+                    slug: &product.slug,
+                    name: &product.name,
+                    description: &product.description,
+                    category_id: category_ids[product.category_slug.as_str()],
+                    price: product.price,
+                    stock: product.stock,
+                },
+            )
+            .await?;
+            let bytes = std::fs::read(&product.image)
+                .map_err(|source| SeedError::Read { path: product.image.clone(), source })?;
+            let stored = media.put_product_image(&bytes)?;
+            upsert_product_image(&mut tx, product_id, 0, &stored, &product.name).await?;
+            images += 1;
+        }
+        tx.commit().await?;
+        Ok(SeedSummary { categories: self.categories.len(), products: self.products.len(), images })
     }
-    tx.commit().await?;
-    Ok(SeedSummary {
-        categories: CATEGORIES.len(),
-        products: PRODUCTS.len(),
+}
+
+fn subcategory_name(subcategory: &str) -> String {
+    if let Some((_, name)) = SUBCATEGORY_NAMES.iter().find(|(slug, _)| *slug == subcategory) {
+        return (*name).to_owned();
+    }
+    let spaced = subcategory.replace('-', " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => spaced,
+    }
+}
+
+/// "UMBRELLA WITH RAIN DROPS" → "Umbrella with Rain Drops"; "T-SHIRT" → "T-Shirt".
+fn title_case(name: &str) -> String {
+    const SMALL_WORDS: &[&str] =
+        &["a", "an", "and", "at", "for", "in", "of", "on", "or", "the", "to", "with"];
+    name.split(' ')
+        .enumerate()
+        .map(|(index, word)| {
+            let lower = word.to_lowercase();
+            if index > 0 && SMALL_WORDS.contains(&lower.as_str()) {
+                return lower;
+            }
+            lower
+                .split('-')
+                .map(|part| {
+                    let mut chars = part.chars();
+                    match chars.next() {
+                        Some(first) => first.to_uppercase().chain(chars).collect(),
+                        None => String::new(),
+                    }
+                })
+                .collect::<Vec<String>>()
+                .join("-")
+        })
+        .collect::<Vec<String>>()
+        .join(" ")
+}
+
+/// Lower-case ASCII words joined by single hyphens, as the schema's slug check wants.
+fn slugify(text: &str) -> String {
+    text.to_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// A stable hash, so every seed gives each product the same price and stock.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
     })
+}
+
+/// Between €3 and €120, ending in .00, .50, .90 or .99 like shop prices do.
+fn demo_price(hash: u64) -> Money {
+    const ENDINGS: [i64; 4] = [0, 50, 90, 99];
+    let euros = 3 + (hash % 118) as i64;
+    let cents = ENDINGS[((hash >> 8) % 4) as usize];
+    Money { minor: euros * 100 + cents, currency: Currency::Eur }
+}
+
+/// Mostly in stock; about one product in thirteen sold out.
+fn demo_stock(hash: u64) -> i32 {
+    if (hash >> 16) % 13 == 0 {
+        0
+    } else {
+        1 + ((hash >> 24) % 60) as i32
+    }
 }
 
 #[cfg(test)]
@@ -167,24 +301,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_product_names_a_known_category_and_parents_come_first() {
-        let mut seen = Vec::new();
-        for category in CATEGORIES {
-            if let Some(parent) = category.parent {
-                assert!(
-                    seen.contains(&parent),
-                    "{} listed before its parent",
-                    category.slug
-                );
-            }
-            seen.push(category.slug);
-        }
-        for product in PRODUCTS {
-            assert!(
-                seen.contains(&product.category),
-                "{} has no category",
-                product.slug
-            );
+    fn names_are_title_cased_like_a_shop_writes_them() {
+        assert_eq!(title_case("UMBRELLA WITH RAIN DROPS"), "Umbrella with Rain Drops");
+        assert_eq!(title_case("T-SHIRT"), "T-Shirt");
+        assert_eq!(title_case("HIGH-HEELED SHOE"), "High-Heeled Shoe");
+        assert_eq!(title_case("OF MICE AND MEN"), "Of Mice and Men");
+    }
+
+    #[test]
+    fn slugs_satisfy_the_schema() {
+        assert_eq!(slugify("Food & Drink"), "food-drink");
+        assert_eq!(slugify("light & video"), "light-video");
+        assert_eq!(slugify("+1"), "1");
+        assert_eq!(slugify("womans_flat_shoe"), "womans-flat-shoe");
+    }
+
+    #[test]
+    fn subcategories_get_readable_names() {
+        assert_eq!(subcategory_name("animal-mammal"), "Mammals");
+        assert_eq!(subcategory_name("musical-instrument"), "Musical instrument");
+        assert_eq!(subcategory_name("sky & weather"), "Sky & weather");
+    }
+
+    #[test]
+    fn prices_and_stock_are_stable_and_plausible() {
+        for name in ["teapot", "apple", "bike", "guitar", "shirt"] {
+            let hash = fnv1a(name);
+            assert_eq!(demo_price(hash), demo_price(fnv1a(name)));
+            let price = demo_price(hash);
+            assert!((3_00..=120_99).contains(&price.minor), "{name}: {price}");
+            assert!([0, 50, 90, 99].contains(&(price.minor % 100)));
+            assert!((0..=60).contains(&demo_stock(hash)));
         }
     }
 }

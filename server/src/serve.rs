@@ -6,18 +6,17 @@ use anyhow::Context;
 use app::backend::state::AppState;
 use leptos::config::get_configuration;
 
-use crate::cli::{DatabaseArgs, ServeArgs};
+use crate::cli::{ServeArgs, StorageArgs};
 use crate::{database, router};
 
-pub async fn run(db_args: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
-    let pool = database::connect(db_args).await?;
+pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
+    let pool = database::connect(storage).await?;
     if !args.no_migrate {
         database::migrate(&pool).await?;
     }
 
-    let mut leptos_options = get_configuration(None)
-        .context("reading the LEPTOS_* settings")?
-        .leptos_options;
+    let mut leptos_options =
+        get_configuration(None).context("reading the LEPTOS_* settings")?.leptos_options;
     // cargo-leptos bakes the bundle's name in at compile time; plain `cargo build`s do not.
     if leptos_options.output_name.is_empty() {
         leptos_options.output_name = "vitrine".into();
@@ -25,10 +24,7 @@ pub async fn run(db_args: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> 
     let addr: SocketAddr = args.addr.unwrap_or(leptos_options.site_addr);
     leptos_options.site_addr = addr;
 
-    let state = AppState {
-        leptos_options,
-        db: pool.clone(),
-    };
+    let state = AppState { leptos_options, db: pool.clone(), media: storage.media_store() };
     let app = router::build(state);
 
     let listener = tokio::net::TcpListener::bind(addr)

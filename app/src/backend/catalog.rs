@@ -2,15 +2,18 @@
 
 use sqlx::PgPool;
 
+use super::media::{MediaStore, StoredImage};
 use crate::model::{Currency, Money, ProductCard};
 
 /// The newest published products, for the storefront's home page.
 pub async fn newest_products(pool: &PgPool, limit: i64) -> Result<Vec<ProductCard>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"
-        SELECT p.id, p.slug, p.name, c.name AS category, p.price_minor, p.currency, p.stock
+        SELECT p.id, p.slug, p.name, c.name AS category, p.price_minor, p.currency, p.stock,
+               i.storage_key AS "storage_key?", i.alt_text AS "alt_text?"
         FROM products p
         JOIN categories c ON c.id = p.category_id
+        LEFT JOIN product_images i ON i.product_id = p.id AND i.position = 0
         ORDER BY p.created_at DESC, p.name
         LIMIT $1
         "#,
@@ -31,11 +34,10 @@ pub async fn newest_products(pool: &PgPool, limit: i64) -> Result<Vec<ProductCar
                 slug: row.slug,
                 name: row.name,
                 category: row.category,
-                price: Money {
-                    minor: row.price_minor,
-                    currency,
-                },
+                price: Money { minor: row.price_minor, currency },
                 in_stock: row.stock > 0,
+                image_url: row.storage_key.as_deref().map(MediaStore::url),
+                image_alt: row.alt_text.unwrap_or_default(),
             })
         })
         .collect()
@@ -106,6 +108,54 @@ pub async fn upsert_product(
         product.price.minor,
         product.price.currency.code(),
         product.stock,
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Sets the product's image at `position`. Re-setting the same file keeps its embedding; a new
+/// file resets the embedding to pending, so the embedding job re-does exactly what changed.
+pub async fn upsert_product_image(
+    conn: &mut sqlx::PgConnection,
+    product_id: uuid::Uuid,
+    position: i32,
+    image: &StoredImage,
+    alt_text: &str,
+) -> Result<uuid::Uuid, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"
+        INSERT INTO product_images
+            (id, product_id, position, storage_key, content_type, sha256, width, height, byte_size, alt_text)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        ON CONFLICT (product_id, position) DO UPDATE SET
+            storage_key = EXCLUDED.storage_key,
+            content_type = EXCLUDED.content_type,
+            width = EXCLUDED.width,
+            height = EXCLUDED.height,
+            byte_size = EXCLUDED.byte_size,
+            alt_text = EXCLUDED.alt_text,
+            embedding = CASE WHEN product_images.sha256 = EXCLUDED.sha256
+                             THEN product_images.embedding END,
+            model_version = CASE WHEN product_images.sha256 = EXCLUDED.sha256
+                                 THEN product_images.model_version END,
+            status = CASE WHEN product_images.sha256 = EXCLUDED.sha256
+                          THEN product_images.status ELSE 'pending' END,
+            error = CASE WHEN product_images.sha256 = EXCLUDED.sha256
+                         THEN product_images.error END,
+            sha256 = EXCLUDED.sha256,
+            updated_at = now()
+        RETURNING id
+        "#,
+        uuid::Uuid::now_v7(),
+        product_id,
+        position,
+        image.storage_key,
+        image.content_type,
+        image.sha256,
+        image.width as i32,
+        image.height as i32,
+        image.byte_size as i32,
+        alt_text,
     )
     .fetch_one(conn)
     .await

@@ -34,9 +34,5 @@ pub async fn migration_state(pool: &PgPool) -> Result<MigrationState, sqlx::Erro
         .map(|m| m.version)
         .collect();
 
-    Ok(if pending.is_empty() {
-        MigrationState::UpToDate
-    } else {
-        MigrationState::Pending(pending)
-    })
+    Ok(if pending.is_empty() { MigrationState::UpToDate } else { MigrationState::Pending(pending) })
 }

@@ -7,4 +7,5 @@
 
 pub mod catalog;
 pub mod db;
+pub mod media;
 pub mod state;

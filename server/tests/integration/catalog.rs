@@ -1,68 +1,130 @@
 use app::backend::catalog::newest_products;
-use app::model::{Currency, Money};
 
-use crate::helpers::TestDb;
+use crate::helpers::{fixture_catalog, workspace_root, TestDb};
+
+#[test]
+fn the_fixture_keeps_things_and_skips_flags_faces_and_skin_tones() {
+    let catalog = fixture_catalog();
+    let mut names: Vec<&str> = catalog.products.iter().map(|p| p.name.as_str()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["Bicycle", "Guitar", "Red Apple", "T-Shirt", "Teapot", "Umbrella with Rain Drops"]
+    );
+    let subcategory = |slug: &str| catalog.categories.iter().find(|c| c.slug == slug).cloned();
+    let fruit = subcategory("food-fruit").expect("a fruit category");
+    assert_eq!(fruit.name, "Fruit");
+    assert_eq!(fruit.parent_slug.as_deref(), Some("food-drink"));
+    assert!(subcategory("flags").is_none() && subcategory("smileys-emotion").is_none());
+}
+
+/// The real package, as the setup step installs it: the catalog the shop is demonstrated with.
+#[test]
+fn the_full_demo_catalog_has_at_least_800_products_with_images() {
+    let dir = std::env::var("VITRINE_DEMO_DATA")
+        .map(Into::into)
+        .unwrap_or_else(|_| workspace_root().join(".vitrine/demo/emoji-datasource-google/package"));
+    let catalog = vitrine::seed::DemoCatalog::load(&dir)
+        .expect("the demo data (scripts/test.sh installs it)");
+    assert!(catalog.products.len() >= 800, "only {} products", catalog.products.len());
+    let mut slugs: Vec<&str> = catalog.products.iter().map(|p| p.slug.as_str()).collect();
+    slugs.sort();
+    slugs.dedup();
+    assert_eq!(slugs.len(), catalog.products.len(), "product slugs are unique");
+    for product in &catalog.products {
+        assert!(product.image.exists(), "{} has no image", product.name);
+    }
+}
 
 #[tokio::test]
-async fn the_demo_catalog_is_listed_with_prices_categories_and_stock() {
+async fn seeded_products_are_listed_with_prices_categories_stock_and_images() {
     let db = TestDb::migrated().await;
-    let summary = vitrine::seed::demo_catalog(&db.pool).await.unwrap();
+    let summary = db.seed_fixture().await;
+    assert_eq!((summary.products, summary.images), (6, 6));
 
     let products = newest_products(&db.pool, 50).await.unwrap();
-    assert_eq!(products.len(), summary.products);
+    assert_eq!(products.len(), 6);
+    let teapot = products.iter().find(|p| p.slug == "teapot").expect("the teapot");
+    assert_eq!(teapot.name, "Teapot");
+    assert_eq!(teapot.category, "Drink");
+    let expected = fixture_catalog().products.into_iter().find(|p| p.slug == "teapot").unwrap();
+    assert_eq!(teapot.price, expected.price);
+    assert_eq!(teapot.in_stock, expected.stock > 0);
 
-    let teapot = products
-        .iter()
-        .find(|p| p.slug == "teapot")
-        .expect("the teapot");
-    assert_eq!(teapot.name, "Cast Iron Teapot");
-    assert_eq!(teapot.category, "Kitchen");
-    assert_eq!(
-        teapot.price,
-        Money {
-            minor: 54_00,
-            currency: Currency::Eur
-        }
-    );
-    assert!(teapot.in_stock);
-
-    let boot = products
-        .iter()
-        .find(|p| p.slug == "hiking-boot")
-        .expect("the boot");
-    assert!(!boot.in_stock, "stock 0 shows as sold out");
+    let url = teapot.image_url.as_deref().expect("an image");
+    let key = url.strip_prefix("/media/").expect("served under /media");
+    let stored = std::fs::read(db.media.store.root().join(key)).expect("the stored file");
+    assert_eq!(stored, std::fs::read(&expected.image).unwrap());
+    assert_eq!(teapot.image_alt, "Teapot");
 }
 
 #[tokio::test]
 async fn listing_respects_the_limit() {
     let db = TestDb::migrated().await;
-    vitrine::seed::demo_catalog(&db.pool).await.unwrap();
+    db.seed_fixture().await;
     assert_eq!(newest_products(&db.pool, 3).await.unwrap().len(), 3);
 }
 
 #[tokio::test]
-async fn seeding_twice_updates_in_place() {
+async fn seeding_twice_updates_in_place_and_keeps_unchanged_embeddings() {
     let db = TestDb::migrated().await;
-    let first = vitrine::seed::demo_catalog(&db.pool).await.unwrap();
+    let first = db.seed_fixture().await;
     sqlx::query("UPDATE products SET price_minor = 1 WHERE slug = 'teapot'")
         .execute(&db.pool)
         .await
         .unwrap();
-    let second = vitrine::seed::demo_catalog(&db.pool).await.unwrap();
+    // As if the embedding job had run for the teapot's image.
+    sqlx::query(
+        "UPDATE product_images SET embedding = array_fill(0.5, ARRAY[1280])::vector,
+                model_version = 'test', status = 'ready'
+         WHERE product_id = (SELECT id FROM products WHERE slug = 'teapot')",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+
+    let second = db.seed_fixture().await;
     assert_eq!(first, second);
 
-    let (products, categories): (i64, i64) =
-        sqlx::query_as("SELECT (SELECT count(*) FROM products), (SELECT count(*) FROM categories)")
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
+    let (products, categories, images): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM products), (SELECT count(*) FROM categories),
+                (SELECT count(*) FROM product_images)",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
     assert_eq!(
-        (products as usize, categories as usize),
-        (second.products, second.categories)
+        (products as usize, categories as usize, images as usize),
+        (second.products, second.categories, second.images)
     );
-    let price: i64 = sqlx::query_scalar("SELECT price_minor FROM products WHERE slug = 'teapot'")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
-    assert_eq!(price, 54_00, "the seed restores the demo price");
+    let (price, status): (i64, String) = sqlx::query_as(
+        "SELECT p.price_minor, i.status FROM products p JOIN product_images i ON i.product_id = p.id
+         WHERE p.slug = 'teapot'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_ne!(price, 1, "the seed restores the demo price");
+    assert_eq!(status, "ready", "the same image keeps its embedding");
+}
+
+#[tokio::test]
+async fn a_changed_image_goes_back_to_pending() {
+    let db = TestDb::migrated().await;
+    db.seed_fixture().await;
+    sqlx::query(
+        "UPDATE product_images SET embedding = array_fill(0.5, ARRAY[1280])::vector,
+                model_version = 'test', status = 'ready', sha256 = repeat('0', 64)",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    db.seed_fixture().await;
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM product_images WHERE status = 'pending' AND embedding IS NULL",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(pending, 6);
 }

@@ -32,10 +32,7 @@ async fn readyz_refuses_traffic_while_migrations_are_pending() {
     assert_eq!(body["status"], "not ready");
     assert_eq!(body["checks"]["database"]["ok"], true);
     assert_eq!(body["checks"]["migrations"]["ok"], false);
-    assert!(body["checks"]["migrations"]["detail"]
-        .as_str()
-        .unwrap()
-        .contains("pending"));
+    assert!(body["checks"]["migrations"]["detail"].as_str().unwrap().contains("pending"));
 }
 
 #[tokio::test]

@@ -3,19 +3,18 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use app::backend::media::MediaStore;
 use app::backend::state::AppState;
 use leptos::config::LeptosOptions;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::OnceCell;
 use vitrine::local_pg::LocalCluster;
+use vitrine::seed::{DemoCatalog, SeedSummary};
 
 /// The workspace root (tests run with the package directory as their working directory).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("server/ has a parent")
-        .to_owned()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("server/ has a parent").to_owned()
 }
 
 /// A URL of the server the test databases are created on: `DATABASE_URL` when set (its role
@@ -26,10 +25,8 @@ async fn server_url() -> &'static str {
         if let Ok(url) = std::env::var("DATABASE_URL") {
             return url;
         }
-        let port = std::env::var("VITRINE_PG_PORT")
-            .ok()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(54329);
+        let port =
+            std::env::var("VITRINE_PG_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(54329);
         let cluster = LocalCluster::new(
             workspace_root().join(".vitrine/pg"),
             PathBuf::from("/usr/lib/postgresql/15/bin"),
@@ -57,11 +54,36 @@ fn with_database(url: &str, database: &str) -> String {
     }
 }
 
+/// The small slice of the emoji catalog committed under `tests/fixtures/emoji-mini`.
+pub fn fixture_catalog() -> DemoCatalog {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/emoji-mini");
+    DemoCatalog::load(&dir).expect("loading the fixture catalog")
+}
+
+/// A media directory that exists for one test.
+pub struct TestMedia {
+    pub store: MediaStore,
+}
+
+impl TestMedia {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("vitrine-media-{}", uuid::Uuid::new_v4()));
+        Self { store: MediaStore::new(dir) }
+    }
+}
+
+impl Drop for TestMedia {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(self.store.root());
+    }
+}
+
 /// A database that exists for one test: created empty, dropped when the value is dropped (also
-/// when the test panics).
+/// when the test panics). It comes with a media directory of its own.
 pub struct TestDb {
     pub pool: PgPool,
     pub name: String,
+    pub media: TestMedia,
     server: String,
 }
 
@@ -70,9 +92,7 @@ impl TestDb {
     pub async fn empty() -> Self {
         let server = server_url().await.to_owned();
         let name = format!("vitrine_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&server)
-            .await
-            .expect("connecting as admin");
+        let mut admin = PgConnection::connect(&server).await.expect("connecting as admin");
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut admin)
             .await
@@ -83,16 +103,19 @@ impl TestDb {
             .connect(&with_database(&server, &name))
             .await
             .expect("connecting to the test database");
-        Self { pool, name, server }
+        Self { pool, name, media: TestMedia::new(), server }
     }
 
     /// A new database with every migration applied.
     pub async fn migrated() -> Self {
         let db = Self::empty().await;
-        vitrine::database::migrate(&db.pool)
-            .await
-            .expect("migrating the test database");
+        vitrine::database::migrate(&db.pool).await.expect("migrating the test database");
         db
+    }
+
+    /// Seeds the fixture catalog (six products with images) into this database.
+    pub async fn seed_fixture(&self) -> SeedSummary {
+        fixture_catalog().seed(&self.pool, &self.media.store).await.expect("seeding the fixture")
     }
 }
 
@@ -104,9 +127,7 @@ impl Drop for TestDb {
         // on its own thread does the cleanup. The pool's connections belong to the blocked
         // runtime, so they are not closed politely; `WITH (FORCE)` ends them server-side.
         let cleanup = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             runtime.block_on(async move {
                 let mut admin = PgConnection::connect(&server).await?;
                 sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
@@ -132,30 +153,19 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(db: TestDb) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("binding a port");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binding a port");
         let addr = listener.local_addr().expect("local address");
         let leptos_options = LeptosOptions::builder()
             .output_name("vitrine")
             .site_root(workspace_root().join("target/site").display().to_string())
             .site_addr(addr)
             .build();
-        let state = AppState {
-            leptos_options,
-            db: db.pool.clone(),
-        };
+        let state = AppState { leptos_options, db: db.pool.clone(), media: db.media.store.clone() };
         let router = vitrine::router::build(state);
         tokio::spawn(async move {
-            axum::serve(listener, router)
-                .await
-                .expect("serving the test app");
+            axum::serve(listener, router).await.expect("serving the test app");
         });
-        Self {
-            addr,
-            client: reqwest::Client::new(),
-            db,
-        }
+        Self { addr, client: reqwest::Client::new(), db }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -163,10 +173,6 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("sending the request")
+        self.client.get(self.url(path)).send().await.expect("sending the request")
     }
 }

@@ -8,11 +8,7 @@ use sqlx::Connection;
 use vitrine::local_pg::{ClusterStatus, LocalCluster};
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 struct ScratchDir(PathBuf);
@@ -29,51 +25,31 @@ async fn starts_twice_survives_a_crash_and_stops() {
     let dir = ScratchDir(std::env::temp_dir().join(format!("vitrine-pg-{}", uuid::Uuid::new_v4())));
     std::fs::create_dir_all(&dir.0).unwrap();
     std::fs::set_permissions(&dir.0, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let cluster = LocalCluster::new(
-        dir.0.join("pg"),
-        "/usr/lib/postgresql/15/bin".into(),
-        free_port(),
-    );
+    let cluster =
+        LocalCluster::new(dir.0.join("pg"), "/usr/lib/postgresql/15/bin".into(), free_port());
     assert_eq!(cluster.status().unwrap(), ClusterStatus::NotCreated);
 
     let url = cluster.ensure_running().await.unwrap();
-    assert!(matches!(
-        cluster.status().unwrap(),
-        ClusterStatus::Running { .. }
-    ));
+    assert!(matches!(cluster.status().unwrap(), ClusterStatus::Running { .. }));
     assert!(!url.redacted().contains(&password_of(url.expose())));
     let again = cluster.ensure_running().await.unwrap();
-    assert_eq!(
-        url.expose(),
-        again.expose(),
-        "a second start reuses the cluster and password"
-    );
+    assert_eq!(url.expose(), again.expose(), "a second start reuses the cluster and password");
     let mut conn = sqlx::PgConnection::connect(url.expose()).await.unwrap();
-    let one: i32 = sqlx::query_scalar("SELECT 1")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
+    let one: i32 = sqlx::query_scalar("SELECT 1").fetch_one(&mut conn).await.unwrap();
     assert_eq!(one, 1);
     drop(conn);
 
     // A crash: the postmaster dies and leaves its pid file behind.
     let pid_file = dir.0.join("pg/data/postmaster.pid");
-    let pid: i32 = std::fs::read_to_string(&pid_file)
-        .unwrap()
-        .lines()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let pid: i32 =
+        std::fs::read_to_string(&pid_file).unwrap().lines().next().unwrap().parse().unwrap();
     unsafe { libc::kill(pid, libc::SIGKILL) };
     wait_until(|| !PathBuf::from(format!("/proc/{pid}")).exists());
     assert!(pid_file.exists(), "the crash left a stale pid file");
     assert_eq!(cluster.status().unwrap(), ClusterStatus::Stopped);
 
     let recovered = cluster.ensure_running().await.unwrap();
-    let mut conn = sqlx::PgConnection::connect(recovered.expose())
-        .await
-        .unwrap();
+    let mut conn = sqlx::PgConnection::connect(recovered.expose()).await.unwrap();
     sqlx::query("SELECT 1").execute(&mut conn).await.unwrap();
     drop(conn);
 

@@ -3,22 +3,23 @@ use crate::helpers::{TestApp, TestDb};
 #[tokio::test]
 async fn the_home_page_is_server_rendered_from_the_database() {
     let db = TestDb::migrated().await;
-    vitrine::seed::demo_catalog(&db.pool).await.unwrap();
-    sqlx::query("UPDATE products SET name = 'Renamed In The Database' WHERE slug = 'teapot'")
-        .execute(&db.pool)
-        .await
-        .unwrap();
+    db.seed_fixture().await;
+    sqlx::query(
+        "UPDATE products SET name = 'Renamed In The Database', price_minor = 5400, stock = 0
+         WHERE slug = 'teapot'",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
     let app = TestApp::spawn(db).await;
 
     let response = app.get("/").await;
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
-    assert!(
-        html.contains("Renamed In The Database"),
-        "the page reads the database"
-    );
+    assert!(html.contains("Renamed In The Database"), "the page reads the database");
     assert!(html.contains("€54.00"));
-    assert!(html.contains("Sold out"), "the hiking boot has no stock");
+    assert!(html.contains("Sold out"));
+    assert!(html.contains(r#"<img src="/media/products/"#), "product images are shown");
     // The hydration bundle is referenced, so the browser can take over.
     assert!(html.contains("/pkg/vitrine.js") && html.contains("/pkg/vitrine.wasm"));
 }
@@ -42,10 +43,7 @@ async fn unknown_pages_are_404_with_a_way_back() {
 #[tokio::test]
 async fn a_failing_database_shows_an_error_not_a_crash() {
     let app = TestApp::spawn(TestDb::migrated().await).await;
-    sqlx::query("DROP TABLE products")
-        .execute(&app.db.pool)
-        .await
-        .unwrap();
+    sqlx::query("DROP TABLE products CASCADE").execute(&app.db.pool).await.unwrap();
     let response = app.get("/").await;
     let html = response.text().await.unwrap();
     assert!(html.contains("temporarily unavailable"), "{html}");
@@ -54,15 +52,29 @@ async fn a_failing_database_shows_an_error_not_a_crash() {
 #[tokio::test]
 async fn pages_are_compressed_for_clients_that_accept_gzip() {
     let db = TestDb::migrated().await;
-    vitrine::seed::demo_catalog(&db.pool).await.unwrap();
+    db.seed_fixture().await;
     let app = TestApp::spawn(db).await;
-    let response = app
-        .client
-        .get(app.url("/"))
-        .header("accept-encoding", "gzip")
-        .send()
-        .await
-        .unwrap();
+    let response =
+        app.client.get(app.url("/")).header("accept-encoding", "gzip").send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-encoding"], "gzip");
+}
+
+#[tokio::test]
+async fn product_images_are_served_from_the_media_route_and_cached_forever() {
+    let db = TestDb::migrated().await;
+    db.seed_fixture().await;
+    let products = app::backend::catalog::newest_products(&db.pool, 10).await.unwrap();
+    let app = TestApp::spawn(db).await;
+    let url = products[0].image_url.clone().unwrap();
+
+    let response = app.get(&url).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "image/png");
+    assert!(response.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    let bytes = response.bytes().await.unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+
+    assert_eq!(app.get("/media/products/00/missing.png").await.status(), 404);
+    assert_eq!(app.get("/media/../Cargo.toml").await.status(), 404);
 }
