@@ -19,8 +19,10 @@ test('product images load from the media route', async ({ page }) => {
   await page.goto('/');
   const image = page.locator('article.product-card img').first();
   await expect(image).toBeVisible();
-  // naturalWidth is 0 for an image the browser could not load.
-  expect(await image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(64);
+  // naturalWidth stays 0 for an image the browser could not load.
+  await expect
+    .poll(() => image.evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : -1)))
+    .toBe(64);
 });
 
 test('the page hydrates and the wishlist toggle works', async ({ page }) => {
