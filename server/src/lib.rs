@@ -12,3 +12,4 @@ pub mod router;
 pub mod seed;
 pub mod serve;
 pub mod telemetry;
+pub mod worker;

@@ -2,6 +2,7 @@
 
 use sqlx::PgPool;
 
+use super::jobs::{self, NewJob};
 use super::media::{MediaStore, StoredImage};
 use crate::model::{Currency, Money, ProductCard};
 
@@ -113,8 +114,17 @@ pub async fn upsert_product(
     .await
 }
 
+/// The job that computes a product image's embedding; its payload is [`EmbedImage`].
+pub const EMBED_IMAGE_JOB: &str = "embed_image";
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EmbedImage {
+    pub image_id: uuid::Uuid,
+}
+
 /// Sets the product's image at `position`. Re-setting the same file keeps its embedding; a new
-/// file resets the embedding to pending, so the embedding job re-does exactly what changed.
+/// file resets the embedding to pending and queues an `embed_image` job in the same transaction,
+/// so the embedding is re-done for exactly what changed.
 pub async fn upsert_product_image(
     conn: &mut sqlx::PgConnection,
     product_id: uuid::Uuid,
@@ -122,7 +132,7 @@ pub async fn upsert_product_image(
     image: &StoredImage,
     alt_text: &str,
 ) -> Result<uuid::Uuid, sqlx::Error> {
-    sqlx::query_scalar!(
+    let row = sqlx::query!(
         r#"
         INSERT INTO product_images
             (id, product_id, position, storage_key, content_type, sha256, width, height, byte_size, alt_text)
@@ -144,7 +154,7 @@ pub async fn upsert_product_image(
                          THEN product_images.error END,
             sha256 = EXCLUDED.sha256,
             updated_at = now()
-        RETURNING id
+        RETURNING id, status
         "#,
         uuid::Uuid::now_v7(),
         product_id,
@@ -157,6 +167,12 @@ pub async fn upsert_product_image(
         image.byte_size as i32,
         alt_text,
     )
-    .fetch_one(conn)
-    .await
+    .fetch_one(&mut *conn)
+    .await?;
+    if row.status == "pending" {
+        let job = NewJob::new(EMBED_IMAGE_JOB, EmbedImage { image_id: row.id })
+            .dedupe(format!("{EMBED_IMAGE_JOB}:{}", row.id));
+        jobs::enqueue(conn, &job).await?;
+    }
+    Ok(row.id)
 }

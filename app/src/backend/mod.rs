@@ -7,5 +7,6 @@
 
 pub mod catalog;
 pub mod db;
+pub mod jobs;
 pub mod media;
 pub mod state;

@@ -128,3 +128,48 @@ async fn a_changed_image_goes_back_to_pending() {
     .unwrap();
     assert_eq!(pending, 6);
 }
+
+async fn queued_embed_jobs(db: &TestDb) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM jobs j JOIN product_images i ON i.id = (j.payload->>'image_id')::uuid
+         WHERE j.kind = 'embed_image' AND j.status = 'queued'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn every_new_image_queues_one_embedding_job_in_the_same_transaction() {
+    let db = TestDb::migrated().await;
+    db.seed_fixture().await;
+    assert_eq!(queued_embed_jobs(&db).await, 6);
+    db.seed_fixture().await;
+    assert_eq!(queued_embed_jobs(&db).await, 6, "re-seeding queues nothing new");
+
+    // The embedding job ran for every image...
+    sqlx::query("UPDATE jobs SET status = 'succeeded', finished_at = now()")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE product_images SET embedding = array_fill(0.5, ARRAY[1280])::vector,
+                model_version = 'test', status = 'ready'",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    db.seed_fixture().await;
+    assert_eq!(queued_embed_jobs(&db).await, 0, "unchanged images are not embedded again");
+
+    // ...then one image's file changes.
+    sqlx::query(
+        "UPDATE product_images SET sha256 = repeat('0', 64)
+         WHERE product_id = (SELECT id FROM products WHERE slug = 'teapot')",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    db.seed_fixture().await;
+    assert_eq!(queued_embed_jobs(&db).await, 1);
+}

@@ -5,6 +5,7 @@
 mod catalog;
 mod health;
 mod helpers;
+mod jobs;
 mod local_pg;
 mod migrations;
 mod pages;

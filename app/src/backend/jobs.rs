@@ -1,0 +1,218 @@
+//! The job queue, in PostgreSQL. Owns the `jobs` table.
+//!
+//! - [`enqueue`] takes any connection, so a job is written in the same transaction as the change
+//!   that needs it: both happen or neither does.
+//! - [`claim`] hands out due jobs with `FOR UPDATE SKIP LOCKED` (concurrent workers never get the
+//!   same job and never wait on each other) under a lease. A worker that dies simply stops
+//!   renewing: when the lease runs out the job is claimed again, so nothing is lost.
+//! - [`fail`] retries with exponential backoff until `max_attempts`, then marks the job dead with
+//!   its error; dead jobs stay for an operator to read and retry.
+//!
+//! Handlers must be idempotent: a job can run more than once (a lease may expire while a slow
+//! attempt is still finishing).
+
+use std::time::Duration;
+
+use serde::Serialize;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// A job to write.
+#[derive(Debug, Clone)]
+pub struct NewJob<'a> {
+    pub kind: &'a str,
+    pub payload: serde_json::Value,
+    pub dedupe_key: Option<String>,
+    pub max_attempts: i32,
+}
+
+impl<'a> NewJob<'a> {
+    pub fn new(kind: &'a str, payload: impl Serialize) -> Self {
+        Self {
+            kind,
+            payload: serde_json::to_value(payload).expect("job payloads serialise to JSON"),
+            dedupe_key: None,
+            max_attempts: 5,
+        }
+    }
+
+    /// Makes enqueueing a no-op while a job with the same key is queued or running.
+    pub fn dedupe(mut self, key: impl Into<String>) -> Self {
+        self.dedupe_key = Some(key.into());
+        self
+    }
+
+    pub fn max_attempts(mut self, attempts: i32) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+}
+
+/// A job a worker holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedJob {
+    pub id: Uuid,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    /// This attempt's number, from 1.
+    pub attempt: i32,
+    pub max_attempts: i32,
+}
+
+/// What [`fail`] did with the job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureOutcome {
+    RetryIn(Duration),
+    Dead,
+    /// The job was no longer ours (its lease ran out and another worker took it).
+    LostLease,
+}
+
+/// Writes the job; returns its id, or `None` when a live job with the same dedupe key exists.
+pub async fn enqueue(
+    conn: &mut sqlx::PgConnection,
+    job: &NewJob<'_>,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"
+        INSERT INTO jobs (id, kind, payload, dedupe_key, max_attempts)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'running') DO NOTHING
+        RETURNING id
+        "#,
+        Uuid::now_v7(),
+        job.kind,
+        job.payload,
+        job.dedupe_key,
+        job.max_attempts,
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Claims up to `limit` due jobs of the given kinds for `worker`, for `lease`. Jobs whose lease
+/// ran out count as due; those that have used up their attempts are marked dead instead.
+pub async fn claim(
+    pool: &PgPool,
+    worker: &str,
+    kinds: &[String],
+    lease: Duration,
+    limit: i64,
+) -> Result<Vec<ClaimedJob>, sqlx::Error> {
+    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+    sqlx::query!(
+        r#"
+        UPDATE jobs SET status = 'dead', locked_by = NULL, locked_until = NULL,
+               last_error = coalesce(last_error || '; ', '') || 'lease expired on the last attempt',
+               finished_at = now(), updated_at = now()
+        WHERE status = 'running' AND locked_until < now() AND attempts >= max_attempts
+          AND kind = ANY($1)
+        "#,
+        kinds,
+    )
+    .execute(pool)
+    .await?;
+
+    let rows = sqlx::query!(
+        r#"
+        UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1,
+               locked_until = now() + $2::bigint * interval '1 millisecond', updated_at = now()
+        WHERE id IN (
+            SELECT id FROM jobs
+            WHERE kind = ANY($3)
+              AND ((status = 'queued' AND run_at <= now())
+                   OR (status = 'running' AND locked_until < now()))
+            ORDER BY run_at
+            LIMIT $4
+            FOR UPDATE SKIP LOCKED
+        )
+        RETURNING id, kind, payload, attempts, max_attempts
+        "#,
+        worker,
+        lease_ms,
+        kinds,
+        limit,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| ClaimedJob {
+            id: row.id,
+            kind: row.kind,
+            payload: row.payload,
+            attempt: row.attempts,
+            max_attempts: row.max_attempts,
+        })
+        .collect())
+}
+
+/// Marks the job done. Returns false when the job was no longer held by `worker`.
+pub async fn complete(pool: &PgPool, job: &ClaimedJob, worker: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"
+        UPDATE jobs SET status = 'succeeded', locked_by = NULL, locked_until = NULL,
+               finished_at = now(), updated_at = now()
+        WHERE id = $1 AND status = 'running' AND locked_by = $2
+        "#,
+        job.id,
+        worker,
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a failed attempt: back to the queue after a backoff, or dead after the last attempt.
+pub async fn fail(
+    pool: &PgPool,
+    job: &ClaimedJob,
+    worker: &str,
+    error: &str,
+) -> Result<FailureOutcome, sqlx::Error> {
+    let outcome = if job.attempt >= job.max_attempts {
+        FailureOutcome::Dead
+    } else {
+        FailureOutcome::RetryIn(backoff(job.attempt))
+    };
+    let (status, delay_ms) = match outcome {
+        FailureOutcome::RetryIn(delay) => ("queued", delay.as_millis() as i64),
+        _ => ("dead", 0),
+    };
+    let updated = sqlx::query!(
+        r#"
+        UPDATE jobs SET status = $3, last_error = $4, locked_by = NULL, locked_until = NULL,
+               run_at = now() + $5::bigint * interval '1 millisecond',
+               finished_at = CASE WHEN $3 = 'dead' THEN now() END, updated_at = now()
+        WHERE id = $1 AND status = 'running' AND locked_by = $2
+        "#,
+        job.id,
+        worker,
+        status,
+        error,
+        delay_ms,
+    )
+    .execute(pool)
+    .await?;
+    Ok(if updated.rows_affected() == 1 { outcome } else { FailureOutcome::LostLease })
+}
+
+/// Exponential backoff after attempt `n` (1-based): 2 s, 4 s, 8 s, … capped at 10 minutes.
+pub fn backoff(attempt: i32) -> Duration {
+    let exponent = attempt.clamp(1, 20) as u32 - 1;
+    Duration::from_secs(2u64.saturating_mul(1 << exponent).min(600))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff(1), Duration::from_secs(2));
+        assert_eq!(backoff(2), Duration::from_secs(4));
+        assert_eq!(backoff(5), Duration::from_secs(32));
+        assert_eq!(backoff(12), Duration::from_secs(600));
+        assert_eq!(backoff(1000), Duration::from_secs(600));
+    }
+}
