@@ -13,6 +13,7 @@ pub mod components;
 pub mod error;
 pub mod model;
 pub mod pages;
+pub mod preprocess;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
