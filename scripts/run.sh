@@ -12,6 +12,7 @@ step "Building the shop (release: server binary and WASM bundle)"
 cargo leptos build --release
 
 vitrine="${CARGO_TARGET_DIR}/release/vitrine"
+ensure_model_weights "$vitrine"
 if [ -z "${DATABASE_URL:-}" ]; then
   step "Starting the project-local PostgreSQL cluster (.vitrine/pg)"
   "$vitrine" db start

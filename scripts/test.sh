@@ -14,6 +14,7 @@ export LEPTOS_RELOAD_PORT="${VITRINE_E2E_RELOAD_PORT:-3101}"
 step "Building the server and its tests"
 cargo build --locked -p server
 cargo test --locked -p app -p server --no-run
+ensure_model_weights "${CARGO_TARGET_DIR}/debug/vitrine"
 
 if [ -z "${DATABASE_URL:-}" ]; then
   step "Starting the project-local PostgreSQL cluster (.vitrine/pg)"

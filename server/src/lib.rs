@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod database;
 pub mod local_pg;
+pub mod model;
 pub mod ops;
 pub mod router;
 pub mod seed;

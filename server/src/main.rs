@@ -1,7 +1,7 @@
 use clap::Parser;
 
-use vitrine::cli::{Cli, Command, DbCommand};
-use vitrine::{database, seed, serve, telemetry};
+use vitrine::cli::{Cli, Command, DbCommand, ModelCommand};
+use vitrine::{database, model, seed, serve, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -27,6 +27,12 @@ async fn main() -> anyhow::Result<()> {
                 "demo catalog seeded"
             );
             Ok(())
+        }
+        Command::Model(ModelCommand::Convert { checkpoint, out }) => {
+            model::convert(&checkpoint, &out)
+        }
+        Command::Model(ModelCommand::Classify { photos, weights }) => {
+            model::classify(&weights, &photos)
         }
         Command::Db(db) => {
             let cluster = cli.storage.local_cluster();

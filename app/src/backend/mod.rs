@@ -10,3 +10,4 @@ pub mod db;
 pub mod jobs;
 pub mod media;
 pub mod state;
+pub mod vision;

@@ -9,3 +9,4 @@ mod jobs;
 mod local_pg;
 mod migrations;
 mod pages;
+mod vision;
