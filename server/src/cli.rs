@@ -69,11 +69,13 @@ pub enum ModelCommand {
 
 impl Default for Command {
     fn default() -> Self {
-        Command::Serve(ServeArgs::default())
+        // `vitrine` alone serves, with every serve option at its default (or from the env).
+        let cli = Cli::parse_from(["vitrine", "serve"]);
+        cli.command.expect("serve was given")
     }
 }
 
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on. Defaults to LEPTOS_SITE_ADDR (set by cargo-leptos), else 127.0.0.1:3000.
     #[arg(long, env = "VITRINE_ADDR")]
@@ -82,6 +84,29 @@ pub struct ServeArgs {
     /// Do not apply pending migrations at start (when a separate step migrates).
     #[arg(long)]
     pub no_migrate: bool,
+
+    /// What this process does: serve HTTP, run background jobs, or both (one process).
+    #[arg(long, env = "VITRINE_ROLE", value_enum, default_value_t = Role::All)]
+    pub role: Role,
+
+    /// The image model's converted weights (see model-weights/).
+    #[arg(
+        long,
+        env = "VITRINE_IMAGE_MODEL",
+        default_value = "model-weights/efficientnet-lite0.safetensors"
+    )]
+    pub image_model: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    /// HTTP and an in-process worker.
+    #[default]
+    All,
+    /// HTTP only; jobs are left to worker processes.
+    Web,
+    /// Background jobs only (scale these separately from the web replicas).
+    Worker,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod database;
+pub mod embedding;
 pub mod local_pg;
 pub mod model;
 pub mod ops;

@@ -1,12 +1,18 @@
-//! `vitrine serve`: the HTTP server, with graceful shutdown.
+//! `vitrine serve`: the HTTP server and/or the background worker (`--role`), with graceful
+//! shutdown: on Ctrl-C or SIGTERM, in-flight requests and the job in progress finish first.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context;
 use app::backend::state::AppState;
+use app::backend::vision::ImageModel;
 use leptos::config::get_configuration;
+use tokio::sync::watch;
 
-use crate::cli::{ServeArgs, StorageArgs};
+use crate::cli::{Role, ServeArgs, StorageArgs};
+use crate::embedding::EmbedImageHandler;
+use crate::worker::Worker;
 use crate::{database, router};
 
 pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
@@ -15,6 +21,38 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
         database::migrate(&pool).await?;
     }
 
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+
+    let worker = if args.role == Role::Web {
+        None
+    } else {
+        let model = load_image_model(&args).await?;
+        let handler = EmbedImageHandler { pool: pool.clone(), media: storage.media_store(), model };
+        let worker = Worker::new(pool.clone()).with_handler(Arc::new(handler));
+        Some(tokio::spawn(worker.run(until_stopped(stopped.clone()))))
+    };
+
+    if args.role != Role::Worker {
+        serve_http(storage, &args, pool.clone(), until_stopped(stopped)).await?;
+    }
+    if let Some(worker) = worker {
+        worker.await.context("the worker task")?;
+    }
+    pool.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn serve_http(
+    storage: &StorageArgs,
+    args: &ServeArgs,
+    pool: sqlx::PgPool,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let mut leptos_options =
         get_configuration(None).context("reading the LEPTOS_* settings")?.leptos_options;
     // cargo-leptos bakes the bundle's name in at compile time; plain `cargo build`s do not.
@@ -24,21 +62,36 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
     let addr: SocketAddr = args.addr.unwrap_or(leptos_options.site_addr);
     leptos_options.site_addr = addr;
 
-    let state = AppState { leptos_options, db: pool.clone(), media: storage.media_store() };
+    let state = AppState { leptos_options, db: pool, media: storage.media_store() };
     let app = router::build(state);
-
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("listening on {addr}"))?;
     tracing::info!("serving the shop on http://{addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTP")?;
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serving HTTP")
+}
 
-    pool.close().await;
-    tracing::info!("stopped");
-    Ok(())
+/// Loads the image model off the async runtime and runs one pass, so the first job is not slow.
+async fn load_image_model(args: &ServeArgs) -> anyhow::Result<Arc<ImageModel>> {
+    let path = args.image_model.clone();
+    tokio::task::spawn_blocking(move || {
+        let model = ImageModel::load(&path).with_context(|| {
+            format!(
+                "loading the image model from {} (scripts/run.sh fetches and converts it)",
+                path.display()
+            )
+        })?;
+        let side = app::preprocess::MODEL_SIDE as usize;
+        model.embed(&[vec![0.0; 3 * side * side]]);
+        tracing::info!(weights = %path.display(), "image model loaded and warmed up");
+        Ok(Arc::new(model))
+    })
+    .await
+    .context("the model loading task")?
+}
+
+async fn until_stopped(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
 }
 
 /// Resolves on Ctrl-C or SIGTERM; in-flight requests then finish before the process exits.

@@ -176,3 +176,74 @@ pub async fn upsert_product_image(
     }
     Ok(row.id)
 }
+
+/// What the embedding job needs to know about an image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageToEmbed {
+    pub storage_key: String,
+    pub sha256: String,
+    pub status: String,
+    pub model_version: Option<String>,
+}
+
+pub async fn image_to_embed(
+    pool: &PgPool,
+    image_id: uuid::Uuid,
+) -> Result<Option<ImageToEmbed>, sqlx::Error> {
+    sqlx::query_as!(
+        ImageToEmbed,
+        "SELECT storage_key, sha256, status, model_version FROM product_images WHERE id = $1",
+        image_id
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// Stores the embedding computed from the file with checksum `sha256`. A no-op (returns false)
+/// when the image has been replaced meanwhile: the replacement queued its own job.
+pub async fn store_image_embedding(
+    pool: &PgPool,
+    image_id: uuid::Uuid,
+    sha256: &str,
+    embedding: &[f32],
+    model_version: &str,
+) -> Result<bool, sqlx::Error> {
+    // Sent as real[] and cast: the query macros know arrays, not pgvector's type.
+    let stored = sqlx::query!(
+        r#"
+        UPDATE product_images
+        SET embedding = $3::real[]::vector, model_version = $4, status = 'ready', error = NULL,
+            updated_at = now()
+        WHERE id = $1 AND sha256 = $2
+        "#,
+        image_id,
+        sha256,
+        embedding,
+        model_version,
+    )
+    .execute(pool)
+    .await?;
+    Ok(stored.rows_affected() == 1)
+}
+
+/// Records that the image cannot be embedded (its last attempt failed).
+pub async fn mark_image_failed(
+    pool: &PgPool,
+    image_id: uuid::Uuid,
+    sha256: &str,
+    error: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"
+        UPDATE product_images SET status = 'failed', error = $3, embedding = NULL,
+               model_version = NULL, updated_at = now()
+        WHERE id = $1 AND sha256 = $2
+        "#,
+        image_id,
+        sha256,
+        error,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}

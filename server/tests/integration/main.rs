@@ -3,6 +3,7 @@
 //! One binary, so the crate and its dependencies link once.
 
 mod catalog;
+mod embedding;
 mod health;
 mod helpers;
 mod jobs;

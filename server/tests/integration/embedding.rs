@@ -1,0 +1,89 @@
+//! The embed_image job end to end: seeded images are embedded by the real model through the queue.
+
+use std::sync::Arc;
+
+use app::backend::vision::{ImageModel, MODEL_VERSION};
+use vitrine::embedding::EmbedImageHandler;
+use vitrine::worker::Worker;
+
+use crate::helpers::{workspace_root, TestDb};
+
+fn model() -> Arc<ImageModel> {
+    let path = std::env::var("VITRINE_IMAGE_MODEL")
+        .map(Into::into)
+        .unwrap_or_else(|_| workspace_root().join("model-weights/efficientnet-lite0.safetensors"));
+    Arc::new(ImageModel::load(&path).expect("the converted weights"))
+}
+
+#[tokio::test]
+async fn queued_images_are_embedded_once_and_similar_images_are_near() {
+    let db = TestDb::migrated().await;
+    db.seed_fixture().await;
+    let handler =
+        EmbedImageHandler { pool: db.pool.clone(), media: db.media.store.clone(), model: model() };
+    let worker = Worker::new(db.pool.clone()).with_handler(Arc::new(handler));
+    let mut ran = 0;
+    while worker.run_once().await.unwrap() {
+        ran += 1;
+    }
+    assert_eq!(ran, 6);
+
+    let (ready, versions): (i64, Vec<String>) = sqlx::query_as(
+        "SELECT count(*), array_agg(DISTINCT model_version) FROM product_images
+         WHERE status = 'ready' AND vector_dims(embedding) = 1280",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!((ready, versions), (6, vec![MODEL_VERSION.to_owned()]));
+    let succeeded: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM jobs WHERE kind = 'embed_image' AND status = 'succeeded'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(succeeded, 6);
+
+    // Seeding again changes no file: nothing is queued, nothing re-embedded.
+    db.seed_fixture().await;
+    assert!(!worker.run_once().await.unwrap());
+
+    // Each image is its own nearest neighbour (cosine distance 0), through the HNSW index's operator.
+    let self_distance: f64 = sqlx::query_scalar(
+        "SELECT max(a.embedding <=> b.embedding) FROM product_images a JOIN product_images b ON a.id = b.id",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert!(self_distance < 1e-5);
+}
+
+#[tokio::test]
+async fn an_unreadable_image_fails_and_is_marked_failed_on_the_last_attempt() {
+    let db = TestDb::migrated().await;
+    db.seed_fixture().await;
+    // One job, one attempt, and its file gone.
+    sqlx::query("DELETE FROM jobs WHERE id <> (SELECT id FROM jobs ORDER BY id LIMIT 1)")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE jobs SET max_attempts = 1").execute(&db.pool).await.unwrap();
+    std::fs::remove_dir_all(db.media.store.root()).unwrap();
+
+    let handler =
+        EmbedImageHandler { pool: db.pool.clone(), media: db.media.store.clone(), model: model() };
+    let worker = Worker::new(db.pool.clone()).with_handler(Arc::new(handler));
+    assert!(worker.run_once().await.unwrap());
+
+    let (status, error): (String, Option<String>) = sqlx::query_as(
+        "SELECT i.status, i.error FROM product_images i JOIN jobs j ON (j.payload->>'image_id')::uuid = i.id",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(status, "failed");
+    assert!(error.unwrap().contains("reading"));
+    let job_status: String =
+        sqlx::query_scalar("SELECT status FROM jobs").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(job_status, "dead");
+}
