@@ -74,14 +74,8 @@ async fn seeding_twice_updates_in_place_and_keeps_unchanged_embeddings() {
         .await
         .unwrap();
     // As if the embedding job had run for the teapot's image.
-    sqlx::query(
-        "UPDATE product_images SET embedding = array_fill(0.5, ARRAY[1280])::vector,
-                model_version = 'test', status = 'ready'
-         WHERE product_id = (SELECT id FROM products WHERE slug = 'teapot')",
-    )
-    .execute(&db.pool)
-    .await
-    .unwrap();
+    pretend_embedded(&db, "WHERE product_id = (SELECT id FROM products WHERE slug = 'teapot')")
+        .await;
 
     let second = db.seed_fixture().await;
     assert_eq!(first, second);
@@ -112,13 +106,11 @@ async fn seeding_twice_updates_in_place_and_keeps_unchanged_embeddings() {
 async fn a_changed_image_goes_back_to_pending() {
     let db = TestDb::migrated().await;
     db.seed_fixture().await;
-    sqlx::query(
-        "UPDATE product_images SET embedding = array_fill(0.5, ARRAY[1280])::vector,
-                model_version = 'test', status = 'ready', sha256 = repeat('0', 64)",
-    )
-    .execute(&db.pool)
-    .await
-    .unwrap();
+    pretend_embedded(&db, "").await;
+    sqlx::query("UPDATE product_images SET sha256 = repeat('0', 64)")
+        .execute(&db.pool)
+        .await
+        .unwrap();
     db.seed_fixture().await;
     let pending: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM product_images WHERE status = 'pending' AND embedding IS NULL",
@@ -127,6 +119,15 @@ async fn a_changed_image_goes_back_to_pending() {
     .await
     .unwrap();
     assert_eq!(pending, 6);
+}
+
+/// Stores a made-up embedding for the images `filter` selects, as if the job had run.
+async fn pretend_embedded(db: &TestDb, filter: &str) {
+    let sql = format!(
+        "UPDATE product_images SET embedding = array_fill(0.5, ARRAY[1280])::vector,
+                model_version = 'test', status = 'ready' {filter}"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&db.pool).await.unwrap();
 }
 
 async fn queued_embed_jobs(db: &TestDb) -> i64 {
@@ -152,13 +153,7 @@ async fn every_new_image_queues_one_embedding_job_in_the_same_transaction() {
         .execute(&db.pool)
         .await
         .unwrap();
-    sqlx::query(
-        "UPDATE product_images SET embedding = array_fill(0.5, ARRAY[1280])::vector,
-                model_version = 'test', status = 'ready'",
-    )
-    .execute(&db.pool)
-    .await
-    .unwrap();
+    pretend_embedded(&db, "").await;
     db.seed_fixture().await;
     assert_eq!(queued_embed_jobs(&db).await, 0, "unchanged images are not embedded again");
 
