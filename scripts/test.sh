@@ -19,10 +19,11 @@ ensure_model_weights "${CARGO_TARGET_DIR}/debug/vitrine"
 if [ -z "${DATABASE_URL:-}" ]; then
   step "Starting the project-local PostgreSQL cluster (.vitrine/pg)"
   "${CARGO_TARGET_DIR}/debug/vitrine" db start
+  local_url="$("${CARGO_TARGET_DIR}/debug/vitrine" db url 2>/dev/null)"
   # Test databases left behind by an interrupted run (each test drops its own otherwise).
-  psql -qAt "$("${CARGO_TARGET_DIR}/debug/vitrine" db url 2>/dev/null)" \
+  psql -qAt "$local_url" \
     -c "SELECT format('DROP DATABASE %I WITH (FORCE);', datname) FROM pg_database WHERE datname LIKE 'vitrine\\_test\\_%'" \
-    | psql -q "$("${CARGO_TARGET_DIR}/debug/vitrine" db url 2>/dev/null)" >/dev/null
+    | psql -q "$local_url" >/dev/null
 fi
 
 results="$(mktemp)"
@@ -35,7 +36,7 @@ step "Building the site (server + WASM) for the end-to-end tests"
 cargo leptos build
 
 step "Preparing the end-to-end database"
-server_url="${DATABASE_URL:-$("${CARGO_TARGET_DIR}/debug/vitrine" db url 2>/dev/null)}"
+server_url="${DATABASE_URL:-$local_url}"
 e2e_url="$(printf '%s' "$server_url" | sed -E 's|/[^/?]*(\?.*)?$|/vitrine_e2e\1|')"
 psql -q "$server_url" -v ON_ERROR_STOP=1 \
   -c "DROP DATABASE IF EXISTS vitrine_e2e WITH (FORCE)" -c "CREATE DATABASE vitrine_e2e"

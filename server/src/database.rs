@@ -33,10 +33,6 @@ pub async fn resolve_url(args: &StorageArgs) -> Result<DatabaseUrl, DatabaseErro
 
 pub async fn connect(args: &StorageArgs) -> Result<PgPool, DatabaseError> {
     let url = resolve_url(args).await?;
-    connect_url(&url).await
-}
-
-pub async fn connect_url(url: &DatabaseUrl) -> Result<PgPool, DatabaseError> {
     let pool = PgPoolOptions::new()
         .max_connections(16)
         // A request waiting longer than this for a connection is better answered with an error.

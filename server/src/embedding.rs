@@ -54,7 +54,7 @@ impl JobHandler for EmbedImageHandler {
                     Ok(())
                 }
                 Err(error) => {
-                    if job.attempt >= job.max_attempts {
+                    if job.is_last_attempt() {
                         catalog::mark_image_failed(&self.pool, image_id, &image.sha256, &error)
                             .await
                             .map_err(|e| e.to_string())?;

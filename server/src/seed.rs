@@ -228,11 +228,15 @@ fn subcategory_name(subcategory: &str) -> String {
     if let Some((_, name)) = SUBCATEGORY_NAMES.iter().find(|(slug, _)| *slug == subcategory) {
         return (*name).to_owned();
     }
-    let spaced = subcategory.replace('-', " ");
-    let mut chars = spaced.chars();
+    capitalise(&subcategory.replace('-', " "))
+}
+
+/// "light & video" → "Light & video".
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => spaced,
+        None => String::new(),
     }
 }
 
@@ -247,17 +251,7 @@ fn title_case(name: &str) -> String {
             if index > 0 && SMALL_WORDS.contains(&lower.as_str()) {
                 return lower;
             }
-            lower
-                .split('-')
-                .map(|part| {
-                    let mut chars = part.chars();
-                    match chars.next() {
-                        Some(first) => first.to_uppercase().chain(chars).collect(),
-                        None => String::new(),
-                    }
-                })
-                .collect::<Vec<String>>()
-                .join("-")
+            lower.split('-').map(capitalise).collect::<Vec<String>>().join("-")
         })
         .collect::<Vec<String>>()
         .join(" ")

@@ -33,7 +33,7 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
         let model = load_image_model(&args).await?;
         let handler = EmbedImageHandler { pool: pool.clone(), media: storage.media_store(), model };
         let worker = Worker::new(pool.clone()).with_handler(Arc::new(handler));
-        Some(tokio::spawn(worker.run(until_stopped(stopped.clone()))))
+        Some(tokio::spawn(worker.run(stopped.clone())))
     };
 
     if args.role != Role::Worker {

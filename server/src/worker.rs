@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use app::backend::jobs::{self, ClaimedJob, FailureOutcome};
 use sqlx::PgPool;
+use tokio::sync::watch;
 
 pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
 
@@ -26,6 +27,7 @@ pub struct Worker {
     pool: PgPool,
     id: String,
     handlers: HashMap<String, Arc<dyn JobHandler>>,
+    /// How long a claimed job stays ours; a handler gets 80 % of it.
     lease: Duration,
     idle_poll: Duration,
 }
@@ -46,19 +48,9 @@ impl Worker {
         self
     }
 
-    /// How long a claimed job stays ours; a handler gets 80 % of it.
-    pub fn with_lease(mut self, lease: Duration) -> Self {
-        self.lease = lease;
-        self
-    }
-
     pub fn with_idle_poll(mut self, every: Duration) -> Self {
         self.idle_poll = every;
         self
-    }
-
-    pub fn id(&self) -> &str {
-        &self.id
     }
 
     /// Claims and runs at most one job; returns whether there was one.
@@ -108,14 +100,12 @@ impl Worker {
         Ok(true)
     }
 
-    /// Runs jobs until `shutdown` resolves; the job in progress is finished first.
-    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+    /// Runs jobs until `stop` turns true; the job in progress is finished first.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
         tracing::info!(worker = %self.id, kinds = ?self.handlers.keys().collect::<Vec<_>>(), "worker started");
-        tokio::pin!(shutdown);
-        loop {
+        while !*stop.borrow() {
             let idle = match self.run_once().await {
-                Ok(true) => false,
-                Ok(false) => true,
+                Ok(found) => !found,
                 Err(err) => {
                     tracing::error!(error = %err, "worker cannot reach the queue");
                     true
@@ -123,22 +113,11 @@ impl Worker {
             };
             if idle {
                 tokio::select! {
-                    () = &mut shutdown => break,
+                    _ = stop.changed() => {}
                     () = tokio::time::sleep(self.idle_poll) => {}
                 }
-            } else if futures_ready(&mut shutdown).await {
-                break;
             }
         }
         tracing::info!(worker = %self.id, "worker stopped");
-    }
-}
-
-/// Whether the future has already completed, without waiting for it.
-async fn futures_ready(future: &mut Pin<&mut impl Future<Output = ()>>) -> bool {
-    tokio::select! {
-        biased;
-        () = future.as_mut() => true,
-        () = std::future::ready(()) => false,
     }
 }

@@ -59,6 +59,13 @@ pub struct ClaimedJob {
     pub max_attempts: i32,
 }
 
+impl ClaimedJob {
+    /// Whether a failure now makes the job dead rather than retried.
+    pub fn is_last_attempt(&self) -> bool {
+        self.attempt >= self.max_attempts
+    }
+}
+
 /// What [`fail`] did with the job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureOutcome {
@@ -170,7 +177,7 @@ pub async fn fail(
     worker: &str,
     error: &str,
 ) -> Result<FailureOutcome, sqlx::Error> {
-    let outcome = if job.attempt >= job.max_attempts {
+    let outcome = if job.is_last_attempt() {
         FailureOutcome::Dead
     } else {
         FailureOutcome::RetryIn(backoff(job.attempt))

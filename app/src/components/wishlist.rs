@@ -23,10 +23,6 @@ impl Wishlist {
         self.saved.with(BTreeSet::len)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     pub fn toggle(&self, id: Uuid) {
         self.saved.update(|saved| {
             if !saved.remove(&id) {

@@ -1,6 +1,6 @@
 use app::backend::catalog::newest_products;
 
-use crate::helpers::{fixture_catalog, workspace_root, TestDb};
+use crate::helpers::{demo_data_dir, fixture_catalog, TestDb};
 
 #[test]
 fn the_fixture_keeps_things_and_skips_flags_faces_and_skin_tones() {
@@ -21,9 +21,7 @@ fn the_fixture_keeps_things_and_skips_flags_faces_and_skin_tones() {
 /// The real package, as the setup step installs it: the catalog the shop is demonstrated with.
 #[test]
 fn the_full_demo_catalog_has_at_least_800_products_with_images() {
-    let dir = std::env::var("VITRINE_DEMO_DATA")
-        .map(Into::into)
-        .unwrap_or_else(|_| workspace_root().join(".vitrine/demo/emoji-datasource-google/package"));
+    let dir = demo_data_dir();
     let catalog = vitrine::seed::DemoCatalog::load(&dir)
         .expect("the demo data (scripts/test.sh installs it)");
     assert!(catalog.products.len() >= 800, "only {} products", catalog.products.len());

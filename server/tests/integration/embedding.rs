@@ -2,25 +2,21 @@
 
 use std::sync::Arc;
 
-use app::backend::vision::{ImageModel, MODEL_VERSION};
+use app::backend::vision::MODEL_VERSION;
 use vitrine::embedding::EmbedImageHandler;
 use vitrine::worker::Worker;
 
-use crate::helpers::{workspace_root, TestDb};
-
-fn model() -> Arc<ImageModel> {
-    let path = std::env::var("VITRINE_IMAGE_MODEL")
-        .map(Into::into)
-        .unwrap_or_else(|_| workspace_root().join("model-weights/efficientnet-lite0.safetensors"));
-    Arc::new(ImageModel::load(&path).expect("the converted weights"))
-}
+use crate::helpers::{image_model, TestDb};
 
 #[tokio::test]
 async fn queued_images_are_embedded_once_and_similar_images_are_near() {
     let db = TestDb::migrated().await;
     db.seed_fixture().await;
-    let handler =
-        EmbedImageHandler { pool: db.pool.clone(), media: db.media.store.clone(), model: model() };
+    let handler = EmbedImageHandler {
+        pool: db.pool.clone(),
+        media: db.media.store.clone(),
+        model: image_model(),
+    };
     let worker = Worker::new(db.pool.clone()).with_handler(Arc::new(handler));
     let mut ran = 0;
     while worker.run_once().await.unwrap() {
@@ -70,8 +66,11 @@ async fn an_unreadable_image_fails_and_is_marked_failed_on_the_last_attempt() {
     sqlx::query("UPDATE jobs SET max_attempts = 1").execute(&db.pool).await.unwrap();
     std::fs::remove_dir_all(db.media.store.root()).unwrap();
 
-    let handler =
-        EmbedImageHandler { pool: db.pool.clone(), media: db.media.store.clone(), model: model() };
+    let handler = EmbedImageHandler {
+        pool: db.pool.clone(),
+        media: db.media.store.clone(),
+        model: image_model(),
+    };
     let worker = Worker::new(db.pool.clone()).with_handler(Arc::new(handler));
     assert!(worker.run_once().await.unwrap());
 

@@ -2,14 +2,17 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 
 use app::backend::media::MediaStore;
 use app::backend::state::AppState;
+use app::backend::vision::ImageModel;
+use clap::Parser;
 use leptos::config::LeptosOptions;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::OnceCell;
-use vitrine::local_pg::LocalCluster;
+use vitrine::cli::{Cli, Command};
 use vitrine::seed::{DemoCatalog, SeedSummary};
 
 /// The workspace root (tests run with the package directory as their working directory).
@@ -17,29 +20,48 @@ pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("server/ has a parent").to_owned()
 }
 
+/// The command line as `vitrine ARGS…` run from the workspace root would see it (defaults and
+/// environment included), so tests use the binary's own settings rather than copies of them.
+fn cli(args: &[&str]) -> Cli {
+    let state_dir = workspace_root().join(".vitrine");
+    let mut argv = vec!["vitrine", "--state-dir", state_dir.to_str().expect("a UTF-8 path")];
+    argv.extend_from_slice(args);
+    Cli::parse_from(argv)
+}
+
 /// A URL of the server the test databases are created on: `DATABASE_URL` when set (its role
 /// needs CREATEDB), else the project-local cluster, started if needed.
 async fn server_url() -> &'static str {
     static URL: OnceCell<String> = OnceCell::const_new();
     URL.get_or_init(|| async {
-        if let Ok(url) = std::env::var("DATABASE_URL") {
-            return url;
-        }
-        let port =
-            std::env::var("VITRINE_PG_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(54329);
-        let cluster = LocalCluster::new(
-            workspace_root().join(".vitrine/pg"),
-            PathBuf::from("/usr/lib/postgresql/15/bin"),
-            port,
-        );
-        cluster
-            .ensure_running()
-            .await
-            .expect("starting the local PostgreSQL cluster")
-            .expose()
-            .to_owned()
+        let url = vitrine::database::resolve_url(&cli(&[]).storage).await;
+        url.expect("the test database server").expose().to_owned()
     })
     .await
+}
+
+/// The unpacked demo data, where `vitrine seed` looks for it (scripts/test.sh installs it).
+pub fn demo_data_dir() -> PathBuf {
+    match cli(&["seed"]).command {
+        Some(Command::Seed(args)) => workspace_root().join(args.demo_data),
+        _ => unreachable!("parsed as seed"),
+    }
+}
+
+/// The image model on its converted weights, loaded once for the whole test binary.
+pub fn image_model() -> Arc<ImageModel> {
+    static MODEL: OnceLock<Arc<ImageModel>> = OnceLock::new();
+    let model = MODEL.get_or_init(|| {
+        let weights = match cli(&["serve"]).command {
+            Some(Command::Serve(args)) => workspace_root().join(args.image_model),
+            _ => unreachable!("parsed as serve"),
+        };
+        Arc::new(
+            ImageModel::load(&weights)
+                .expect("the converted weights (scripts/test.sh prepares them)"),
+        )
+    });
+    Arc::clone(model)
 }
 
 fn with_database(url: &str, database: &str) -> String {

@@ -214,11 +214,9 @@ async fn the_worker_loop_stops_on_shutdown() {
     let worker = Worker::new(db.pool.clone())
         .with_handler(handler)
         .with_idle_poll(Duration::from_millis(20));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(worker.run(async move {
-        let _ = stopped.await;
-    }));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(worker.run(stopped));
     tokio::time::sleep(Duration::from_millis(100)).await;
-    stop.send(()).unwrap();
+    stop.send(true).unwrap();
     tokio::time::timeout(Duration::from_secs(5), running).await.expect("the loop stops").unwrap();
 }

@@ -2,22 +2,11 @@
 //! samples) prove the network and the weight conversion, and the embeddings are unit vectors.
 
 use std::path::PathBuf;
-use std::sync::OnceLock;
 
-use app::backend::vision::{ImageModel, EMBEDDING_DIM};
+use app::backend::vision::EMBEDDING_DIM;
 use app::preprocess::{model_input_from_file, Limits};
 
-use crate::helpers::workspace_root;
-
-fn model() -> &'static ImageModel {
-    static MODEL: OnceLock<ImageModel> = OnceLock::new();
-    MODEL.get_or_init(|| {
-        let path = std::env::var("VITRINE_IMAGE_MODEL").map(PathBuf::from).unwrap_or_else(|_| {
-            workspace_root().join("model-weights/efficientnet-lite0.safetensors")
-        });
-        ImageModel::load(&path).expect("the converted weights (scripts/test.sh prepares them)")
-    })
-}
+use crate::helpers::image_model;
 
 fn photo(name: &str) -> Vec<f32> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/photos").join(name);
@@ -25,7 +14,7 @@ fn photo(name: &str) -> Vec<f32> {
 }
 
 fn top1(name: &str) -> (usize, &'static str) {
-    let (id, class, _) = model().classify(photo(name), 1)[0];
+    let (id, class, _) = image_model().classify(photo(name), 1)[0];
     (id, class)
 }
 
@@ -55,7 +44,7 @@ fn the_motorcycle_is_a_moped_or_scooter() {
 #[test]
 fn embeddings_are_unit_vectors_and_tell_photos_apart() {
     let embeddings =
-        model().embed(&[photo("coffee.png"), photo("chelsea.png"), photo("coffee.png")]);
+        image_model().embed(&[photo("coffee.png"), photo("chelsea.png"), photo("coffee.png")]);
     assert_eq!(embeddings.len(), 3);
     for embedding in &embeddings {
         assert_eq!(embedding.len(), EMBEDDING_DIM);

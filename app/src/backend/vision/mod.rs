@@ -59,8 +59,11 @@ impl ImageModel {
         let probabilities = rows(burn::tensor::activation::softmax(logits, 1), 1000).remove(0);
         let mut ranked: Vec<usize> = (0..probabilities.len()).collect();
         ranked.sort_by(|&a, &b| probabilities[b].total_cmp(&probabilities[a]));
-        let names: Vec<&'static str> = IMAGENET_CLASSES.lines().collect();
-        ranked.into_iter().take(k).map(|id| (id, names[id], probabilities[id])).collect()
+        ranked
+            .into_iter()
+            .take(k)
+            .map(|id| (id, IMAGENET_CLASSES.lines().nth(id).unwrap_or("?"), probabilities[id]))
+            .collect()
     }
 }
 
