@@ -23,3 +23,113 @@ impl FromServerFnError for ShopError {
         ShopError::Request(value.to_string())
     }
 }
+
+/// Why a photo search was refused. Shared by the JSON API, which answers with the code, status
+/// and message, and the search page, which the no-JavaScript form is redirected back to with
+/// `?error=<code>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum PhotoSearchError {
+    #[error("Send the photo as a multipart/form-data upload.")]
+    NotMultipart,
+    #[error("The upload could not be read; please try again.")]
+    MalformedUpload,
+    #[error("Choose a photo to search with.")]
+    MissingImage,
+    #[error("That file is empty.")]
+    EmptyImage,
+    #[error("That file is too large; photos up to {max_mib} MiB are accepted.")]
+    TooManyBytes { max_mib: usize },
+    #[error("That file is not a photo we can read; use a JPEG, PNG or WebP image.")]
+    UnsupportedType,
+    #[error("That image has too many pixels; use a photo of at most 50 megapixels.")]
+    TooManyPixels,
+    #[error("That image is damaged or incomplete and cannot be read.")]
+    CorruptImage,
+    #[error("There is no such category.")]
+    UnknownCategory,
+    #[error("The number of results must be between 1 and {max}.")]
+    BadLimit { max: i64 },
+    #[error("The selected region must lie inside the photo.")]
+    BadRegion,
+    #[error("That search has expired; please search again.")]
+    ExpiredSearch,
+    #[error("Search by photo is temporarily unavailable, please try again.")]
+    Unavailable,
+}
+
+impl PhotoSearchError {
+    /// The stable, machine-readable name clients match on.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NotMultipart => "not_multipart",
+            Self::MalformedUpload => "malformed_upload",
+            Self::MissingImage => "missing_image",
+            Self::EmptyImage => "empty_image",
+            Self::TooManyBytes { .. } => "too_many_bytes",
+            Self::UnsupportedType => "unsupported_type",
+            Self::TooManyPixels => "too_many_pixels",
+            Self::CorruptImage => "corrupt_image",
+            Self::UnknownCategory => "unknown_category",
+            Self::BadLimit { .. } => "bad_limit",
+            Self::BadRegion => "bad_region",
+            Self::ExpiredSearch => "expired_search",
+            Self::Unavailable => "unavailable",
+        }
+    }
+
+    /// The HTTP status that goes with it.
+    pub fn status(self) -> u16 {
+        match self {
+            Self::MalformedUpload | Self::MissingImage | Self::BadLimit { .. } | Self::BadRegion => {
+                400
+            }
+            Self::UnknownCategory | Self::ExpiredSearch => 404,
+            Self::TooManyBytes { .. } => 413,
+            Self::NotMultipart | Self::UnsupportedType => 415,
+            Self::EmptyImage | Self::TooManyPixels | Self::CorruptImage => 422,
+            Self::Unavailable => 503,
+        }
+    }
+
+    /// The error a code names (for the page the form redirects to); unknown codes are `None`.
+    pub fn from_code(code: &str) -> Option<Self> {
+        use crate::preprocess::Limits;
+        let all = [
+            Self::NotMultipart,
+            Self::MalformedUpload,
+            Self::MissingImage,
+            Self::EmptyImage,
+            Self::TooManyBytes { max_mib: Limits::default().max_bytes / (1024 * 1024) },
+            Self::UnsupportedType,
+            Self::TooManyPixels,
+            Self::CorruptImage,
+            Self::UnknownCategory,
+            Self::BadLimit { max: crate::api::MAX_PHOTO_RESULTS },
+            Self::BadRegion,
+            Self::ExpiredSearch,
+            Self::Unavailable,
+        ];
+        all.into_iter().find(|error| error.code() == code)
+    }
+}
+
+impl From<crate::preprocess::PreprocessError> for PhotoSearchError {
+    fn from(error: crate::preprocess::PreprocessError) -> Self {
+        use crate::preprocess::PreprocessError as E;
+        match error {
+            E::Empty => Self::EmptyImage,
+            E::TooManyBytes { max, .. } => Self::TooManyBytes { max_mib: max / (1024 * 1024) },
+            E::UnsupportedFormat => Self::UnsupportedType,
+            E::TooManyPixels { .. } => Self::TooManyPixels,
+            E::Corrupt(_) => Self::CorruptImage,
+        }
+    }
+}
+
+impl FromServerFnError for PhotoSearchError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(_: ServerFnErrorErr) -> Self {
+        PhotoSearchError::Unavailable
+    }
+}

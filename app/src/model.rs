@@ -68,6 +68,23 @@ pub struct ProductCard {
     pub image_alt: String,
 }
 
+/// What a product's page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductDetail {
+    pub card: ProductCard,
+    pub description: String,
+    pub category_slug: String,
+    pub stock: i32,
+}
+
+/// A product found by visual search, with how alike it looks: the cosine similarity of the two
+/// images' embeddings (1 is the same picture).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoredProduct {
+    pub product: ProductCard,
+    pub score: f32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

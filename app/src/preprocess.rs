@@ -80,7 +80,25 @@ pub fn decode_upright(bytes: &[u8], limits: &Limits) -> Result<RgbImage, Preproc
     let mut image = DynamicImage::from_decoder(decoder)
         .map_err(|err| PreprocessError::Corrupt(err.to_string()))?;
     image.apply_orientation(orientation);
-    Ok(image.to_rgb8())
+    Ok(flatten_on_white(image))
+}
+
+/// RGB pixels with any transparency composited over white, the page's background: a cut-out
+/// product shot then looks to the model as it looks to the shopper (dropping the alpha channel
+/// would put it on whatever colour the transparent pixels happen to hold, often black).
+fn flatten_on_white(image: DynamicImage) -> RgbImage {
+    if !image.color().has_alpha() {
+        return image.to_rgb8();
+    }
+    let rgba = image.to_rgba8();
+    RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let [r, g, b, a] = rgba.get_pixel(x, y).0;
+        let over_white = |c: u8| {
+            let (c, a) = (u32::from(c), u32::from(a));
+            ((c * a + 255 * (255 - a) + 127) / 255) as u8
+        };
+        image::Rgb([over_white(r), over_white(g), over_white(b)])
+    })
 }
 
 /// Maps the decoder's refusal to our error: over the size limits, or not decodable at all.
@@ -113,6 +131,33 @@ pub struct Region {
     pub y: f32,
     pub width: f32,
     pub height: f32,
+}
+
+impl std::str::FromStr for Region {
+    type Err = ();
+
+    /// `"x,y,width,height"` in fractions, as the search form sends it; the region must be
+    /// non-empty and inside the image.
+    fn from_str(text: &str) -> Result<Self, ()> {
+        let parts: Vec<f32> = text
+            .split(',')
+            .map(|part| part.trim().parse::<f32>().map_err(drop))
+            .collect::<Result<_, _>>()?;
+        let [x, y, width, height] = parts[..] else { return Err(()) };
+        // A little slack for the browser's rounding at the right and bottom edges.
+        let inside = |start: f32, length: f32| {
+            start.is_finite()
+                && length.is_finite()
+                && start >= 0.0
+                && length > 0.0
+                && start + length <= 1.0 + 1e-4
+        };
+        if inside(x, width) && inside(y, height) {
+            Ok(Region { x, y, width, height })
+        } else {
+            Err(())
+        }
+    }
 }
 
 /// Cuts `region` out of the image (clamped to it; at least one pixel).
@@ -275,6 +320,29 @@ mod tests {
             decode_upright(&whole, &small),
             Err(PreprocessError::TooManyBytes { .. })
         ));
+    }
+
+    #[test]
+    fn regions_parse_from_fractions_and_must_lie_inside() {
+        let region: Region = "0.25, 0.5, 0.5, 0.5".parse().unwrap();
+        assert_eq!(region, Region { x: 0.25, y: 0.5, width: 0.5, height: 0.5 });
+        for bad in ["", "0,0,1", "0,0,0,1", "-0.1,0,0.5,0.5", "0.6,0,0.5,0.5", "a,b,c,d", "0,0,NaN,1"] {
+            assert!(bad.parse::<Region>().is_err(), "{bad:?} is refused");
+        }
+    }
+
+    #[test]
+    fn transparency_is_composited_over_white() {
+        let image = image::RgbaImage::from_fn(2, 1, |x, _| {
+            if x == 0 { image::Rgba([0, 0, 0, 0]) } else { image::Rgba([200, 0, 0, 255]) }
+        });
+        let mut bytes = Vec::new();
+        PngEncoder::new(&mut bytes)
+            .write_image(image.as_raw(), 2, 1, image::ExtendedColorType::Rgba8)
+            .unwrap();
+        let upright = decode_upright(&bytes, &Limits::default()).unwrap();
+        assert_eq!(upright.get_pixel(0, 0).0, [255, 255, 255], "transparent becomes white");
+        assert_eq!(upright.get_pixel(1, 0).0, [200, 0, 0], "opaque stays as it is");
     }
 
     #[test]

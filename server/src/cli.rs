@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use app::backend::media::MediaStore;
+use app::backend::vision::InferenceConfig;
 
 use crate::local_pg::LocalCluster;
 
@@ -61,11 +62,7 @@ pub enum ModelCommand {
     /// Print the five likeliest ImageNet classes of each photo (a check that the weights are right).
     Classify {
         photos: Vec<PathBuf>,
-        #[arg(
-            long,
-            env = "VITRINE_IMAGE_MODEL",
-            default_value = DEFAULT_IMAGE_MODEL
-        )]
+        #[arg(long, env = "VITRINE_IMAGE_MODEL", default_value = DEFAULT_IMAGE_MODEL)]
         weights: PathBuf,
     },
 }
@@ -92,13 +89,34 @@ pub struct ServeArgs {
     #[arg(long, env = "VITRINE_ROLE", value_enum, default_value_t = Role::All)]
     pub role: Role,
 
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// The image model and how it may use the machine.
+#[derive(Debug, Clone, Args)]
+pub struct ModelArgs {
     /// The image model's converted weights (see model-weights/).
-    #[arg(
-        long,
-        env = "VITRINE_IMAGE_MODEL",
-        default_value = DEFAULT_IMAGE_MODEL
-    )]
+    #[arg(long, env = "VITRINE_IMAGE_MODEL", default_value = DEFAULT_IMAGE_MODEL)]
     pub image_model: PathBuf,
+
+    /// Threads the model's kernels run on. Defaults to one per core.
+    #[arg(long, env = "VITRINE_MODEL_THREADS")]
+    pub model_threads: Option<usize>,
+
+    /// Inferences that may run at once; further requests wait for a turn.
+    #[arg(long, env = "VITRINE_MODEL_CONCURRENCY", default_value_t = 2)]
+    pub model_concurrency: usize,
+}
+
+impl ModelArgs {
+    pub fn inference_config(&self) -> InferenceConfig {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        InferenceConfig {
+            threads: self.model_threads.unwrap_or(cores),
+            concurrency: self.model_concurrency,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]

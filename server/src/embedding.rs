@@ -1,23 +1,34 @@
-//! The `embed_image` job: computes a product image's embedding with the image model and stores
-//! it. Idempotent: an image already embedded by the current model version is skipped (a changed
-//! file would have reset it to pending), and an embedding of a file that has since been replaced
-//! is not stored.
+//! The `embed_image` job: computes product images' embeddings with the image model and stores
+//! them, several images per pass of the model. Idempotent: an image already embedded by the
+//! current model version is skipped (a changed file would have reset it to pending), and an
+//! embedding of a file that has since been replaced is not stored.
 
-use std::sync::Arc;
-
-use app::backend::catalog::{self, EmbedImage, EMBED_IMAGE_JOB};
+use app::backend::catalog::{self, EmbedImage, ImageToEmbed, EMBED_IMAGE_JOB};
 use app::backend::jobs::ClaimedJob;
 use app::backend::media::MediaStore;
-use app::backend::vision::{ImageModel, MODEL_VERSION};
+use app::backend::vision::{ImageEmbedder, MODEL_VERSION};
 use app::preprocess::{model_input_from_file, Limits};
 use sqlx::PgPool;
+use uuid::Uuid;
 
 use crate::worker::{HandlerFuture, JobHandler};
+
+/// Images embedded in one pass of the model: enough to amortise the per-pass overhead, few
+/// enough that one bad batch costs little and the lease is never at risk.
+pub const EMBED_BATCH: usize = 8;
 
 pub struct EmbedImageHandler {
     pub pool: PgPool,
     pub media: MediaStore,
-    pub model: Arc<ImageModel>,
+    pub images: ImageEmbedder,
+}
+
+/// An image whose file is decoded and ready for the model.
+struct Prepared {
+    job: usize,
+    image_id: Uuid,
+    sha256: String,
+    input: Vec<f32>,
 }
 
 impl JobHandler for EmbedImageHandler {
@@ -25,61 +36,95 @@ impl JobHandler for EmbedImageHandler {
         EMBED_IMAGE_JOB
     }
 
-    fn run<'a>(&'a self, job: &'a ClaimedJob) -> HandlerFuture<'a> {
+    fn batch_size(&self) -> usize {
+        EMBED_BATCH
+    }
+
+    fn run<'a>(&'a self, jobs: &'a [ClaimedJob]) -> HandlerFuture<'a> {
         Box::pin(async move {
-            let EmbedImage { image_id } = serde_json::from_value(job.payload.clone())
-                .map_err(|err| format!("bad payload: {err}"))?;
-            let Some(image) =
-                catalog::image_to_embed(&self.pool, image_id).await.map_err(|e| e.to_string())?
-            else {
-                return Ok(()); // The image was deleted; nothing to do.
-            };
-            if image.status == "ready" && image.model_version.as_deref() == Some(MODEL_VERSION) {
-                tracing::debug!("already embedded by this model version; skipped");
-                return Ok(());
+            let mut outcomes = Vec::with_capacity(jobs.len());
+            let mut prepared = Vec::new();
+            for (index, job) in jobs.iter().enumerate() {
+                match self.prepare(index, job).await {
+                    Ok(Some(image)) => {
+                        prepared.push(image);
+                        outcomes.push(Ok(()));
+                    }
+                    Ok(None) => outcomes.push(Ok(())),
+                    Err(error) => outcomes.push(Err(error)),
+                }
+            }
+            if prepared.is_empty() {
+                return outcomes;
             }
 
-            let result = self.embed(&image.storage_key).await;
-            match result {
-                Ok(embedding) => {
-                    catalog::store_image_embedding(
-                        &self.pool,
-                        image_id,
-                        &image.sha256,
-                        &embedding,
-                        MODEL_VERSION,
-                    )
-                    .await
-                    .map_err(|e| e.to_string())?;
-                    Ok(())
-                }
-                Err(error) => {
-                    if job.is_last_attempt() {
-                        catalog::mark_image_failed(&self.pool, image_id, &image.sha256, &error)
-                            .await
-                            .map_err(|e| e.to_string())?;
+            let inputs = prepared.iter_mut().map(|image| std::mem::take(&mut image.input)).collect();
+            match self.images.embed_inputs(inputs).await {
+                Ok(embeddings) => {
+                    for (image, embedding) in prepared.iter().zip(embeddings) {
+                        let stored = catalog::store_image_embedding(
+                            &self.pool,
+                            image.image_id,
+                            &image.sha256,
+                            &embedding,
+                            MODEL_VERSION,
+                        )
+                        .await;
+                        if let Err(err) = stored {
+                            outcomes[image.job] = Err(err.to_string());
+                        }
                     }
-                    Err(error)
+                }
+                Err(err) => {
+                    for image in &prepared {
+                        outcomes[image.job] = Err(err.to_string());
+                    }
                 }
             }
+            outcomes
         })
     }
 }
 
 impl EmbedImageHandler {
-    async fn embed(&self, storage_key: &str) -> Result<Vec<f32>, String> {
-        let path = self.media.root().join(storage_key);
+    /// The image of `job` (the batch's `index`-th) decoded for the model; `None` when there is
+    /// nothing to do.
+    async fn prepare(&self, index: usize, job: &ClaimedJob) -> Result<Option<Prepared>, String> {
+        let EmbedImage { image_id } = serde_json::from_value(job.payload.clone())
+            .map_err(|err| format!("bad payload: {err}"))?;
+        let Some(image) =
+            catalog::image_to_embed(&self.pool, image_id).await.map_err(|e| e.to_string())?
+        else {
+            return Ok(None); // The image was deleted; nothing to do.
+        };
+        if image.status == "ready" && image.model_version.as_deref() == Some(MODEL_VERSION) {
+            tracing::debug!(%image_id, "already embedded by this model version; skipped");
+            return Ok(None);
+        }
+        match self.decode(&image).await {
+            Ok(input) => Ok(Some(Prepared { job: index, image_id, sha256: image.sha256, input })),
+            Err(error) => {
+                // The file itself is the problem: once retries are exhausted, say so on the image.
+                if job.is_last_attempt() {
+                    catalog::mark_image_failed(&self.pool, image_id, &image.sha256, &error)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                Err(error)
+            }
+        }
+    }
+
+    async fn decode(&self, image: &ImageToEmbed) -> Result<Vec<f32>, String> {
+        let path = self.media.root().join(&image.storage_key);
         let bytes = tokio::fs::read(&path)
             .await
             .map_err(|err| format!("reading {}: {err}", path.display()))?;
-        let model = Arc::clone(&self.model);
-        // Decoding and inference are CPU work: off the async runtime.
+        // Decoding is CPU work: off the async runtime.
         tokio::task::spawn_blocking(move || {
-            let input = model_input_from_file(&bytes, None, &Limits::default())
-                .map_err(|e| e.to_string())?;
-            Ok(model.embed(&[input]).remove(0))
+            model_input_from_file(&bytes, None, &Limits::default()).map_err(|e| e.to_string())
         })
         .await
-        .map_err(|err| format!("embedding task failed: {err}"))?
+        .map_err(|err| format!("decoding task failed: {err}"))?
     }
 }

@@ -4,6 +4,7 @@
 //! The domain code lives in the `app` crate behind its `ssr` feature (see
 //! `docs/architecture.md`); this crate wires it into a process.
 
+pub mod api;
 pub mod cli;
 pub mod database;
 pub mod embedding;

@@ -1,10 +1,40 @@
 //! `vitrine model …`: preparing and checking the image model from the command line.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::Context;
-use app::backend::vision::{weights, ImageModel};
-use app::preprocess::{model_input_from_file, Limits};
+use app::backend::vision::{weights, ImageEmbedder, ImageModel};
+use app::preprocess::{model_input_from_file, Limits, MODEL_SIDE};
+
+use crate::cli::ModelArgs;
+
+/// Loads the image model and runs one pass, so the first real request is not the slow one.
+/// Blocking: call it off the async runtime.
+pub fn load_embedder(args: &ModelArgs) -> anyhow::Result<ImageEmbedder> {
+    let started = Instant::now();
+    let path = &args.image_model;
+    let model = ImageModel::load(path).with_context(|| {
+        format!(
+            "loading the image model from {} (scripts/run.sh fetches and converts it)",
+            path.display()
+        )
+    })?;
+    let config = args.inference_config();
+    let embedder = ImageEmbedder::new(Arc::new(model), config)
+        .context("starting the model's thread pool")?;
+    let side = MODEL_SIDE as usize;
+    embedder.embed_blocking(&[vec![0.0; 3 * side * side]]);
+    tracing::info!(
+        weights = %path.display(),
+        threads = config.threads,
+        concurrency = config.concurrency,
+        elapsed = ?started.elapsed(),
+        "image model loaded and warmed up"
+    );
+    Ok(embedder)
+}
 
 pub fn convert(checkpoint: &Path, out: &Path) -> anyhow::Result<()> {
     if let Some(dir) = out.parent() {

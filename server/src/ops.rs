@@ -1,7 +1,7 @@
 //! Operations endpoints for load balancers and orchestrators.
 //!
 //! `/healthz` answers whether the process is alive; `/readyz` whether it can serve shoppers
-//! (database reachable, schema migrated; later also models loaded). Both answer JSON.
+//! (database reachable, schema migrated, image model loaded). Both answer JSON.
 
 use app::backend::db::{migration_state, MigrationState};
 use app::backend::state::AppState;
@@ -30,6 +30,7 @@ pub struct Readiness {
 pub struct Checks {
     pub database: Check,
     pub migrations: Check,
+    pub image_model: Check,
 }
 
 #[derive(Debug, Serialize)]
@@ -42,6 +43,10 @@ pub struct Check {
 impl Check {
     fn ok() -> Self {
         Self { ok: true, detail: None }
+    }
+
+    fn ok_with(detail: impl Into<String>) -> Self {
+        Self { ok: true, detail: Some(detail.into()) }
     }
 
     fn failed(detail: impl Into<String>) -> Self {
@@ -60,13 +65,21 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
             (Check::failed("unreachable"), Check::failed("unknown"))
         }
     };
-    let ready = database.ok && migrations.ok;
+    // The server loads and warms the model before it listens, so a serving process has it.
+    let config = state.images.config();
+    let image_model = Check::ok_with(format!(
+        "{} ({} threads, {} at once)",
+        state.images.model_version(),
+        config.threads,
+        config.concurrency
+    ));
+    let ready = database.ok && migrations.ok && image_model.ok;
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (
         status,
         Json(Readiness {
             status: if ready { "ready" } else { "not ready" },
-            checks: Checks { database, migrations },
+            checks: Checks { database, migrations, image_model },
         }),
     )
 }

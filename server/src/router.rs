@@ -5,7 +5,8 @@ use std::time::Duration;
 use app::backend::state::AppState;
 use app::{shell, App};
 use axum::http::{header, HeaderName, HeaderValue, Request};
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
@@ -16,6 +17,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::api;
 use crate::ops;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -33,9 +35,20 @@ pub fn build(state: AppState) -> Router {
         ),
     );
 
+    // Photo uploads may be larger than axum's 2 MB default; the reader refuses anything over
+    // the image limit as it streams in.
+    let upload_limit =
+        DefaultBodyLimit::max(api::photo_upload::body_limit(&app::preprocess::Limits::default()));
+    let uploads = Router::new()
+        .route("/api/search/by-image", post(api::search::by_image))
+        .route("/search/photo", post(api::search::photo_form))
+        .layer(upload_limit);
+
     Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
+        .route("/api/products/{id}/similar", get(api::search::similar))
+        .merge(uploads)
         .nest_service(app::backend::media::URL_PREFIX, media)
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

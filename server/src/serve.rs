@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use app::backend::state::AppState;
-use app::backend::vision::ImageModel;
+use app::backend::vision::ImageEmbedder;
 use leptos::config::get_configuration;
 use tokio::sync::watch;
 
@@ -27,17 +27,26 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
         let _ = stop.send(true);
     });
 
+    // Every role needs the model: the web to embed search photos, the worker to embed images.
+    let model_args = args.model.clone();
+    let images = tokio::task::spawn_blocking(move || crate::model::load_embedder(&model_args))
+        .await
+        .context("the model loading task")??;
+
     let worker = if args.role == Role::Web {
         None
     } else {
-        let model = load_image_model(&args).await?;
-        let handler = EmbedImageHandler { pool: pool.clone(), media: storage.media_store(), model };
+        let handler = EmbedImageHandler {
+            pool: pool.clone(),
+            media: storage.media_store(),
+            images: images.clone(),
+        };
         let worker = Worker::new(pool.clone()).with_handler(Arc::new(handler));
         Some(tokio::spawn(worker.run(stopped.clone())))
     };
 
     if args.role != Role::Worker {
-        serve_http(storage, &args, pool.clone(), until_stopped(stopped)).await?;
+        serve_http(storage, &args, pool.clone(), images, until_stopped(stopped)).await?;
     }
     if let Some(worker) = worker {
         worker.await.context("the worker task")?;
@@ -51,6 +60,7 @@ async fn serve_http(
     storage: &StorageArgs,
     args: &ServeArgs,
     pool: sqlx::PgPool,
+    images: ImageEmbedder,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let mut leptos_options =
@@ -62,32 +72,13 @@ async fn serve_http(
     let addr: SocketAddr = args.addr.unwrap_or(leptos_options.site_addr);
     leptos_options.site_addr = addr;
 
-    let state = AppState { leptos_options, db: pool, media: storage.media_store() };
+    let state = AppState { leptos_options, db: pool, media: storage.media_store(), images };
     let app = router::build(state);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("listening on {addr}"))?;
     tracing::info!("serving the shop on http://{addr}");
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serving HTTP")
-}
-
-/// Loads the image model off the async runtime and runs one pass, so the first job is not slow.
-async fn load_image_model(args: &ServeArgs) -> anyhow::Result<Arc<ImageModel>> {
-    let path = args.image_model.clone();
-    tokio::task::spawn_blocking(move || {
-        let model = ImageModel::load(&path).with_context(|| {
-            format!(
-                "loading the image model from {} (scripts/run.sh fetches and converts it)",
-                path.display()
-            )
-        })?;
-        let side = app::preprocess::MODEL_SIDE as usize;
-        model.embed(&[vec![0.0; 3 * side * side]]);
-        tracing::info!(weights = %path.display(), "image model loaded and warmed up");
-        Ok(Arc::new(model))
-    })
-    .await
-    .context("the model loading task")?
 }
 
 async fn until_stopped(mut stopped: watch::Receiver<bool>) {

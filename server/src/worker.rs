@@ -1,5 +1,6 @@
 //! The job worker: claims jobs from the PostgreSQL queue (`app::backend::jobs`) and runs the
-//! handler registered for each kind, one job at a time per worker.
+//! handler registered for each kind. A handler may take jobs in batches (the image model embeds
+//! several images in one pass faster than one by one); each job still succeeds or fails alone.
 //!
 //! A handler gets less time than the job's lease, so a slow attempt fails cleanly before another
 //! worker could take the job over; a panicking handler counts as a failed attempt, not a dead
@@ -14,13 +15,23 @@ use std::time::Duration;
 use app::backend::jobs::{self, ClaimedJob, FailureOutcome};
 use sqlx::PgPool;
 use tokio::sync::watch;
+use tracing::Instrument;
 
-pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+/// One outcome per job handed to [`JobHandler::run`], in the same order.
+pub type HandlerFuture<'a> =
+    Pin<Box<dyn Future<Output = Vec<Result<(), String>>> + Send + 'a>>;
 
 /// Runs one kind of job. Must be idempotent: an attempt can be repeated.
 pub trait JobHandler: Send + Sync + 'static {
     fn kind(&self) -> &'static str;
-    fn run<'a>(&'a self, job: &'a ClaimedJob) -> HandlerFuture<'a>;
+
+    /// The most jobs handed to one [`run`](Self::run).
+    fn batch_size(&self) -> usize {
+        1
+    }
+
+    /// Runs `jobs` (at least one, at most `batch_size`) and reports each one's outcome.
+    fn run<'a>(&'a self, jobs: &'a [ClaimedJob]) -> HandlerFuture<'a>;
 }
 
 pub struct Worker {
@@ -53,39 +64,62 @@ impl Worker {
         self
     }
 
-    /// Claims and runs at most one job; returns whether there was one.
-    pub async fn run_once(&self) -> Result<bool, sqlx::Error> {
+    /// Claims and runs one batch of due jobs; returns how many there were.
+    pub async fn run_once(&self) -> Result<usize, sqlx::Error> {
         let kinds: Vec<String> = self.handlers.keys().cloned().collect();
-        let Some(job) = jobs::claim(&self.pool, &self.id, &kinds, self.lease, 1).await?.pop()
-        else {
-            return Ok(false);
-        };
-        let handler = Arc::clone(&self.handlers[&job.kind]);
-        let span =
-            tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempt);
-        let _enter = span.enter();
+        let batch = self.handlers.values().map(|handler| handler.batch_size()).max().unwrap_or(1);
+        let claimed = jobs::claim(&self.pool, &self.id, &kinds, self.lease, batch as i64).await?;
+        let count = claimed.len();
+        // Claims come oldest first; run them in runs of one kind, each within its handler's size.
+        let mut rest = claimed.as_slice();
+        while let Some(first) = rest.first() {
+            let handler = Arc::clone(&self.handlers[&first.kind]);
+            let same_kind = rest.iter().take_while(|job| job.kind == first.kind).count();
+            let (group, tail) = rest.split_at(same_kind.min(handler.batch_size().max(1)));
+            let span = tracing::info_span!("jobs", kind = %first.kind, count = group.len());
+            self.run_group(handler, group).instrument(span).await?;
+            rest = tail;
+        }
+        Ok(count)
+    }
 
+    async fn run_group(
+        &self,
+        handler: Arc<dyn JobHandler>,
+        group: &[ClaimedJob],
+    ) -> Result<(), sqlx::Error> {
         let budget = self.lease.mul_f64(0.8);
         let attempt = {
-            let job = job.clone();
-            tokio::spawn(async move { tokio::time::timeout(budget, handler.run(&job)).await })
+            let group = group.to_vec();
+            tokio::spawn(async move { tokio::time::timeout(budget, handler.run(&group)).await })
         };
-        let result = match attempt.await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_elapsed)) => Err(format!("timed out after {budget:?}")),
-            Err(join) if join.is_panic() => Err("the handler panicked".to_owned()),
-            Err(join) => Err(format!("the handler was cancelled: {join}")),
+        let outcomes = match attempt.await {
+            Ok(Ok(outcomes)) if outcomes.len() == group.len() => outcomes,
+            Ok(Ok(outcomes)) => {
+                let error = format!("the handler reported {} outcomes for {} jobs", outcomes.len(), group.len());
+                vec![Err(error); group.len()]
+            }
+            Ok(Err(_elapsed)) => vec![Err(format!("timed out after {budget:?}")); group.len()],
+            Err(join) if join.is_panic() => vec![Err("the handler panicked".to_owned()); group.len()],
+            Err(join) => vec![Err(format!("the handler was cancelled: {join}")); group.len()],
         };
+        for (job, outcome) in group.iter().zip(outcomes) {
+            let span = tracing::info_span!("job", id = %job.id, attempt = job.attempt);
+            self.record(job, outcome).instrument(span).await?;
+        }
+        Ok(())
+    }
 
-        match result {
+    async fn record(&self, job: &ClaimedJob, outcome: Result<(), String>) -> Result<(), sqlx::Error> {
+        match outcome {
             Ok(()) => {
-                if jobs::complete(&self.pool, &job, &self.id).await? {
-                    tracing::info!("job succeeded");
+                if jobs::complete(&self.pool, job, &self.id).await? {
+                    tracing::debug!("job succeeded");
                 } else {
                     tracing::warn!("job finished after its lease ran out; another worker owns it");
                 }
             }
-            Err(error) => match jobs::fail(&self.pool, &job, &self.id, &error).await? {
+            Err(error) => match jobs::fail(&self.pool, job, &self.id, &error).await? {
                 FailureOutcome::RetryIn(delay) => {
                     tracing::warn!(%error, ?delay, "job failed; will retry")
                 }
@@ -97,7 +131,7 @@ impl Worker {
                 }
             },
         }
-        Ok(true)
+        Ok(())
     }
 
     /// Runs jobs until `stop` turns true; the job in progress is finished first.
@@ -105,7 +139,7 @@ impl Worker {
         tracing::info!(worker = %self.id, kinds = ?self.handlers.keys().collect::<Vec<_>>(), "worker started");
         while !*stop.borrow() {
             let idle = match self.run_once().await {
-                Ok(found) => !found,
+                Ok(ran) => ran == 0,
                 Err(err) => {
                     tracing::error!(error = %err, "worker cannot reach the queue");
                     true

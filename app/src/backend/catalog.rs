@@ -4,14 +4,59 @@ use sqlx::PgPool;
 
 use super::jobs::{self, NewJob};
 use super::media::{MediaStore, StoredImage};
-use crate::model::{Currency, Money, ProductCard};
+use crate::model::{Currency, Money, ProductCard, ProductDetail, ScoredProduct};
+
+/// A product card as the queries select it; `distance` is set by visual search only.
+pub(crate) struct CardRow {
+    pub id: uuid::Uuid,
+    pub slug: String,
+    pub name: String,
+    pub category: String,
+    pub price_minor: i64,
+    pub currency: String,
+    pub stock: i32,
+    pub storage_key: Option<String>,
+    pub alt_text: Option<String>,
+    pub distance: Option<f64>,
+}
+
+impl CardRow {
+    pub fn into_card(self) -> Result<ProductCard, sqlx::Error> {
+        let currency = parse_currency(&self.currency)?;
+        Ok(ProductCard {
+            id: self.id,
+            slug: self.slug,
+            name: self.name,
+            category: self.category,
+            price: Money { minor: self.price_minor, currency },
+            in_stock: self.stock > 0,
+            image_url: self.storage_key.as_deref().map(MediaStore::url),
+            image_alt: self.alt_text.unwrap_or_default(),
+        })
+    }
+
+    /// The card with its similarity (1 − cosine distance).
+    pub fn into_scored(self) -> Result<ScoredProduct, sqlx::Error> {
+        let distance = self.distance.unwrap_or(2.0);
+        Ok(ScoredProduct { product: self.into_card()?, score: (1.0 - distance) as f32 })
+    }
+}
+
+fn parse_currency(code: &str) -> Result<Currency, sqlx::Error> {
+    // The column has a CHECK constraint; a mismatch means the enum and the schema disagree,
+    // which is a bug to surface, not a value to guess.
+    Currency::parse(code)
+        .ok_or_else(|| sqlx::Error::Decode(format!("unknown currency {code:?}").into()))
+}
 
 /// The newest published products, for the storefront's home page.
 pub async fn newest_products(pool: &PgPool, limit: i64) -> Result<Vec<ProductCard>, sqlx::Error> {
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        CardRow,
         r#"
         SELECT p.id, p.slug, p.name, c.name AS category, p.price_minor, p.currency, p.stock,
-               i.storage_key AS "storage_key?", i.alt_text AS "alt_text?"
+               i.storage_key AS "storage_key?", i.alt_text AS "alt_text?",
+               NULL::float8 AS "distance?"
         FROM products p
         JOIN categories c ON c.id = p.category_id
         LEFT JOIN product_images i ON i.product_id = p.id AND i.position = 0
@@ -22,26 +67,47 @@ pub async fn newest_products(pool: &PgPool, limit: i64) -> Result<Vec<ProductCar
     )
     .fetch_all(pool)
     .await?;
+    rows.into_iter().map(CardRow::into_card).collect()
+}
 
-    rows.into_iter()
-        .map(|row| {
-            let currency = Currency::parse(&row.currency).ok_or_else(|| {
-                // The column has a CHECK constraint; a mismatch means the enum and the schema
-                // disagree, which is a bug to surface, not a value to guess.
-                sqlx::Error::Decode(format!("unknown currency {:?}", row.currency).into())
-            })?;
-            Ok(ProductCard {
-                id: row.id,
-                slug: row.slug,
-                name: row.name,
-                category: row.category,
-                price: Money { minor: row.price_minor, currency },
-                in_stock: row.stock > 0,
-                image_url: row.storage_key.as_deref().map(MediaStore::url),
-                image_alt: row.alt_text.unwrap_or_default(),
-            })
-        })
-        .collect()
+/// One product's page, by its slug.
+pub async fn product_by_slug(pool: &PgPool, slug: &str) -> Result<Option<ProductDetail>, sqlx::Error> {
+    let Some(row) = sqlx::query!(
+        r#"
+        SELECT p.id, p.slug, p.name, p.description, c.name AS category, c.slug AS category_slug,
+               p.price_minor, p.currency, p.stock,
+               i.storage_key AS "storage_key?", i.alt_text AS "alt_text?"
+        FROM products p
+        JOIN categories c ON c.id = p.category_id
+        LEFT JOIN product_images i ON i.product_id = p.id AND i.position = 0
+        WHERE p.slug = $1
+        "#,
+        slug
+    )
+    .fetch_optional(pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let card = CardRow {
+        id: row.id,
+        slug: row.slug,
+        name: row.name,
+        category: row.category,
+        price_minor: row.price_minor,
+        currency: row.currency,
+        stock: row.stock,
+        storage_key: row.storage_key,
+        alt_text: row.alt_text,
+        distance: None,
+    }
+    .into_card()?;
+    Ok(Some(ProductDetail {
+        card,
+        description: row.description,
+        category_slug: row.category_slug,
+        stock: row.stock,
+    }))
 }
 
 /// A category to create or update, identified by its slug.

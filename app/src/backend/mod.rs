@@ -9,5 +9,6 @@ pub mod catalog;
 pub mod db;
 pub mod jobs;
 pub mod media;
+pub mod search;
 pub mod state;
 pub mod vision;

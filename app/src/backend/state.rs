@@ -3,6 +3,7 @@ use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 
 use super::media::MediaStore;
+use super::vision::ImageEmbedder;
 
 /// Everything a request handler or server function may need, built once at start-up.
 #[derive(Clone, FromRef)]
@@ -10,4 +11,6 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: PgPool,
     pub media: MediaStore,
+    /// The image model, shared by search requests (and the in-process worker).
+    pub images: ImageEmbedder,
 }

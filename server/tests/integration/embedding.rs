@@ -6,7 +6,7 @@ use app::backend::vision::MODEL_VERSION;
 use vitrine::embedding::EmbedImageHandler;
 use vitrine::worker::Worker;
 
-use crate::helpers::{image_model, TestDb};
+use crate::helpers::{image_embedder, TestDb};
 
 #[tokio::test]
 async fn queued_images_are_embedded_once_and_similar_images_are_near() {
@@ -15,12 +15,15 @@ async fn queued_images_are_embedded_once_and_similar_images_are_near() {
     let handler = EmbedImageHandler {
         pool: db.pool.clone(),
         media: db.media.store.clone(),
-        model: image_model(),
+        images: image_embedder(),
     };
     let worker = Worker::new(db.pool.clone()).with_handler(Arc::new(handler));
     let mut ran = 0;
-    while worker.run_once().await.unwrap() {
-        ran += 1;
+    loop {
+        match worker.run_once().await.unwrap() {
+            0 => break,
+            batch => ran += batch,
+        }
     }
     assert_eq!(ran, 6);
 
@@ -42,7 +45,7 @@ async fn queued_images_are_embedded_once_and_similar_images_are_near() {
 
     // Seeding again changes no file: nothing is queued, nothing re-embedded.
     db.seed_fixture().await;
-    assert!(!worker.run_once().await.unwrap());
+    assert_eq!(worker.run_once().await.unwrap(), 0);
 
     // Each image is its own nearest neighbour (cosine distance 0), through the HNSW index's operator.
     let self_distance: f64 = sqlx::query_scalar(
@@ -69,10 +72,10 @@ async fn an_unreadable_image_fails_and_is_marked_failed_on_the_last_attempt() {
     let handler = EmbedImageHandler {
         pool: db.pool.clone(),
         media: db.media.store.clone(),
-        model: image_model(),
+        images: image_embedder(),
     };
     let worker = Worker::new(db.pool.clone()).with_handler(Arc::new(handler));
-    assert!(worker.run_once().await.unwrap());
+    assert_eq!(worker.run_once().await.unwrap(), 1);
 
     let (status, error): (String, Option<String>) = sqlx::query_as(
         "SELECT i.status, i.error FROM product_images i JOIN jobs j ON (j.payload->>'image_id')::uuid = i.id",

@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use app::backend::media::MediaStore;
 use app::backend::state::AppState;
-use app::backend::vision::ImageModel;
+use app::backend::vision::{ImageEmbedder, ImageModel, InferenceConfig};
 use clap::Parser;
 use leptos::config::LeptosOptions;
 use sqlx::postgres::PgPoolOptions;
@@ -53,7 +53,7 @@ pub fn image_model() -> Arc<ImageModel> {
     static MODEL: OnceLock<Arc<ImageModel>> = OnceLock::new();
     let model = MODEL.get_or_init(|| {
         let weights = match cli(&["serve"]).command {
-            Some(Command::Serve(args)) => workspace_root().join(args.image_model),
+            Some(Command::Serve(args)) => workspace_root().join(args.model.image_model),
             _ => unreachable!("parsed as serve"),
         };
         Arc::new(
@@ -62,6 +62,17 @@ pub fn image_model() -> Arc<ImageModel> {
         )
     });
     Arc::clone(model)
+}
+
+/// The model as the server runs it (its thread pool and concurrency bound), shared by the tests.
+pub fn image_embedder() -> ImageEmbedder {
+    static EMBEDDER: OnceLock<ImageEmbedder> = OnceLock::new();
+    EMBEDDER
+        .get_or_init(|| {
+            let config = InferenceConfig { threads: 2, concurrency: 2 };
+            ImageEmbedder::new(image_model(), config).expect("the inference thread pool")
+        })
+        .clone()
 }
 
 fn with_database(url: &str, database: &str) -> String {
@@ -182,7 +193,12 @@ impl TestApp {
             .site_root(workspace_root().join("target/site").display().to_string())
             .site_addr(addr)
             .build();
-        let state = AppState { leptos_options, db: db.pool.clone(), media: db.media.store.clone() };
+        let state = AppState {
+            leptos_options,
+            db: db.pool.clone(),
+            media: db.media.store.clone(),
+            images: image_embedder(),
+        };
         let router = vitrine::router::build(state);
         tokio::spawn(async move {
             axum::serve(listener, router).await.expect("serving the test app");

@@ -172,16 +172,20 @@ impl JobHandler for FlakyHandler {
         KIND
     }
 
-    fn run<'a>(&'a self, job: &'a app::backend::jobs::ClaimedJob) -> HandlerFuture<'a> {
+    fn run<'a>(&'a self, jobs: &'a [app::backend::jobs::ClaimedJob]) -> HandlerFuture<'a> {
         Box::pin(async move {
-            self.runs.fetch_add(1, Ordering::SeqCst);
-            if job.payload["panic"] == true {
-                panic!("handler bug");
-            }
-            if job.attempt == 1 {
-                return Err("transient".to_owned());
-            }
-            Ok(())
+            jobs.iter()
+                .map(|job| {
+                    self.runs.fetch_add(1, Ordering::SeqCst);
+                    if job.payload["panic"] == true {
+                        panic!("handler bug");
+                    }
+                    if job.attempt == 1 {
+                        return Err("transient".to_owned());
+                    }
+                    Ok(())
+                })
+                .collect()
         })
     }
 }
@@ -196,9 +200,9 @@ async fn the_worker_runs_handlers_retries_failures_and_survives_panics() {
 
     let handler = Arc::new(FlakyHandler { runs: AtomicUsize::new(0) });
     let worker = Worker::new(db.pool.clone()).with_handler(handler.clone());
-    while worker.run_once().await.unwrap() {}
+    while worker.run_once().await.unwrap() > 0 {}
     skip_backoff(&db).await;
-    while worker.run_once().await.unwrap() {}
+    while worker.run_once().await.unwrap() > 0 {}
 
     assert_eq!(status_of(&db, flaky).await.0, "succeeded");
     let (status, _, error) = status_of(&db, panicky).await;

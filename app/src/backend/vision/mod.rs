@@ -3,8 +3,11 @@
 //! Its pooled 1280-d features, L2-normalised, are the image embedding visual search compares;
 //! the ImageNet classifier is kept because it proves the weights are loaded right.
 
+pub mod embedder;
 pub mod model;
 pub mod weights;
+
+pub use embedder::{EmbedError, ImageEmbedder, InferenceConfig};
 
 use std::path::Path;
 
@@ -13,8 +16,9 @@ use burn::prelude::*;
 use self::model::{EfficientNet, EfficientNetConfig};
 use crate::preprocess::MODEL_SIDE;
 
-/// Recorded with every embedding, so a model change re-embeds exactly what it must.
-pub const MODEL_VERSION: &str = "efficientnet-lite0-imagenet-v1";
+/// Recorded with every embedding, so a model change re-embeds exactly what it must. It names
+/// the preprocessing too: v2 composites transparent pixels over white (v1 dropped the alpha).
+pub const MODEL_VERSION: &str = "efficientnet-lite0-imagenet-v2";
 /// The embedding's dimension (the `vector(1280)` columns).
 pub const EMBEDDING_DIM: usize = 1280;
 
