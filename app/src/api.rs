@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::error::{PhotoSearchError, ShopError};
-use crate::model::{ProductCard, ProductDetail, ScoredProduct};
+use crate::model::{Category, ProductCard, ProductPageData, ScoredProduct};
 
 /// How many products the home page shows.
 pub const HOME_PAGE_PRODUCTS: i64 = 24;
@@ -26,35 +26,36 @@ pub async fn newest_products() -> Result<Vec<ProductCard>, ShopError> {
     })
 }
 
-/// One product's page; `NotFound` for an unknown slug.
+/// One product's page with its "similar items"; `NotFound` for an unknown slug.
 #[server]
-pub async fn product_page(slug: String) -> Result<ProductDetail, ShopError> {
+pub async fn product_page(slug: String) -> Result<ProductPageData, ShopError> {
+    use crate::backend::{catalog, search};
+
     let state = expect_context::<crate::backend::state::AppState>();
-    match crate::backend::catalog::product_by_slug(&state.db, &slug).await {
-        Ok(Some(product)) => Ok(product),
-        Ok(None) => Err(ShopError::NotFound),
-        Err(err) => {
-            tracing::error!(error = %err, %slug, "loading a product failed");
-            Err(ShopError::Unavailable)
-        }
-    }
+    let unavailable = |err: sqlx::Error| {
+        tracing::error!(error = %err, "loading a product page failed");
+        ShopError::Unavailable
+    };
+    let product = catalog::product_by_slug(&state.db, &slug)
+        .await
+        .map_err(unavailable)?
+        .ok_or(ShopError::NotFound)?;
+    let version = state.images.model_version();
+    let similar = search::similar_products(&state.db, product.card.id, version, SIMILAR_ITEMS)
+        .await
+        .map_err(unavailable)?
+        .unwrap_or_default();
+    Ok(ProductPageData { product, similar })
 }
 
-/// The products that look most like this one (the product page's "similar items" row).
+/// The categories a search can be narrowed to.
 #[server]
-pub async fn similar_products(product_id: Uuid) -> Result<Vec<ScoredProduct>, ShopError> {
+pub async fn categories() -> Result<Vec<Category>, ShopError> {
     let state = expect_context::<crate::backend::state::AppState>();
-    let version = state.images.model_version();
-    match crate::backend::search::similar_products(&state.db, product_id, version, SIMILAR_ITEMS)
-        .await
-    {
-        Ok(Some(items)) => Ok(items),
-        Ok(None) => Err(ShopError::NotFound),
-        Err(err) => {
-            tracing::error!(error = %err, %product_id, "similar products failed");
-            Err(ShopError::Unavailable)
-        }
-    }
+    crate::backend::catalog::list_categories(&state.db).await.map_err(|err| {
+        tracing::error!(error = %err, "listing categories failed");
+        ShopError::Unavailable
+    })
 }
 
 /// The results of a stored photo search (the page the search form redirects to).

@@ -19,12 +19,14 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
 };
 
 use crate::components::header::SiteHeader;
 use crate::components::wishlist::provide_wishlist;
-use crate::pages::{home::HomePage, not_found::NotFound};
+use crate::pages::{
+    home::HomePage, not_found::NotFound, photo_search::PhotoSearchPage, product::ProductPage,
+};
 
 /// The HTML document around the application, rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -64,6 +66,16 @@ pub fn App() -> impl IntoView {
                     // Async SSR: the catalog is in the first HTML response, complete, for
                     // shoppers on slow devices and for crawlers.
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
+                    <Route
+                        path=(StaticSegment("products"), ParamSegment("slug"))
+                        view=ProductPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("search"), StaticSegment("photo"))
+                        view=PhotoSearchPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>

@@ -68,6 +68,21 @@ pub struct ProductCard {
     pub image_alt: String,
 }
 
+/// A category, for menus and filters; top-level ones have no parent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Category {
+    pub slug: String,
+    pub name: String,
+    pub parent_slug: Option<String>,
+}
+
+/// A product's page: the product and the items that look like it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductPageData {
+    pub product: ProductDetail,
+    pub similar: Vec<ScoredProduct>,
+}
+
 /// What a product's page shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProductDetail {

@@ -45,6 +45,11 @@ pub enum Command {
     /// Manage the project-local PostgreSQL cluster used when DATABASE_URL is not set.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Embed product images the active image model has not embedded yet (or all, with --all).
+    Reindex(ReindexArgs),
+    /// Measure performance and print a table.
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Prepare and check the image model.
     #[command(subcommand)]
     Model(ModelCommand),
@@ -140,6 +145,53 @@ pub struct SeedArgs {
         default_value = ".vitrine/demo/emoji-datasource-google/package"
     )]
     pub demo_data: PathBuf,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum BenchCommand {
+    /// Image-model latency and throughput, burn next to onnxruntime on the same weights.
+    Embed(BenchEmbedArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchEmbedArgs {
+    /// Timed single-image runs per thread count.
+    #[arg(long, default_value_t = 50)]
+    pub runs: usize,
+    /// Untimed runs first.
+    #[arg(long, default_value_t = 5)]
+    pub warmup: usize,
+    /// Thread counts to measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    pub threads: Vec<usize>,
+    /// Images per batch for the throughput figure.
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+    /// Timed batches.
+    #[arg(long, default_value_t = 10)]
+    pub batch_runs: usize,
+    /// Skip onnxruntime (burn only).
+    #[arg(long)]
+    pub no_peer: bool,
+    /// The Python venv onnxruntime runs in (scripts/bench/setup-python.sh creates it).
+    #[arg(long, env = "VITRINE_VENV", default_value = ".vitrine/venv")]
+    pub venv: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReindexArgs {
+    /// Re-embed every image, not only those the active model version has not embedded.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Only queue the jobs, for the running servers' workers to do.
+    #[arg(long)]
+    pub enqueue_only: bool,
+
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]

@@ -90,14 +90,15 @@ impl EmbedImageHandler {
     /// The image of `job` (the batch's `index`-th) decoded for the model; `None` when there is
     /// nothing to do.
     async fn prepare(&self, index: usize, job: &ClaimedJob) -> Result<Option<Prepared>, String> {
-        let EmbedImage { image_id } = serde_json::from_value(job.payload.clone())
+        let EmbedImage { image_id, force } = serde_json::from_value(job.payload.clone())
             .map_err(|err| format!("bad payload: {err}"))?;
         let Some(image) =
             catalog::image_to_embed(&self.pool, image_id).await.map_err(|e| e.to_string())?
         else {
             return Ok(None); // The image was deleted; nothing to do.
         };
-        if image.status == "ready" && image.model_version.as_deref() == Some(MODEL_VERSION) {
+        let current = image.status == "ready" && image.model_version.as_deref() == Some(MODEL_VERSION);
+        if current && !force {
             tracing::debug!(%image_id, "already embedded by this model version; skipped");
             return Ok(None);
         }

@@ -1,7 +1,7 @@
 use clap::Parser;
 
-use vitrine::cli::{Cli, Command, DbCommand, ModelCommand};
-use vitrine::{database, model, seed, serve, telemetry};
+use vitrine::cli::{BenchCommand, Cli, Command, DbCommand, ModelCommand};
+use vitrine::{bench, database, model, reindex, seed, serve, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -28,6 +28,22 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Reindex(args) => {
+            let pool = database::connect(&cli.storage).await?;
+            database::migrate(&pool).await?;
+            let summary = reindex::run(&pool, cli.storage.media_store(), &args).await?;
+            let rate = summary.embedded as f64 / summary.seconds.max(1e-9);
+            println!(
+                "embedded {} images in {:.1} s ({rate:.1}/s); catalog: {} ready, {} waiting, {} failed",
+                summary.embedded,
+                summary.seconds,
+                summary.counts.ready,
+                summary.counts.waiting,
+                summary.counts.failed
+            );
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Embed(args)) => bench::embed::run(&args),
         Command::Model(ModelCommand::Convert { checkpoint, out }) => {
             model::convert(&checkpoint, &out)
         }

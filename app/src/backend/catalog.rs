@@ -4,7 +4,7 @@ use sqlx::PgPool;
 
 use super::jobs::{self, NewJob};
 use super::media::{MediaStore, StoredImage};
-use crate::model::{Currency, Money, ProductCard, ProductDetail, ScoredProduct};
+use crate::model::{Category, Currency, Money, ProductCard, ProductDetail, ScoredProduct};
 
 /// A product card as the queries select it; `distance` is set by visual search only.
 pub(crate) struct CardRow {
@@ -110,6 +110,21 @@ pub async fn product_by_slug(pool: &PgPool, slug: &str) -> Result<Option<Product
     }))
 }
 
+/// Every category, top-level ones first, each group by name.
+pub async fn list_categories(pool: &PgPool) -> Result<Vec<Category>, sqlx::Error> {
+    sqlx::query_as!(
+        Category,
+        r#"
+        SELECT c.slug, c.name, parent.slug AS "parent_slug?"
+        FROM categories c
+        LEFT JOIN categories parent ON parent.id = c.parent_id
+        ORDER BY c.parent_id IS NOT NULL, c.name
+        "#
+    )
+    .fetch_all(pool)
+    .await
+}
+
 /// A category to create or update, identified by its slug.
 pub struct CategoryUpsert<'a> {
     pub slug: &'a str,
@@ -186,6 +201,75 @@ pub const EMBED_IMAGE_JOB: &str = "embed_image";
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EmbedImage {
     pub image_id: uuid::Uuid,
+    /// Embed again even when the current model version already did (`vitrine reindex --all`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
+}
+
+impl EmbedImage {
+    fn job(self) -> NewJob<'static> {
+        let key = format!("{EMBED_IMAGE_JOB}:{}", self.image_id);
+        NewJob::new(EMBED_IMAGE_JOB, self).dedupe(key)
+    }
+}
+
+/// Queues an `embed_image` job for every image `model_version` has not embedded (or, with
+/// `force`, for every image); returns how many were queued. Images that already have a live
+/// job are not queued twice.
+pub async fn queue_embeddings(
+    pool: &PgPool,
+    model_version: &str,
+    force: bool,
+) -> Result<u64, sqlx::Error> {
+    let ids = sqlx::query_scalar!(
+        r#"
+        SELECT id FROM product_images
+        WHERE $2 OR status <> 'ready' OR model_version IS DISTINCT FROM $1
+        ORDER BY id
+        "#,
+        model_version,
+        force,
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut queued = 0;
+    // In chunks: each commits on its own, so a huge catalog never holds one long transaction.
+    for chunk in ids.chunks(500) {
+        let mut tx = pool.begin().await?;
+        for &image_id in chunk {
+            if jobs::enqueue(&mut tx, &EmbedImage { image_id, force }.job()).await?.is_some() {
+                queued += 1;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(queued)
+}
+
+/// Where the catalog's images stand with one model version.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EmbeddingCounts {
+    /// Embedded by this model version: searchable.
+    pub ready: i64,
+    /// Waiting for an embedding (new, changed, or embedded by another version).
+    pub waiting: i64,
+    pub failed: i64,
+}
+
+pub async fn embedding_counts(pool: &PgPool, model_version: &str) -> Result<EmbeddingCounts, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"
+        SELECT count(*) FILTER (WHERE status = 'ready' AND model_version = $1) AS "ready!",
+               count(*) FILTER (WHERE status = 'pending'
+                                   OR (status = 'ready' AND model_version <> $1)) AS "waiting!",
+               count(*) FILTER (WHERE status = 'failed') AS "failed!"
+        FROM product_images
+        "#,
+        model_version
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(EmbeddingCounts { ready: row.ready, waiting: row.waiting, failed: row.failed })
 }
 
 /// Sets the product's image at `position`. Re-setting the same file keeps its embedding; a new
@@ -236,9 +320,7 @@ pub async fn upsert_product_image(
     .fetch_one(&mut *conn)
     .await?;
     if row.status == "pending" {
-        let job = NewJob::new(EMBED_IMAGE_JOB, EmbedImage { image_id: row.id })
-            .dedupe(format!("{EMBED_IMAGE_JOB}:{}", row.id));
-        jobs::enqueue(conn, &job).await?;
+        jobs::enqueue(conn, &EmbedImage { image_id: row.id, force: false }.job()).await?;
     }
     Ok(row.id)
 }

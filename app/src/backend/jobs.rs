@@ -97,6 +97,16 @@ pub async fn enqueue(
     .await
 }
 
+/// Jobs of `kind` still to run (queued, including those waiting to retry, or running).
+pub async fn live_count(pool: &PgPool, kind: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM jobs WHERE kind = $1 AND status IN ('queued', 'running')"#,
+        kind
+    )
+    .fetch_one(pool)
+    .await
+}
+
 /// Claims up to `limit` due jobs of the given kinds for `worker`, for `lease`. Jobs whose lease
 /// ran out count as due; those that have used up their attempts are marked dead instead.
 pub async fn claim(

@@ -11,6 +11,7 @@ pub fn SiteHeader() -> impl IntoView {
         <header class="site-header" data-hydrated=move || hydrated.get().to_string()>
             <A href="/" attr:class="brand">"Vitrine"</A>
             <nav aria-label="Shop">
+                <A href="/search/photo" attr:class="nav-link">"Search by photo"</A>
                 <span class="wishlist-count" data-testid="wishlist-count">
                     "Wishlist (" {move || wishlist.len()} ")"
                 </span>

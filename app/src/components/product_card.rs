@@ -1,11 +1,17 @@
 use leptos::prelude::*;
 
 use super::wishlist::WishlistToggle;
-use crate::model::ProductCard;
+use crate::model::{ProductCard, ScoredProduct};
 
 #[component]
-pub fn ProductCardView(product: ProductCard) -> impl IntoView {
+pub fn ProductCardView(
+    product: ProductCard,
+    /// Visual similarity to the search photo or product, shown as a percentage.
+    #[prop(optional)]
+    score: Option<f32>,
+) -> impl IntoView {
     let ProductCard { id, slug, name, category, price, in_stock, image_url, image_alt } = product;
+    let href = format!("/products/{slug}");
     view! {
         <article class="product-card" data-product-slug=slug>
             {image_url.map(|src| {
@@ -14,12 +20,31 @@ pub fn ProductCardView(product: ProductCard) -> impl IntoView {
                 }
             })}
             <p class="product-category">{category}</p>
-            <h2 class="product-name">{name.clone()}</h2>
+            <h2 class="product-name"><a href=href>{name.clone()}</a></h2>
+            {score.map(|score| {
+                let percent = (score.clamp(0.0, 1.0) * 100.0).round();
+                view! {
+                    <p class="product-score" data-score=score.to_string()>{format!("{percent}% match")}</p>
+                }
+            })}
             <p class="product-price">{price.to_string()}</p>
             <p class="product-stock" class:sold-out=!in_stock>
                 {if in_stock { "In stock" } else { "Sold out" }}
             </p>
             <WishlistToggle product_id=id product_name=name/>
         </article>
+    }
+}
+
+/// A grid of search results, best match first.
+#[component]
+pub fn ScoredGrid(items: Vec<ScoredProduct>) -> impl IntoView {
+    view! {
+        <div class="product-grid">
+            {items
+                .into_iter()
+                .map(|item| view! { <ProductCardView product=item.product score=item.score/> })
+                .collect_view()}
+        </div>
     }
 }

@@ -1,0 +1,210 @@
+//! `vitrine bench embed`: the image model's latency and throughput in burn, side by side with
+//! onnxruntime running the same network on the same weights (scripts/bench/onnx_embed.py), in
+//! the same run and on the same preprocessed inputs. The embeddings of the two engines are
+//! compared too, which checks the Rust network against an independent implementation.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use app::backend::vision::{ImageEmbedder, ImageModel, InferenceConfig};
+use app::preprocess::{model_input_from_file, Limits};
+use serde::Deserialize;
+
+use super::stats::{cosine, Samples};
+use crate::cli::BenchEmbedArgs;
+
+/// The photos every run embeds (committed test fixtures, so runs are comparable).
+const PHOTOS: &str = "server/tests/fixtures/photos";
+
+pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
+    let inputs = load_inputs(Path::new(PHOTOS))?;
+    let model = Arc::new(ImageModel::load(&args.model.image_model)?);
+
+    let mut rows = Vec::new();
+    let mut burn_embeddings = Vec::new();
+    for &threads in &args.threads {
+        let embedder = ImageEmbedder::new(Arc::clone(&model), InferenceConfig { threads, concurrency: 1 })?;
+        let samples = time_single(&inputs, args.warmup, args.runs, |input| {
+            embedder.embed_blocking(std::slice::from_ref(input));
+        });
+        rows.push(Row::measured("burn (flex)", threads, &samples));
+        if burn_embeddings.is_empty() {
+            burn_embeddings = embedder.embed_blocking(&inputs);
+        }
+    }
+    let max_threads = args.threads.iter().copied().max().unwrap_or(1);
+    let embedder = ImageEmbedder::new(Arc::clone(&model), InferenceConfig { threads: max_threads, concurrency: 1 })?;
+    let batch: Vec<Vec<f32>> = inputs.iter().cycle().take(args.batch).cloned().collect();
+    let burn_batch = time_single(&[batch], 1, args.batch_runs, |batch| {
+        embedder.embed_blocking(batch);
+    });
+    let burn_throughput = args.batch as f64 / (burn_batch.median() / 1000.0);
+
+    let peer = if args.no_peer { None } else { Some(run_onnxruntime(args, &inputs)?) };
+
+    println!("EfficientNet-Lite0, 224×224, batch 1, {} runs after {} warm-up (ms)", args.runs, args.warmup);
+    println!("{:<24} {:>7} {:>9} {:>9}", "engine", "threads", "median", "p95");
+    if let Some(peer) = &peer {
+        for (threads, latency) in &peer.report.latency_ms {
+            rows.push(Row {
+                engine: format!("onnxruntime {}", peer.report.version),
+                threads: threads.parse().unwrap_or(0),
+                median: latency.median,
+                p95: latency.p95,
+            });
+        }
+    }
+    rows.sort_by(|a, b| (a.threads, &a.engine).cmp(&(b.threads, &b.engine)));
+    for row in &rows {
+        println!("{:<24} {:>7} {:>9.2} {:>9.2}", row.engine, row.threads, row.median, row.p95);
+    }
+    println!();
+    println!("batch of {} at {max_threads} threads: burn {burn_throughput:.1} images/s", args.batch);
+    if let Some(peer) = &peer {
+        println!(
+            "batch of {} at {} threads: onnxruntime {:.1} images/s",
+            peer.report.batch.size, peer.report.batch.threads, peer.report.batch.images_per_s
+        );
+        println!();
+        for &threads in &args.threads {
+            let burn = rows.iter().find(|r| r.threads == threads && r.engine.starts_with("burn"));
+            let ort = rows.iter().find(|r| r.threads == threads && !r.engine.starts_with("burn"));
+            if let (Some(burn), Some(ort)) = (burn, ort) {
+                println!(
+                    "burn / onnxruntime, median at {threads} thread(s): {:.2}×",
+                    burn.median / ort.median
+                );
+            }
+        }
+        let agreement = burn_embeddings
+            .iter()
+            .zip(&peer.embeddings)
+            .map(|(a, b)| cosine(a, b))
+            .fold(f32::INFINITY, f32::min);
+        println!("embeddings agree: lowest cosine over {} photos {agreement:.6}", inputs.len());
+        if agreement < 0.999 {
+            bail!("burn and onnxruntime disagree (cosine {agreement:.6} < 0.999)");
+        }
+    }
+    Ok(())
+}
+
+/// One line of the latency table.
+struct Row {
+    engine: String,
+    threads: usize,
+    median: f64,
+    p95: f64,
+}
+
+impl Row {
+    fn measured(engine: &str, threads: usize, samples: &Samples) -> Self {
+        Row { engine: engine.to_owned(), threads, median: samples.median(), p95: samples.percentile(95.0) }
+    }
+}
+
+/// Times `work` on each input in turn: `warmup` untimed runs, then `runs` timed ones.
+fn time_single<T>(inputs: &[T], warmup: usize, runs: usize, mut work: impl FnMut(&T)) -> Samples {
+    for input in inputs.iter().cycle().take(warmup) {
+        work(input);
+    }
+    let mut samples = Samples::default();
+    for input in inputs.iter().cycle().take(runs) {
+        let started = Instant::now();
+        work(input);
+        samples.push(started.elapsed());
+    }
+    samples
+}
+
+fn load_inputs(dir: &Path) -> anyhow::Result<Vec<Vec<f32>>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {} (run from the repository root)", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|path| {
+            let bytes = std::fs::read(path)?;
+            Ok(model_input_from_file(&bytes, None, &Limits::default())?)
+        })
+        .collect()
+}
+
+#[derive(Debug, Deserialize)]
+struct PeerReport {
+    version: String,
+    latency_ms: std::collections::BTreeMap<String, PeerLatency>,
+    batch: PeerBatch,
+}
+
+#[derive(Debug, Deserialize)]
+struct PeerLatency {
+    median: f64,
+    p95: f64,
+}
+
+#[derive(Debug, Deserialize)]
+struct PeerBatch {
+    size: usize,
+    threads: usize,
+    images_per_s: f64,
+}
+
+struct Peer {
+    report: PeerReport,
+    embeddings: Vec<Vec<f32>>,
+}
+
+/// Runs the onnxruntime script in its venv (created on first use) on the same inputs.
+fn run_onnxruntime(args: &BenchEmbedArgs, inputs: &[Vec<f32>]) -> anyhow::Result<Peer> {
+    let python = args.venv.join("bin/python");
+    if !python.exists() {
+        eprintln!("setting up the onnxruntime venv (scripts/bench/setup-python.sh)…");
+        let status = Command::new("bash")
+            .arg("scripts/bench/setup-python.sh")
+            .env("VITRINE_VENV", &args.venv)
+            .status()
+            .context("running scripts/bench/setup-python.sh")?;
+        if !status.success() {
+            bail!("scripts/bench/setup-python.sh failed; run it to see why, or pass --no-peer");
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("vitrine-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let inputs_path = dir.join("inputs.f32");
+    let embeddings_path = dir.join("embeddings.f32");
+    let bytes: Vec<u8> = inputs.iter().flatten().flat_map(|x| x.to_le_bytes()).collect();
+    std::fs::write(&inputs_path, bytes)?;
+    let threads: Vec<String> = args.threads.iter().map(usize::to_string).collect();
+    let output = Command::new(&python)
+        .arg("scripts/bench/onnx_embed.py")
+        .arg("--weights")
+        .arg(&args.model.image_model)
+        .arg("--inputs")
+        .arg(&inputs_path)
+        .args(["--count", &inputs.len().to_string()])
+        .arg("--embeddings-out")
+        .arg(&embeddings_path)
+        .args(["--runs", &args.runs.to_string(), "--warmup", &args.warmup.to_string()])
+        .args(["--batch", &args.batch.to_string(), "--batch-runs", &args.batch_runs.to_string()])
+        .args(["--threads", &threads.join(",")])
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("running scripts/bench/onnx_embed.py")?;
+    if !output.status.success() {
+        bail!("onnx_embed.py failed ({})", output.status);
+    }
+    let report: PeerReport =
+        serde_json::from_slice(&output.stdout).context("reading onnx_embed.py's report")?;
+    let raw = std::fs::read(&embeddings_path)?;
+    let values: Vec<f32> =
+        raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    let embeddings = values.chunks(app::backend::vision::EMBEDDING_DIM).map(<[f32]>::to_vec).collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(Peer { report, embeddings })
+}

@@ -1,0 +1,4 @@
+//! `vitrine bench …`: performance measurements that print tables (never timed tests).
+
+pub mod embed;
+pub mod stats;
