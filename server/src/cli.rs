@@ -47,6 +47,9 @@ pub enum Command {
     Db(DbCommand),
     /// Embed product images the active image model has not embedded yet (or all, with --all).
     Reindex(ReindexArgs),
+    /// Measure search quality and print a table.
+    #[command(subcommand)]
+    Eval(EvalCommand),
     /// Measure performance and print a table.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -145,6 +148,52 @@ pub struct SeedArgs {
         default_value = ".vitrine/demo/emoji-datasource-google/package"
     )]
     pub demo_data: PathBuf,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum EvalCommand {
+    /// Fashion-MNIST retrieval: P@1 and P@10 for raw pixels and for the model's embeddings.
+    Visual(EvalVisualArgs),
+    /// Every catalog image, re-photographed synthetically, searched for in the catalog.
+    Robustness(EvalRobustnessArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Dataset {
+    /// Zalando's Fashion-MNIST (Debian package dataset-fashion-mnist).
+    FashionMnist,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EvalVisualArgs {
+    #[arg(long, value_enum, default_value_t = Dataset::FashionMnist)]
+    pub dataset: Dataset,
+    /// Directory holding the dataset's idx files (gzipped).
+    #[arg(long, default_value = "/usr/share/datasets/fashion-mnist")]
+    pub data_dir: PathBuf,
+    /// Gallery images, taken from the training set.
+    #[arg(long, default_value_t = 10_000)]
+    pub gallery: usize,
+    /// Query images, taken from the test set.
+    #[arg(long, default_value_t = 2_000)]
+    pub queries: usize,
+    /// Seed of the random choice of gallery and query images.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EvalRobustnessArgs {
+    /// Seed of the random re-photographing.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Use only the first N catalog images (all by default).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 #[derive(Debug, Clone, Subcommand)]

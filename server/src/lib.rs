@@ -9,6 +9,7 @@ pub mod bench;
 pub mod cli;
 pub mod database;
 pub mod embedding;
+pub mod eval;
 pub mod local_pg;
 pub mod model;
 pub mod ops;

@@ -1,7 +1,7 @@
 use clap::Parser;
 
-use vitrine::cli::{BenchCommand, Cli, Command, DbCommand, ModelCommand};
-use vitrine::{bench, database, model, reindex, seed, serve, telemetry};
+use vitrine::cli::{BenchCommand, Cli, Command, DbCommand, EvalCommand, ModelCommand};
+use vitrine::{bench, database, eval, model, reindex, seed, serve, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -42,6 +42,11 @@ async fn main() -> anyhow::Result<()> {
                 summary.counts.failed
             );
             Ok(())
+        }
+        Command::Eval(EvalCommand::Visual(args)) => eval::visual::run(&args),
+        Command::Eval(EvalCommand::Robustness(args)) => {
+            let pool = database::connect(&cli.storage).await?;
+            eval::robustness::run(&pool, &cli.storage.media_store(), &args).await
         }
         Command::Bench(BenchCommand::Embed(args)) => bench::embed::run(&args),
         Command::Model(ModelCommand::Convert { checkpoint, out }) => {

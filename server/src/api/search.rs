@@ -9,6 +9,7 @@ use app::error::PhotoSearchError;
 use app::model::ScoredProduct;
 use app::preprocess::Limits;
 use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::response::Redirect;
 use axum::Json;
@@ -51,9 +52,15 @@ pub struct SimilarParams {
 
 pub async fn similar(
     State(state): State<AppState>,
-    Path(product_id): Path<Uuid>,
-    Query(params): Query<SimilarParams>,
+    product_id: Result<Path<Uuid>, PathRejection>,
+    params: Result<Query<SimilarParams>, QueryRejection>,
 ) -> Result<Json<SearchResults>, ApiError> {
+    let Ok(Path(product_id)) = product_id else {
+        return Err(ApiError::bad_request("bad_product_id", "a product id is a UUID"));
+    };
+    let Ok(Query(params)) = params else {
+        return Err(PhotoSearchError::BadLimit { max: MAX_PHOTO_RESULTS }.into());
+    };
     let limit = params.limit.unwrap_or(SIMILAR_ITEMS);
     if !(1..=MAX_PHOTO_RESULTS).contains(&limit) {
         return Err(PhotoSearchError::BadLimit { max: MAX_PHOTO_RESULTS }.into());

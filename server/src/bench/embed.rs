@@ -38,10 +38,14 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
     let max_threads = args.threads.iter().copied().max().unwrap_or(1);
     let embedder = ImageEmbedder::new(Arc::clone(&model), InferenceConfig { threads: max_threads, concurrency: 1 })?;
     let batch: Vec<Vec<f32>> = inputs.iter().cycle().take(args.batch).cloned().collect();
-    let burn_batch = time_single(&[batch], 1, args.batch_runs, |batch| {
+    let batches = [batch];
+    let throughput = |samples: Samples| args.batch as f64 / (samples.median() / 1000.0);
+    let one_pass = throughput(time_single(&batches, 1, args.batch_runs, |batch| {
+        embedder.embed_one_pass_blocking(batch);
+    }));
+    let per_image = throughput(time_single(&batches, 1, args.batch_runs, |batch| {
         embedder.embed_blocking(batch);
-    });
-    let burn_throughput = args.batch as f64 / (burn_batch.median() / 1000.0);
+    }));
 
     let peer = if args.no_peer { None } else { Some(run_onnxruntime(args, &inputs)?) };
 
@@ -62,10 +66,12 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
         println!("{:<24} {:>7} {:>9.2} {:>9.2}", row.engine, row.threads, row.median, row.p95);
     }
     println!();
-    println!("batch of {} at {max_threads} threads: burn {burn_throughput:.1} images/s", args.batch);
+    println!("{} images at {max_threads} threads, images/s:", args.batch);
+    println!("  burn, one batched pass                    {one_pass:>7.1}");
+    println!("  burn, one pass per image side by side     {per_image:>7.1}   (what ingestion does)");
     if let Some(peer) = &peer {
         println!(
-            "batch of {} at {} threads: onnxruntime {:.1} images/s",
+            "  onnxruntime, one batched pass ({} at {})  {:>7.1}",
             peer.report.batch.size, peer.report.batch.threads, peer.report.batch.images_per_s
         );
         println!();
@@ -124,13 +130,15 @@ fn load_inputs(dir: &Path) -> anyhow::Result<Vec<Vec<f32>>> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("reading {} (run from the repository root)", dir.display()))?
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "png" || ext == "jpg"))
         .collect();
     paths.sort();
     paths
         .iter()
         .map(|path| {
             let bytes = std::fs::read(path)?;
-            Ok(model_input_from_file(&bytes, None, &Limits::default())?)
+            model_input_from_file(&bytes, None, &Limits::default())
+                .with_context(|| format!("preprocessing {}", path.display()))
         })
         .collect()
 }

@@ -62,9 +62,14 @@ impl ImageEmbedder {
         MODEL_VERSION
     }
 
-    /// Embeddings of already preprocessed inputs, in one batch.
+    /// Embeddings of already preprocessed inputs (see [`Self::embed_blocking`] for how).
     pub async fn embed_inputs(&self, inputs: Vec<Vec<f32>>) -> Result<Vec<Vec<f32>>, EmbedError> {
-        self.run(move |model| Ok(model.embed(&inputs))).await
+        let _permit =
+            self.permits.acquire().await.map_err(|err| EmbedError::Task(err.to_string()))?;
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.embed_blocking(&inputs))
+            .await
+            .map_err(|err| EmbedError::Task(err.to_string()))
     }
 
     /// The embedding of an uploaded file (or of a region of it); refused files cost no inference.
@@ -81,20 +86,25 @@ impl ImageEmbedder {
         Ok(self.embed_inputs(vec![input]).await?.remove(0))
     }
 
-    /// The same work synchronously, for batch commands that own the whole machine.
+    /// The same work synchronously, for commands that own the whole machine.
+    ///
+    /// Several inputs run as one pass *per image*, spread over the pool's threads, rather than
+    /// as one batched pass: burn-flex's kernels gain little from a batch dimension, and on two
+    /// cores two single-image passes side by side embed about twice as many images per second
+    /// as one batch of eight (`vitrine bench embed` prints both).
     pub fn embed_blocking(&self, inputs: &[Vec<f32>]) -> Vec<Vec<f32>> {
-        self.threads.install(|| self.model.embed(inputs))
+        use rayon::prelude::*;
+        self.threads.install(|| match inputs {
+            [single] => self.model.embed(std::slice::from_ref(single)),
+            _ => inputs
+                .par_iter()
+                .map(|input| self.model.embed(std::slice::from_ref(input)).remove(0))
+                .collect(),
+        })
     }
 
-    async fn run<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&ImageModel) -> Result<T, EmbedError> + Send + 'static,
-    ) -> Result<T, EmbedError> {
-        let _permit = self.permits.acquire().await.map_err(|err| EmbedError::Task(err.to_string()))?;
-        let model = Arc::clone(&self.model);
-        let threads = Arc::clone(&self.threads);
-        tokio::task::spawn_blocking(move || threads.install(|| work(&model)))
-            .await
-            .map_err(|err| EmbedError::Task(err.to_string()))?
+    /// One batched pass on the pool's threads (for comparison in `vitrine bench embed`).
+    pub fn embed_one_pass_blocking(&self, inputs: &[Vec<f32>]) -> Vec<Vec<f32>> {
+        self.threads.install(|| self.model.embed(inputs))
     }
 }

@@ -1,0 +1,4 @@
+//! `vitrine eval …`: search-quality measurements that print tables.
+
+pub mod robustness;
+pub mod visual;
