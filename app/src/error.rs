@@ -80,9 +80,10 @@ impl PhotoSearchError {
     /// The HTTP status that goes with it.
     pub fn status(self) -> u16 {
         match self {
-            Self::MalformedUpload | Self::MissingImage | Self::BadLimit { .. } | Self::BadRegion => {
-                400
-            }
+            Self::MalformedUpload
+            | Self::MissingImage
+            | Self::BadLimit { .. }
+            | Self::BadRegion => 400,
             Self::UnknownCategory | Self::ExpiredSearch => 404,
             Self::TooManyBytes { .. } => 413,
             Self::NotMultipart | Self::UnsupportedType => 415,

@@ -326,7 +326,9 @@ mod tests {
     fn regions_parse_from_fractions_and_must_lie_inside() {
         let region: Region = "0.25, 0.5, 0.5, 0.5".parse().unwrap();
         assert_eq!(region, Region { x: 0.25, y: 0.5, width: 0.5, height: 0.5 });
-        for bad in ["", "0,0,1", "0,0,0,1", "-0.1,0,0.5,0.5", "0.6,0,0.5,0.5", "a,b,c,d", "0,0,NaN,1"] {
+        for bad in
+            ["", "0,0,1", "0,0,0,1", "-0.1,0,0.5,0.5", "0.6,0,0.5,0.5", "a,b,c,d", "0,0,NaN,1"]
+        {
             assert!(bad.parse::<Region>().is_err(), "{bad:?} is refused");
         }
     }
@@ -334,7 +336,11 @@ mod tests {
     #[test]
     fn transparency_is_composited_over_white() {
         let image = image::RgbaImage::from_fn(2, 1, |x, _| {
-            if x == 0 { image::Rgba([0, 0, 0, 0]) } else { image::Rgba([200, 0, 0, 255]) }
+            if x == 0 {
+                image::Rgba([0, 0, 0, 0])
+            } else {
+                image::Rgba([200, 0, 0, 255])
+            }
         });
         let mut bytes = Vec::new();
         PngEncoder::new(&mut bytes)

@@ -58,7 +58,8 @@ impl JobHandler for EmbedImageHandler {
                 return outcomes;
             }
 
-            let inputs = prepared.iter_mut().map(|image| std::mem::take(&mut image.input)).collect();
+            let inputs =
+                prepared.iter_mut().map(|image| std::mem::take(&mut image.input)).collect();
             match self.images.embed_inputs(inputs).await {
                 Ok(embeddings) => {
                     for (image, embedding) in prepared.iter().zip(embeddings) {
@@ -97,7 +98,8 @@ impl EmbedImageHandler {
         else {
             return Ok(None); // The image was deleted; nothing to do.
         };
-        let current = image.status == "ready" && image.model_version.as_deref() == Some(MODEL_VERSION);
+        let current =
+            image.status == "ready" && image.model_version.as_deref() == Some(MODEL_VERSION);
         if current && !force {
             tracing::debug!(%image_id, "already embedded by this model version; skipped");
             return Ok(None);

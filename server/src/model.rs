@@ -22,8 +22,8 @@ pub fn load_embedder(args: &ModelArgs) -> anyhow::Result<ImageEmbedder> {
         )
     })?;
     let config = args.inference_config();
-    let embedder = ImageEmbedder::new(Arc::new(model), config)
-        .context("starting the model's thread pool")?;
+    let embedder =
+        ImageEmbedder::new(Arc::new(model), config).context("starting the model's thread pool")?;
     let side = MODEL_SIDE as usize;
     embedder.embed_blocking(&[vec![0.0; 3 * side * side]]);
     tracing::info!(

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use app::backend::state::AppState;
 use app::{shell, App};
-use axum::http::{header, HeaderName, HeaderValue, Request};
 use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, HeaderValue, Request};
 use axum::routing::{get, post};
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};

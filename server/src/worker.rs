@@ -18,8 +18,7 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 /// One outcome per job handed to [`JobHandler::run`], in the same order.
-pub type HandlerFuture<'a> =
-    Pin<Box<dyn Future<Output = Vec<Result<(), String>>> + Send + 'a>>;
+pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Vec<Result<(), String>>> + Send + 'a>>;
 
 /// Runs one kind of job. Must be idempotent: an attempt can be repeated.
 pub trait JobHandler: Send + Sync + 'static {
@@ -96,11 +95,17 @@ impl Worker {
         let outcomes = match attempt.await {
             Ok(Ok(outcomes)) if outcomes.len() == group.len() => outcomes,
             Ok(Ok(outcomes)) => {
-                let error = format!("the handler reported {} outcomes for {} jobs", outcomes.len(), group.len());
+                let error = format!(
+                    "the handler reported {} outcomes for {} jobs",
+                    outcomes.len(),
+                    group.len()
+                );
                 vec![Err(error); group.len()]
             }
             Ok(Err(_elapsed)) => vec![Err(format!("timed out after {budget:?}")); group.len()],
-            Err(join) if join.is_panic() => vec![Err("the handler panicked".to_owned()); group.len()],
+            Err(join) if join.is_panic() => {
+                vec![Err("the handler panicked".to_owned()); group.len()]
+            }
             Err(join) => vec![Err(format!("the handler was cancelled: {join}")); group.len()],
         };
         for (job, outcome) in group.iter().zip(outcomes) {
@@ -110,7 +115,11 @@ impl Worker {
         Ok(())
     }
 
-    async fn record(&self, job: &ClaimedJob, outcome: Result<(), String>) -> Result<(), sqlx::Error> {
+    async fn record(
+        &self,
+        job: &ClaimedJob,
+        outcome: Result<(), String>,
+    ) -> Result<(), sqlx::Error> {
         match outcome {
             Ok(()) => {
                 if jobs::complete(&self.pool, job, &self.id).await? {

@@ -71,7 +71,10 @@ pub async fn newest_products(pool: &PgPool, limit: i64) -> Result<Vec<ProductCar
 }
 
 /// One product's page, by its slug.
-pub async fn product_by_slug(pool: &PgPool, slug: &str) -> Result<Option<ProductDetail>, sqlx::Error> {
+pub async fn product_by_slug(
+    pool: &PgPool,
+    slug: &str,
+) -> Result<Option<ProductDetail>, sqlx::Error> {
     let Some(row) = sqlx::query!(
         r#"
         SELECT p.id, p.slug, p.name, p.description, c.name AS category, c.slug AS category_slug,
@@ -256,7 +259,10 @@ pub struct EmbeddingCounts {
     pub failed: i64,
 }
 
-pub async fn embedding_counts(pool: &PgPool, model_version: &str) -> Result<EmbeddingCounts, sqlx::Error> {
+pub async fn embedding_counts(
+    pool: &PgPool,
+    model_version: &str,
+) -> Result<EmbeddingCounts, sqlx::Error> {
     let row = sqlx::query!(
         r#"
         SELECT count(*) FILTER (WHERE status = 'ready' AND model_version = $1) AS "ready!",

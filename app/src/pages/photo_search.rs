@@ -14,7 +14,8 @@ use crate::model::{Category, ScoredProduct};
 #[component]
 pub fn PhotoSearchPage() -> impl IntoView {
     let query = use_query_map();
-    let refused = move || query.read().get("error").and_then(|code| PhotoSearchError::from_code(&code));
+    let refused =
+        move || query.read().get("error").and_then(|code| PhotoSearchError::from_code(&code));
     let selected = move || query.read().get("category").unwrap_or_default();
     let categories = Resource::new(|| (), |_| categories());
     let results = Resource::new(move || query.read().get("q"), load_results);

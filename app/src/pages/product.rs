@@ -12,10 +12,7 @@ use crate::pages::not_found::NotFound;
 #[component]
 pub fn ProductPage() -> impl IntoView {
     let params = use_params_map();
-    let page = Resource::new(
-        move || params.read().get("slug").unwrap_or_default(),
-        product_page,
-    );
+    let page = Resource::new(move || params.read().get("slug").unwrap_or_default(), product_page);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {

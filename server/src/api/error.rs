@@ -15,7 +15,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn not_found(what: &str) -> Self {
-        Self { status: StatusCode::NOT_FOUND, code: "not_found", message: format!("no such {what}") }
+        Self {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            message: format!("no such {what}"),
+        }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {

@@ -30,8 +30,12 @@ pub async fn read(
     limits: &Limits,
 ) -> Result<PhotoUpload, PhotoSearchError> {
     let mut multipart = multipart.map_err(|_| PhotoSearchError::NotMultipart)?;
-    let mut upload =
-        PhotoUpload { image: Vec::new(), category: None, limit: DEFAULT_PHOTO_RESULTS, region: None };
+    let mut upload = PhotoUpload {
+        image: Vec::new(),
+        category: None,
+        limit: DEFAULT_PHOTO_RESULTS,
+        region: None,
+    };
     let mut has_image = false;
     let mut file_named = false;
     while let Some(mut field) = multipart.next_field().await.map_err(|e| refusal(e, limits))? {
@@ -62,8 +66,7 @@ pub async fn read(
             Some("region") => {
                 let text = field.text().await.map_err(|e| refusal(e, limits))?;
                 if !text.trim().is_empty() {
-                    upload.region =
-                        Some(text.parse().map_err(|()| PhotoSearchError::BadRegion)?);
+                    upload.region = Some(text.parse().map_err(|()| PhotoSearchError::BadRegion)?);
                 }
             }
             _ => {} // Unknown fields are ignored, as browsers may add their own.

@@ -118,15 +118,15 @@ fn is_slug(text: &str) -> bool {
 /// Embeds the uploaded photo (taking its bytes, which are not needed afterwards).
 async fn embed(state: &AppState, upload: &mut PhotoUpload) -> Result<Vec<f32>, PhotoSearchError> {
     let image = std::mem::take(&mut upload.image);
-    state.images.embed_file(image, upload.region, Limits::default()).await.map_err(
-        |error| match error {
+    state.images.embed_file(image, upload.region, Limits::default()).await.map_err(|error| {
+        match error {
             EmbedError::Image(refused) => refused.into(),
             EmbedError::Task(detail) => {
                 tracing::error!(%detail, "inference failed");
                 PhotoSearchError::Unavailable
             }
-        },
-    )
+        }
+    })
 }
 
 fn unavailable(err: sqlx::Error) -> PhotoSearchError {

@@ -26,7 +26,8 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     let mut burn_embeddings = Vec::new();
     for &threads in &args.threads {
-        let embedder = ImageEmbedder::new(Arc::clone(&model), InferenceConfig { threads, concurrency: 1 })?;
+        let embedder =
+            ImageEmbedder::new(Arc::clone(&model), InferenceConfig { threads, concurrency: 1 })?;
         let samples = time_single(&inputs, args.warmup, args.runs, |input| {
             embedder.embed_blocking(std::slice::from_ref(input));
         });
@@ -36,7 +37,10 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
         }
     }
     let max_threads = args.threads.iter().copied().max().unwrap_or(1);
-    let embedder = ImageEmbedder::new(Arc::clone(&model), InferenceConfig { threads: max_threads, concurrency: 1 })?;
+    let embedder = ImageEmbedder::new(
+        Arc::clone(&model),
+        InferenceConfig { threads: max_threads, concurrency: 1 },
+    )?;
     let batch: Vec<Vec<f32>> = inputs.iter().cycle().take(args.batch).cloned().collect();
     let batches = [batch];
     let throughput = |samples: Samples| args.batch as f64 / (samples.median() / 1000.0);
@@ -49,7 +53,10 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
 
     let peer = if args.no_peer { None } else { Some(run_onnxruntime(args, &inputs)?) };
 
-    println!("EfficientNet-Lite0, 224×224, batch 1, {} runs after {} warm-up (ms)", args.runs, args.warmup);
+    println!(
+        "EfficientNet-Lite0, 224×224, batch 1, {} runs after {} warm-up (ms)",
+        args.runs, args.warmup
+    );
     println!("{:<24} {:>7} {:>9} {:>9}", "engine", "threads", "median", "p95");
     if let Some(peer) = &peer {
         for (threads, latency) in &peer.report.latency_ms {
@@ -68,7 +75,9 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
     println!();
     println!("{} images at {max_threads} threads, images/s:", args.batch);
     println!("  burn, one batched pass                    {one_pass:>7.1}");
-    println!("  burn, one pass per image side by side     {per_image:>7.1}   (what ingestion does)");
+    println!(
+        "  burn, one pass per image side by side     {per_image:>7.1}   (what ingestion does)"
+    );
     if let Some(peer) = &peer {
         println!(
             "  onnxruntime, one batched pass ({} at {})  {:>7.1}",
@@ -108,7 +117,12 @@ struct Row {
 
 impl Row {
     fn measured(engine: &str, threads: usize, samples: &Samples) -> Self {
-        Row { engine: engine.to_owned(), threads, median: samples.median(), p95: samples.percentile(95.0) }
+        Row {
+            engine: engine.to_owned(),
+            threads,
+            median: samples.median(),
+            p95: samples.percentile(95.0),
+        }
     }
 }
 
@@ -212,7 +226,8 @@ fn run_onnxruntime(args: &BenchEmbedArgs, inputs: &[Vec<f32>]) -> anyhow::Result
     let raw = std::fs::read(&embeddings_path)?;
     let values: Vec<f32> =
         raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-    let embeddings = values.chunks(app::backend::vision::EMBEDDING_DIM).map(<[f32]>::to_vec).collect();
+    let embeddings =
+        values.chunks(app::backend::vision::EMBEDDING_DIM).map(<[f32]>::to_vec).collect();
     let _ = std::fs::remove_dir_all(&dir);
     Ok(Peer { report, embeddings })
 }

@@ -12,8 +12,10 @@ use leptos::config::LeptosOptions;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::OnceCell;
-use vitrine::cli::{Cli, Command};
+use vitrine::cli::{Cli, Command, ReindexArgs};
+use vitrine::embedding::EmbedImageHandler;
 use vitrine::seed::{DemoCatalog, SeedSummary};
+use vitrine::worker::Worker;
 
 /// The workspace root (tests run with the package directory as their working directory).
 pub fn workspace_root() -> PathBuf {
@@ -38,6 +40,27 @@ async fn server_url() -> &'static str {
         url.expect("the test database server").expose().to_owned()
     })
     .await
+}
+
+/// `vitrine reindex ARGS…` as the binary would parse it.
+pub fn reindex_args(args: &[&str]) -> ReindexArgs {
+    let mut argv = vec!["reindex"];
+    argv.extend_from_slice(args);
+    match cli(&argv).command {
+        Some(Command::Reindex(mut args)) => {
+            args.model.image_model = workspace_root().join(&args.model.image_model);
+            args
+        }
+        _ => unreachable!("parsed as reindex"),
+    }
+}
+
+/// A file of the fixture catalog's images (`tests/fixtures/emoji-mini/img/google/64/`).
+pub fn fixture_image(file: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/emoji-mini/img/google/64")
+        .join(file);
+    std::fs::read(&path).unwrap_or_else(|err| panic!("reading {}: {err}", path.display()))
 }
 
 /// The unpacked demo data, where `vitrine seed` looks for it (scripts/test.sh installs it).
@@ -146,9 +169,30 @@ impl TestDb {
         db
     }
 
+    /// A new pool on this database: its sessions see settings changed since the first one.
+    pub async fn new_pool(&self) -> PgPool {
+        PgPoolOptions::new()
+            .max_connections(2)
+            .connect(&with_database(&self.server, &self.name))
+            .await
+            .expect("connecting to the test database")
+    }
+
     /// Seeds the fixture catalog (six products with images) into this database.
     pub async fn seed_fixture(&self) -> SeedSummary {
         fixture_catalog().seed(&self.pool, &self.media.store).await.expect("seeding the fixture")
+    }
+
+    /// Seeds the fixture catalog and embeds its images through the queue, as a worker would.
+    pub async fn seed_fixture_embedded(&self) {
+        self.seed_fixture().await;
+        let handler = EmbedImageHandler {
+            pool: self.pool.clone(),
+            media: self.media.store.clone(),
+            images: image_embedder(),
+        };
+        let worker = Worker::new(self.pool.clone()).with_handler(Arc::new(handler));
+        while worker.run_once().await.expect("running embedding jobs") > 0 {}
     }
 }
 

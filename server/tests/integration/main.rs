@@ -10,4 +10,6 @@ mod jobs;
 mod local_pg;
 mod migrations;
 mod pages;
+mod reindex;
+mod search;
 mod vision;

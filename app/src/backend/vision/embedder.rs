@@ -41,7 +41,10 @@ impl std::fmt::Debug for ImageEmbedder {
 }
 
 impl ImageEmbedder {
-    pub fn new(model: Arc<ImageModel>, config: InferenceConfig) -> Result<Self, rayon::ThreadPoolBuildError> {
+    pub fn new(
+        model: Arc<ImageModel>,
+        config: InferenceConfig,
+    ) -> Result<Self, rayon::ThreadPoolBuildError> {
         let threads = rayon::ThreadPoolBuilder::new()
             .num_threads(config.threads.max(1))
             .thread_name(|i| format!("inference-{i}"))
@@ -80,9 +83,10 @@ impl ImageEmbedder {
         limits: Limits,
     ) -> Result<Vec<f32>, EmbedError> {
         // Decoding is CPU work too, but outside the permit: a slow decode does not hold the model.
-        let input = tokio::task::spawn_blocking(move || model_input_from_file(&bytes, region, &limits))
-            .await
-            .map_err(|err| EmbedError::Task(err.to_string()))??;
+        let input =
+            tokio::task::spawn_blocking(move || model_input_from_file(&bytes, region, &limits))
+                .await
+                .map_err(|err| EmbedError::Task(err.to_string()))??;
         Ok(self.embed_inputs(vec![input]).await?.remove(0))
     }
 
