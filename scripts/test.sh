@@ -41,6 +41,8 @@ e2e_url="$(printf '%s' "$server_url" | sed -E 's|/[^/?]*(\?.*)?$|/vitrine_e2e\1|
 psql -q "$server_url" -v ON_ERROR_STOP=1 \
   -c "DROP DATABASE IF EXISTS vitrine_e2e WITH (FORCE)" -c "CREATE DATABASE vitrine_e2e"
 DATABASE_URL="$e2e_url" "${CARGO_TARGET_DIR}/debug/vitrine" seed
+# Search by photo needs the catalog embedded before the first test, not in the background.
+DATABASE_URL="$e2e_url" "${CARGO_TARGET_DIR}/debug/vitrine" reindex
 
 step "End-to-end tests (Playwright + Chromium)"
 # The server logs only warnings here, so the test report stays readable.
