@@ -200,6 +200,34 @@ pub struct EvalRobustnessArgs {
 pub enum BenchCommand {
     /// Image-model latency and throughput, burn next to onnxruntime on the same weights.
     Embed(BenchEmbedArgs),
+    /// Visual search at catalog scale: index recall and latency, HTTP latency and throughput.
+    Search(BenchSearchArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchSearchArgs {
+    /// Products in the benchmark catalog (the demo catalog plus synthetic ones).
+    #[arg(long, default_value_t = 100_000)]
+    pub products: usize,
+    /// Query vectors for the recall figures.
+    #[arg(long, default_value_t = 200)]
+    pub queries: usize,
+    /// Uploads per HTTP load level.
+    #[arg(long, default_value_t = 300)]
+    pub requests: usize,
+    /// Concurrent clients at the second HTTP load level.
+    #[arg(long, default_value_t = 4)]
+    pub clients: usize,
+    /// Rebuild the benchmark catalog even when one of the right size exists.
+    #[arg(long)]
+    pub rebuild: bool,
+    /// Seed of the synthetic vectors and queries.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub seed_data: SeedArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 #[derive(Debug, Clone, Args)]

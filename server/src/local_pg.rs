@@ -62,6 +62,19 @@ impl DatabaseUrl {
         &self.0
     }
 
+    /// The same server and options, another database.
+    pub fn with_database(&self, database: &str) -> DatabaseUrl {
+        let (base, query) = match self.0.split_once('?') {
+            Some((base, query)) => (base, Some(query)),
+            None => (self.0.as_str(), None),
+        };
+        let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+        match query {
+            Some(query) => DatabaseUrl(format!("{server}/{database}?{query}")),
+            None => DatabaseUrl(format!("{server}/{database}")),
+        }
+    }
+
     pub fn redacted(&self) -> String {
         match url_password_span(&self.0) {
             Some((start, end)) => format!("{}***{}", &self.0[..start], &self.0[end..]),

@@ -49,6 +49,7 @@ async fn main() -> anyhow::Result<()> {
             eval::robustness::run(&pool, &cli.storage.media_store(), &args).await
         }
         Command::Bench(BenchCommand::Embed(args)) => bench::embed::run(&args),
+        Command::Bench(BenchCommand::Search(args)) => bench::search::run(&cli.storage, &args).await,
         Command::Model(ModelCommand::Convert { checkpoint, out }) => {
             model::convert(&checkpoint, &out)
         }

@@ -10,8 +10,8 @@ use crate::error::PhotoSearchError;
 use crate::model::ScoredProduct;
 
 /// Candidates the index keeps per step. pgvector's default of 40 loses recall on 1280-d
-/// vectors; `vitrine bench search` measures what this buys.
-const EF_SEARCH: i32 = 100;
+/// vectors; `vitrine bench search` measures recall and latency with this setting.
+pub const EF_SEARCH: i32 = 200;
 
 /// What a visual search may be narrowed to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

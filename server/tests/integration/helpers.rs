@@ -14,6 +14,7 @@ use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::OnceCell;
 use vitrine::cli::{Cli, Command, ReindexArgs};
 use vitrine::embedding::EmbedImageHandler;
+use vitrine::local_pg::DatabaseUrl;
 use vitrine::seed::{DemoCatalog, SeedSummary};
 use vitrine::worker::Worker;
 
@@ -99,15 +100,7 @@ pub fn image_embedder() -> ImageEmbedder {
 }
 
 fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
-    match query {
-        Some(query) => format!("{server}/{database}?{query}"),
-        None => format!("{server}/{database}"),
-    }
+    DatabaseUrl::new(url).with_database(database).expose().to_owned()
 }
 
 /// The small slice of the emoji catalog committed under `tests/fixtures/emoji-mini`.
