@@ -10,8 +10,10 @@ use crate::error::PhotoSearchError;
 use crate::model::ScoredProduct;
 
 /// Candidates the index keeps per step. pgvector's default of 40 loses recall on 1280-d
-/// vectors; `vitrine bench search` measures recall and latency with this setting.
-pub const EF_SEARCH: i32 = 200;
+/// vectors; but the planner's cost of an HNSW scan grows with this, and at 200 it already
+/// prefers a parallel exact scan of a 100k-row catalog (hundreds of ms). `vitrine bench search`
+/// measures recall and latency with this setting.
+pub const EF_SEARCH: i32 = 150;
 
 /// What a visual search may be narrowed to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,6 +42,10 @@ pub async fn products_like(
     sqlx::query(sqlx::AssertSqlSafe(format!("SET LOCAL hnsw.ef_search = {EF_SEARCH}")))
         .execute(&mut *tx)
         .await?;
+    // The statement is prepared once per connection; after a few runs PostgreSQL may switch to
+    // a generic plan, which must also serve the filtered case and then scans every row. Planning
+    // each call with its actual filter keeps the unfiltered search on the HNSW index.
+    sqlx::query!("SET LOCAL plan_cache_mode = force_custom_plan").execute(&mut *tx).await?;
     let rows = sqlx::query_as!(
         CardRow,
         r#"

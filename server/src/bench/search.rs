@@ -48,8 +48,8 @@ pub async fn run(storage: &StorageArgs, args: &BenchSearchArgs) -> anyhow::Resul
 
     let products: i64 =
         sqlx::query_scalar("SELECT count(*) FROM products").fetch_one(&pool).await?;
-    let complete = products == args.products as i64
-        && category(&pool, TENTH_CATEGORY).await?.is_some();
+    let complete =
+        products == args.products as i64 && category(&pool, TENTH_CATEGORY).await?.is_some();
     if !complete || args.rebuild {
         build_catalog(&pool, &media, args).await?;
     } else {
@@ -82,8 +82,8 @@ pub async fn run(storage: &StorageArgs, args: &BenchSearchArgs) -> anyhow::Resul
     println!("{:<44} {:>10} {:>9} {:>9}", "index query", "recall@10", "p50 ms", "p95 ms");
     for (name, quality) in [
         ("unfiltered", &unfiltered),
-        ("filter matching 1 % (planned as an exact scan)", &one_percent),
-        ("filter matching 10 % (HNSW, iterative scan)", &ten_percent),
+        ("filter matching 1 %", &one_percent),
+        ("filter matching 10 %", &ten_percent),
     ] {
         println!(
             "{name:<44} {:>10.3} {:>9.2} {:>9.2}",

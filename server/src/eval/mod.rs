@@ -1,4 +1,5 @@
 //! `vitrine eval …`: search-quality measurements that print tables.
 
+pub mod rephotograph;
 pub mod robustness;
 pub mod visual;
