@@ -105,6 +105,8 @@ mod tests {
     use super::*;
 
     #[test]
+    // Minor units written as `units_cents` read as the price they are.
+    #[allow(clippy::inconsistent_digit_grouping)]
     fn money_formats_minor_units_without_floats() {
         let price = Money { minor: 129_99, currency: Currency::Eur };
         assert_eq!(price.to_string(), "€129.99");

@@ -23,6 +23,10 @@ impl Wishlist {
         self.saved.with(BTreeSet::len)
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.saved.with(BTreeSet::is_empty)
+    }
+
     pub fn toggle(&self, id: Uuid) {
         self.saved.update(|saved| {
             if !saved.remove(&id) {
