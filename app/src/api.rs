@@ -66,17 +66,15 @@ pub async fn photo_search_results(query: Uuid) -> Result<Vec<ScoredProduct>, Pho
     let state = expect_context::<crate::backend::state::AppState>();
     let stored = search::load_query(&state.db, query)
         .await
-        .map_err(|err| {
-            tracing::error!(error = %err, "loading a photo search failed");
-            PhotoSearchError::Unavailable
-        })?
+        .map_err(search::unavailable)?
         .filter(|stored| stored.model_version == state.images.model_version())
         .ok_or(PhotoSearchError::ExpiredSearch)?;
+    let filter = search::category_filter(&state.db, stored.category_slug.as_deref()).await?;
     search::search_by_embedding(
         &state.db,
         &stored.embedding,
         &stored.model_version,
-        stored.category_slug.as_deref(),
+        &filter,
         DEFAULT_PHOTO_RESULTS,
     )
     .await

@@ -10,8 +10,16 @@ use app::preprocess::{model_input_from_file, Limits, MODEL_SIDE};
 
 use crate::cli::ModelArgs;
 
+/// [`load_embedder`] off the async runtime, for async commands and the server.
+pub async fn load_embedder_async(args: &ModelArgs) -> anyhow::Result<ImageEmbedder> {
+    let args = args.clone();
+    tokio::task::spawn_blocking(move || load_embedder(&args))
+        .await
+        .context("the model loading task")?
+}
+
 /// Loads the image model and runs one pass, so the first real request is not the slow one.
-/// Blocking: call it off the async runtime.
+/// Blocking: async code calls [`load_embedder_async`].
 pub fn load_embedder(args: &ModelArgs) -> anyhow::Result<ImageEmbedder> {
     let started = Instant::now();
     let path = &args.image_model;

@@ -5,7 +5,6 @@
 
 use std::time::Instant;
 
-use anyhow::Context;
 use app::backend::catalog::{self, EMBED_IMAGE_JOB};
 use app::backend::jobs;
 use app::backend::vision::MODEL_VERSION;
@@ -36,10 +35,7 @@ pub async fn run(
     let started = Instant::now();
     let mut embedded = 0;
     if !args.enqueue_only && live > 0 {
-        let model_args = args.model.clone();
-        let images = tokio::task::spawn_blocking(move || crate::model::load_embedder(&model_args))
-            .await
-            .context("the model loading task")??;
+        let images = crate::model::load_embedder_async(&args.model).await?;
         let handler = EmbedImageHandler { pool: pool.clone(), media, images };
         let worker = Worker::new(pool.clone()).with_handler(std::sync::Arc::new(handler));
 

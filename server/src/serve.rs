@@ -28,10 +28,7 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
     });
 
     // Every role needs the model: the web to embed search photos, the worker to embed images.
-    let model_args = args.model.clone();
-    let images = tokio::task::spawn_blocking(move || crate::model::load_embedder(&model_args))
-        .await
-        .context("the model loading task")??;
+    let images = crate::model::load_embedder_async(&args.model).await?;
 
     let worker = if args.role == Role::Web {
         None

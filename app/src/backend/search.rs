@@ -37,15 +37,24 @@ pub async fn products_like(
     limit: i64,
 ) -> Result<Vec<ScoredProduct>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    // `relaxed_order` may return neighbours slightly out of order; the outer query re-sorts.
-    sqlx::query!("SET LOCAL hnsw.iterative_scan = relaxed_order").execute(&mut *tx).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("SET LOCAL hnsw.ef_search = {EF_SEARCH}")))
-        .execute(&mut *tx)
-        .await?;
-    // The statement is prepared once per connection; after a few runs PostgreSQL may switch to
-    // a generic plan, which must also serve the filtered case and then scans every row. Planning
-    // each call with its actual filter keeps the unfiltered search on the HNSW index.
-    sqlx::query!("SET LOCAL plan_cache_mode = force_custom_plan").execute(&mut *tx).await?;
+    // This transaction's settings, in one round trip (`set_config(…, true)` is `SET LOCAL`):
+    // - the iterative scan; `relaxed_order` may return neighbours slightly out of order, and
+    //   the outer query re-sorts;
+    // - `ef_search` (see [`EF_SEARCH`]);
+    // - a custom plan per call: the statement is prepared once per connection, and after a few
+    //   runs PostgreSQL may switch to a generic plan, which must also serve the filtered case
+    //   and then scans every row. Planning each call with its actual filter keeps the
+    //   unfiltered search on the HNSW index.
+    sqlx::query!(
+        r#"
+        SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true) AS "iterative_scan!",
+               set_config('hnsw.ef_search', $1::int4::text, true) AS "ef_search!",
+               set_config('plan_cache_mode', 'force_custom_plan', true) AS "plan_cache_mode!"
+        "#,
+        EF_SEARCH
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     let rows = sqlx::query_as!(
         CardRow,
         r#"
@@ -86,19 +95,12 @@ pub async fn products_like(
     rows.into_iter().map(CardRow::into_scored).collect()
 }
 
-/// A shopper's search: the products most like `embedding`, optionally within a category (given
-/// by slug, subcategories included). Database failures are logged and reported as unavailable.
-pub async fn search_by_embedding(
+/// The filter for a shopper's category choice (a slug; its subcategories included). An unknown
+/// slug is refused, before any inference is spent on the photo.
+pub async fn category_filter(
     pool: &PgPool,
-    embedding: &[f32],
-    model_version: &str,
     category_slug: Option<&str>,
-    limit: i64,
-) -> Result<Vec<ScoredProduct>, PhotoSearchError> {
-    let unavailable = |err: sqlx::Error| {
-        tracing::error!(error = %err, "visual search failed");
-        PhotoSearchError::Unavailable
-    };
+) -> Result<SearchFilter, PhotoSearchError> {
     let category_ids = match category_slug {
         Some(slug) => Some(
             category_subtree(pool, slug)
@@ -108,8 +110,24 @@ pub async fn search_by_embedding(
         ),
         None => None,
     };
-    let filter = SearchFilter { category_ids, exclude_product: None };
-    products_like(pool, embedding, model_version, &filter, limit).await.map_err(unavailable)
+    Ok(SearchFilter { category_ids, exclude_product: None })
+}
+
+/// [`products_like`] for a shopper's request.
+pub async fn search_by_embedding(
+    pool: &PgPool,
+    embedding: &[f32],
+    model_version: &str,
+    filter: &SearchFilter,
+    limit: i64,
+) -> Result<Vec<ScoredProduct>, PhotoSearchError> {
+    products_like(pool, embedding, model_version, filter, limit).await.map_err(unavailable)
+}
+
+/// A database failure during a photo search: logged with its detail, shown as unavailable.
+pub fn unavailable(err: sqlx::Error) -> PhotoSearchError {
+    tracing::error!(error = %err, "photo search failed");
+    PhotoSearchError::Unavailable
 }
 
 /// The ids of the category with this slug and of all categories under it; `None` when there

@@ -32,16 +32,11 @@ pub async fn by_image(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<SearchResults>, ApiError> {
     let mut upload = photo_upload::read(multipart, &Limits::default()).await?;
+    let filter = search::category_filter(&state.db, upload.category.as_deref()).await?;
     let embedding = embed(&state, &mut upload).await?;
     let version = state.images.model_version();
-    let results = search::search_by_embedding(
-        &state.db,
-        &embedding,
-        version,
-        upload.category.as_deref(),
-        upload.limit,
-    )
-    .await?;
+    let results =
+        search::search_by_embedding(&state.db, &embedding, version, &filter, upload.limit).await?;
     Ok(Json(SearchResults { model_version: version.to_owned(), results }))
 }
 
@@ -93,26 +88,17 @@ async fn store_form_search(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<(Uuid, Option<String>), PhotoSearchError> {
     let mut upload = photo_upload::read(multipart, &Limits::default()).await?;
-    // Refuse an unknown category now rather than on the result page.
-    if let Some(slug) = &upload.category {
-        let known = search::category_subtree(&state.db, slug).await.map_err(unavailable)?;
-        if known.is_none() || !is_slug(slug) {
-            return Err(PhotoSearchError::UnknownCategory);
-        }
-    }
+    // Refuse an unknown category now rather than on the result page. A known slug satisfies
+    // the table's CHECK (lowercase words and hyphens), so it goes into the redirect as is.
+    search::category_filter(&state.db, upload.category.as_deref()).await?;
     let embedding = embed(state, &mut upload).await?;
     let query = StoredQuery {
         embedding,
         model_version: state.images.model_version().to_owned(),
         category_slug: upload.category.clone(),
     };
-    let id = search::save_query(&state.db, &query).await.map_err(unavailable)?;
+    let id = search::save_query(&state.db, &query).await.map_err(search::unavailable)?;
     Ok((id, upload.category))
-}
-
-/// Slugs are lowercase words and hyphens (a CHECK on the table), so one is safe in a URL as is.
-fn is_slug(text: &str) -> bool {
-    text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// Embeds the uploaded photo (taking its bytes, which are not needed afterwards).
@@ -127,9 +113,4 @@ async fn embed(state: &AppState, upload: &mut PhotoUpload) -> Result<Vec<f32>, P
             }
         }
     })
-}
-
-fn unavailable(err: sqlx::Error) -> PhotoSearchError {
-    tracing::error!(error = %err, "photo search failed");
-    PhotoSearchError::Unavailable
 }

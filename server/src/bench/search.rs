@@ -67,9 +67,7 @@ pub async fn run(storage: &StorageArgs, args: &BenchSearchArgs) -> anyhow::Resul
     let one_percent = index_quality(&pool, &queries, Some(rare)).await?;
     let ten_percent = index_quality(&pool, &queries, Some(tenth)).await?;
 
-    let model_args = args.model.clone();
-    let images =
-        tokio::task::spawn_blocking(move || crate::model::load_embedder(&model_args)).await??;
+    let images = crate::model::load_embedder_async(&args.model).await?;
     let config = images.config();
     let http = http_figures(&pool, &media, images, args).await?;
 

@@ -57,10 +57,7 @@ pub async fn run(
         !images.is_empty(),
         "no product image is embedded by {MODEL_VERSION}; run `vitrine seed` and `vitrine reindex`"
     );
-    let model_args = args.model.clone();
-    let embedder = tokio::task::spawn_blocking(move || crate::model::load_embedder(&model_args))
-        .await
-        .context("the model loading task")??;
+    let embedder = crate::model::load_embedder_async(&args.model).await?;
     let save_dir = std::env::var_os(SAVE_EXAMPLES_ENV).map(PathBuf::from);
     if let Some(dir) = &save_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;

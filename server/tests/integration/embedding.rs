@@ -1,23 +1,14 @@
 //! The embed_image job end to end: seeded images are embedded by the real model through the queue.
 
-use std::sync::Arc;
-
 use app::backend::vision::MODEL_VERSION;
-use vitrine::embedding::EmbedImageHandler;
-use vitrine::worker::Worker;
 
-use crate::helpers::{image_embedder, TestDb};
+use crate::helpers::TestDb;
 
 #[tokio::test]
 async fn queued_images_are_embedded_once_and_similar_images_are_near() {
     let db = TestDb::migrated().await;
     db.seed_fixture().await;
-    let handler = EmbedImageHandler {
-        pool: db.pool.clone(),
-        media: db.media.store.clone(),
-        images: image_embedder(),
-    };
-    let worker = Worker::new(db.pool.clone()).with_handler(Arc::new(handler));
+    let worker = db.embedding_worker();
     let mut ran = 0;
     loop {
         match worker.run_once().await.unwrap() {
@@ -69,12 +60,7 @@ async fn an_unreadable_image_fails_and_is_marked_failed_on_the_last_attempt() {
     sqlx::query("UPDATE jobs SET max_attempts = 1").execute(&db.pool).await.unwrap();
     std::fs::remove_dir_all(db.media.store.root()).unwrap();
 
-    let handler = EmbedImageHandler {
-        pool: db.pool.clone(),
-        media: db.media.store.clone(),
-        images: image_embedder(),
-    };
-    let worker = Worker::new(db.pool.clone()).with_handler(Arc::new(handler));
+    let worker = db.embedding_worker();
     assert_eq!(worker.run_once().await.unwrap(), 1);
 
     let (status, error): (String, Option<String>) = sqlx::query_as(

@@ -176,15 +176,20 @@ impl TestDb {
         fixture_catalog().seed(&self.pool, &self.media.store).await.expect("seeding the fixture")
     }
 
-    /// Seeds the fixture catalog and embeds its images through the queue, as a worker would.
-    pub async fn seed_fixture_embedded(&self) {
-        self.seed_fixture().await;
+    /// A worker that runs this database's `embed_image` jobs with the real model.
+    pub fn embedding_worker(&self) -> Worker {
         let handler = EmbedImageHandler {
             pool: self.pool.clone(),
             media: self.media.store.clone(),
             images: image_embedder(),
         };
-        let worker = Worker::new(self.pool.clone()).with_handler(Arc::new(handler));
+        Worker::new(self.pool.clone()).with_handler(Arc::new(handler))
+    }
+
+    /// Seeds the fixture catalog and embeds its images through the queue, as a worker would.
+    pub async fn seed_fixture_embedded(&self) {
+        self.seed_fixture().await;
+        let worker = self.embedding_worker();
         while worker.run_once().await.expect("running embedding jobs") > 0 {}
     }
 }
