@@ -51,6 +51,10 @@ pub enum PhotoSearchError {
     BadLimit { max: i64 },
     #[error("The selected region must lie inside the photo.")]
     BadRegion,
+    #[error("A prepared photo must be a 224×224 RGB PNG; send the original photo instead.")]
+    BadPreparedImage,
+    #[error("Send one photo: either the original (with an optional region) or a prepared one.")]
+    ConflictingImages,
     #[error("That search has expired; please search again.")]
     ExpiredSearch,
     #[error("Search by photo is temporarily unavailable, please try again.")]
@@ -72,6 +76,8 @@ impl PhotoSearchError {
             Self::UnknownCategory => "unknown_category",
             Self::BadLimit { .. } => "bad_limit",
             Self::BadRegion => "bad_region",
+            Self::BadPreparedImage => "bad_prepared_image",
+            Self::ConflictingImages => "conflicting_images",
             Self::ExpiredSearch => "expired_search",
             Self::Unavailable => "unavailable",
         }
@@ -83,11 +89,15 @@ impl PhotoSearchError {
             Self::MalformedUpload
             | Self::MissingImage
             | Self::BadLimit { .. }
-            | Self::BadRegion => 400,
+            | Self::BadRegion
+            | Self::ConflictingImages => 400,
             Self::UnknownCategory | Self::ExpiredSearch => 404,
             Self::TooManyBytes { .. } => 413,
             Self::NotMultipart | Self::UnsupportedType => 415,
-            Self::EmptyImage | Self::TooManyPixels | Self::CorruptImage => 422,
+            Self::EmptyImage
+            | Self::TooManyPixels
+            | Self::CorruptImage
+            | Self::BadPreparedImage => 422,
             Self::Unavailable => 503,
         }
     }
@@ -107,6 +117,8 @@ impl PhotoSearchError {
             Self::UnknownCategory,
             Self::BadLimit { max: crate::api::MAX_PHOTO_RESULTS },
             Self::BadRegion,
+            Self::BadPreparedImage,
+            Self::ConflictingImages,
             Self::ExpiredSearch,
             Self::Unavailable,
         ];
@@ -123,6 +135,7 @@ impl From<crate::preprocess::PreprocessError> for PhotoSearchError {
             E::UnsupportedFormat => Self::UnsupportedType,
             E::TooManyPixels { .. } => Self::TooManyPixels,
             E::Corrupt(_) => Self::CorruptImage,
+            E::NotPrepared(_) => Self::BadPreparedImage,
         }
     }
 }

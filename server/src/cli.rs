@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use app::backend::media::MediaStore;
 use app::backend::vision::InferenceConfig;
+use app::preprocess::Region;
 
 use crate::local_pg::LocalCluster;
 
@@ -156,6 +157,30 @@ pub enum EvalCommand {
     Visual(EvalVisualArgs),
     /// Every catalog image, re-photographed synthetically, searched for in the catalog.
     Robustness(EvalRobustnessArgs),
+    /// Compare a client's prepared upload with the server's preprocessing of the original photo.
+    Parity(EvalParityArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EvalParityArgs {
+    /// The original photo.
+    #[arg(long)]
+    pub photo: PathBuf,
+    /// The prepared square the client uploaded for it (a 224×224 RGB PNG).
+    #[arg(long)]
+    pub prepared: PathBuf,
+    /// The region the client cropped to, `x,y,width,height` in fractions (none: the whole photo).
+    #[arg(long, value_parser = parse_region)]
+    pub region: Option<Region>,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+fn parse_region(text: &str) -> Result<Region, String> {
+    text.parse().map_err(|()| "a region is x,y,width,height in fractions of the photo".to_owned())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -202,6 +227,21 @@ pub enum BenchCommand {
     Embed(BenchEmbedArgs),
     /// Visual search at catalog scale: index recall and latency, HTTP latency and throughput.
     Search(BenchSearchArgs),
+    /// The server's time to prepare photos for upload, as the search page does in the browser.
+    Preprocess(BenchPreprocessArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchPreprocessArgs {
+    /// Photos to prepare.
+    #[arg(required = true)]
+    pub photos: Vec<PathBuf>,
+    /// Timed runs per photo.
+    #[arg(long, default_value_t = 7)]
+    pub runs: usize,
+    /// Crop to this region first (`x,y,width,height` in fractions).
+    #[arg(long, value_parser = parse_region)]
+    pub region: Option<Region>,
 }
 
 #[derive(Debug, Clone, Args)]

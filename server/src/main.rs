@@ -44,12 +44,14 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Eval(EvalCommand::Visual(args)) => eval::visual::run(&args),
+        Command::Eval(EvalCommand::Parity(args)) => eval::parity::run(&args),
         Command::Eval(EvalCommand::Robustness(args)) => {
             let pool = database::connect(&cli.storage).await?;
             eval::robustness::run(&pool, &cli.storage.media_store(), &args).await
         }
         Command::Bench(BenchCommand::Embed(args)) => bench::embed::run(&args),
         Command::Bench(BenchCommand::Search(args)) => bench::search::run(&cli.storage, &args).await,
+        Command::Bench(BenchCommand::Preprocess(args)) => bench::preprocess::run(&args),
         Command::Model(ModelCommand::Convert { checkpoint, out }) => {
             model::convert(&checkpoint, &out)
         }

@@ -41,6 +41,7 @@ pub fn build(state: AppState) -> Router {
         DefaultBodyLimit::max(api::photo_upload::body_limit(&app::preprocess::Limits::default()));
     let uploads = Router::new()
         .route("/api/search/by-image", post(api::search::by_image))
+        .route("/api/search/queries", post(api::search::create_query))
         .route("/search/photo", post(api::search::photo_form))
         .layer(upload_limit);
 

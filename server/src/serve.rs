@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use app::backend::catalog;
 use app::backend::state::AppState;
 use app::backend::vision::ImageEmbedder;
 use leptos::config::get_configuration;
@@ -33,6 +34,12 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
     let worker = if args.role == Role::Web {
         None
     } else {
+        // After a model or preprocessing change, the catalog re-embeds itself in the background
+        // (search compares only the active version's embeddings); usually nothing is queued.
+        let queued = catalog::queue_embeddings(&pool, images.model_version(), false).await?;
+        if queued > 0 {
+            tracing::info!(queued, version = images.model_version(), "queued images to embed");
+        }
         let handler = EmbedImageHandler {
             pool: pool.clone(),
             media: storage.media_store(),

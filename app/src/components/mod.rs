@@ -1,3 +1,4 @@
 pub mod header;
+pub mod photo_picker;
 pub mod product_card;
 pub mod wishlist;

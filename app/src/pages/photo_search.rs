@@ -1,12 +1,14 @@
 //! Search by photo: a form that posts the photo (works without JavaScript), then the results of
-//! the stored search at `/search/photo?q=<id>`. With JavaScript, photos can also be dropped onto
-//! the form and a preview shows what was picked.
+//! the stored search at `/search/photo?q=<id>`. With the page's WASM running, the photo is
+//! decoded, shown with a crop box and reduced to the model's square in the browser, and the
+//! results replace the page's without a reload (see [`PhotoPicker`]).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::{categories, photo_search_results};
+use crate::components::photo_picker::{PhotoPicker, PickedPhoto};
 use crate::components::product_card::ScoredGrid;
 use crate::error::PhotoSearchError;
 use crate::model::{Category, ScoredProduct};
@@ -19,6 +21,15 @@ pub fn PhotoSearchPage() -> impl IntoView {
     let selected = move || query.read().get("category").unwrap_or_default();
     let categories = Resource::new(|| (), |_| categories());
     let results = Resource::new(move || query.read().get("q"), load_results);
+    let photo = PickedPhoto::new();
+    let navigate = leptos_router::hooks::use_navigate();
+    let on_submit = move |_ev: leptos::ev::SubmitEvent| {
+        let _navigate = navigate.clone();
+        #[cfg(feature = "hydrate")]
+        crate::components::photo_picker::browser::submit(&_ev, photo, move |url| {
+            _navigate(url, Default::default())
+        });
+    };
 
     view! {
         <Title text="Search by photo"/>
@@ -29,8 +40,9 @@ pub fn PhotoSearchPage() -> impl IntoView {
         {move || refused().map(|error| {
             view! { <p class="error" role="alert" data-error=error.code()>{error.to_string()}</p> }
         })}
-        <form class="photo-search" method="post" action="/search/photo" enctype="multipart/form-data">
-            <PhotoPicker/>
+        <form class="photo-search" method="post" action="/search/photo" enctype="multipart/form-data"
+            on:submit=on_submit>
+            <PhotoPicker photo/>
             <label class="field">
                 "Category"
                 <Suspense fallback=|| view! { <select name="category" disabled=true></select> }>
@@ -40,7 +52,7 @@ pub fn PhotoSearchPage() -> impl IntoView {
                     })}
                 </Suspense>
             </label>
-            <button type="submit" class="primary">"Search"</button>
+            <button type="submit" class="primary" disabled=move || photo.is_busy()>"Search"</button>
         </form>
         <Suspense fallback=|| view! { <p class="loading">"Searching…"</p> }>
             {move || Suspend::new(async move {
@@ -107,79 +119,5 @@ fn CategorySelect(list: Vec<Category>, selected: String) -> impl IntoView {
                 })
                 .collect_view()}
         </select>
-    }
-}
-
-/// The photo inputs: a file picker that also takes a dropped photo, and on phones the camera.
-#[component]
-fn PhotoPicker() -> impl IntoView {
-    let input = NodeRef::<leptos::html::Input>::new();
-    let dragging = RwSignal::new(false);
-    let preview = RwSignal::new(None::<String>);
-
-    let on_dragover = move |ev: leptos::ev::DragEvent| {
-        ev.prevent_default(); // Lets the browser deliver the drop here instead of opening the file.
-        dragging.set(true);
-    };
-    let on_drop = move |ev: leptos::ev::DragEvent| {
-        ev.prevent_default();
-        dragging.set(false);
-        #[cfg(feature = "hydrate")]
-        browser::take_dropped_file(&ev, input, preview);
-    };
-    let on_change = move |_| {
-        #[cfg(feature = "hydrate")]
-        browser::show_preview(input, preview);
-    };
-
-    view! {
-        <label class="drop-zone" class:dragging=move || dragging.get()
-            on:dragover=on_dragover
-            on:dragleave=move |_| dragging.set(false)
-            on:drop=on_drop
-        >
-            {move || match preview.get() {
-                Some(url) => view! { <img class="photo-preview" src=url alt="The photo you picked"/> }.into_any(),
-                None => view! { <span class="drop-hint">"Drop a photo here, or choose one"</span> }.into_any(),
-            }}
-            <input node_ref=input type="file" name="image" accept="image/jpeg,image/png,image/webp"
-                on:change=on_change/>
-        </label>
-        <label class="camera-input">
-            "Take a photo"
-            <input type="file" name="image" accept="image/*" capture="environment"/>
-        </label>
-    }
-}
-
-#[cfg(feature = "hydrate")]
-mod browser {
-    use leptos::prelude::*;
-
-    /// Puts a dropped file into the form's file input, so the form posts it like a picked one.
-    pub fn take_dropped_file(
-        ev: &leptos::ev::DragEvent,
-        input: NodeRef<leptos::html::Input>,
-        preview: RwSignal<Option<String>>,
-    ) {
-        let (Some(files), Some(input_el)) =
-            (ev.data_transfer().and_then(|transfer| transfer.files()), input.get())
-        else {
-            return;
-        };
-        if files.length() > 0 {
-            input_el.set_files(Some(&files));
-            show_preview(input, preview);
-        }
-    }
-
-    /// Shows the picked file; the previous preview's object URL is released.
-    pub fn show_preview(input: NodeRef<leptos::html::Input>, preview: RwSignal<Option<String>>) {
-        let file = input.get().and_then(|el| el.files()).and_then(|files| files.get(0));
-        let url = file.and_then(|file| web_sys::Url::create_object_url_with_blob(&file).ok());
-        if let Some(old) = preview.get_untracked() {
-            let _ = web_sys::Url::revoke_object_url(&old);
-        }
-        preview.set(url);
     }
 }

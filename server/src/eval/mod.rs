@@ -1,5 +1,6 @@
 //! `vitrine eval …`: search-quality measurements that print tables.
 
+pub mod parity;
 pub mod rephotograph;
 pub mod robustness;
 pub mod visual;

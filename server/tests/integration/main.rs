@@ -10,6 +10,7 @@ mod jobs;
 mod local_pg;
 mod migrations;
 mod pages;
+mod prepared;
 mod reindex;
 mod search;
 mod vision;

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 use super::{ImageModel, MODEL_VERSION};
-use crate::preprocess::{model_input_from_file, Limits, PreprocessError, Region};
+use crate::preprocess::{
+    decode_prepared, model_input_from_file, to_model_input, Limits, PreprocessError, Region,
+};
 
 /// How the model uses the machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,11 +84,24 @@ impl ImageEmbedder {
         region: Option<Region>,
         limits: Limits,
     ) -> Result<Vec<f32>, EmbedError> {
+        self.embed_after(move || model_input_from_file(&bytes, region, &limits)).await
+    }
+
+    /// The embedding of a prepared upload: the model's square, made by the client (see
+    /// [`crate::preprocess::prepared`]); no resize here.
+    pub async fn embed_prepared(&self, png: Vec<u8>) -> Result<Vec<f32>, EmbedError> {
+        self.embed_after(move || Ok(to_model_input(&decode_prepared(&png)?))).await
+    }
+
+    /// Runs `preprocess`, then the model on its output.
+    async fn embed_after(
+        &self,
+        preprocess: impl FnOnce() -> Result<Vec<f32>, PreprocessError> + Send + 'static,
+    ) -> Result<Vec<f32>, EmbedError> {
         // Decoding is CPU work too, but outside the permit: a slow decode does not hold the model.
-        let input =
-            tokio::task::spawn_blocking(move || model_input_from_file(&bytes, region, &limits))
-                .await
-                .map_err(|err| EmbedError::Task(err.to_string()))??;
+        let input = tokio::task::spawn_blocking(preprocess)
+            .await
+            .map_err(|err| EmbedError::Task(err.to_string()))??;
         Ok(self.embed_inputs(vec![input]).await?.remove(0))
     }
 

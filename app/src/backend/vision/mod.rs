@@ -17,8 +17,9 @@ use self::model::{EfficientNet, EfficientNetConfig};
 use crate::preprocess::MODEL_SIDE;
 
 /// Recorded with every embedding, so a model change re-embeds exactly what it must. It names
-/// the preprocessing too: v2 composites transparent pixels over white (v1 dropped the alpha).
-pub const MODEL_VERSION: &str = "efficientnet-lite0-imagenet-v2";
+/// the preprocessing too: v2 composites transparent pixels over white (v1 dropped the alpha);
+/// v3 box-reduces photos over twice the model's side before the filtered resize.
+pub const MODEL_VERSION: &str = "efficientnet-lite0-imagenet-v3";
 /// The embedding's dimension (the `vector(1280)` columns).
 pub const EMBEDDING_DIM: usize = 1280;
 
