@@ -77,7 +77,7 @@ test('a recoloured, cropped photo of a product still finds it first', async ({ p
   await page
     .locator('.drop-zone input[name="image"]')
     .setInputFiles({ name: 'my-photo.jpg', mimeType: 'image/jpeg', buffer: photo });
-  await expect(page.locator('img.photo-preview')).toBeVisible();
+  await expect(page.locator('.crop-box')).toBeVisible();
   await page.getByRole('button', { name: 'Search' }).click();
   await expect(page).toHaveURL(/\?q=/);
   expect((await resultSlugs(page))[0]).toBe('abacus');
@@ -95,7 +95,7 @@ test('a photo dropped onto the form is searched for', async ({ page }) => {
   const zone = page.locator('.drop-zone');
   await zone.dispatchEvent('dragover', { dataTransfer: transfer });
   await zone.dispatchEvent('drop', { dataTransfer: transfer });
-  await expect(page.locator('img.photo-preview')).toBeVisible();
+  await expect(page.locator('.crop-box')).toBeVisible();
   await page.getByRole('button', { name: 'Search' }).click();
   expect((await resultSlugs(page))[0]).toBe('abacus');
 });
