@@ -148,23 +148,20 @@ fn draw_preview(canvas: &HtmlCanvasElement, upright: &RgbImage) {
     }
 }
 
-/// The search form's submit: with a decoded photo, searches with the prepared square and
-/// navigates to the results without a reload. Nothing is posted while a photo is missing,
-/// refused or still being read; the status line says why.
+/// The search form's submit: with a photo decoded here, searches with the prepared square and
+/// navigates to the results without a reload. Nothing is posted while a photo is being read or
+/// sent, or after the picked file was refused (the page says why). With nothing decoded here (a
+/// photo picked before the WASM started, or none), the plain form posts and the server answers.
 pub fn submit(ev: &leptos::ev::SubmitEvent, photo: PickedPhoto, navigate: impl Fn(&str) + 'static) {
-    ev.prevent_default();
-    let Some(form) = ev.target().and_then(|target| target.dyn_into::<HtmlFormElement>().ok())
-    else {
-        return;
-    };
-    match (photo.status.get_untracked(), photo.upright()) {
-        (Status::Ready { .. }, Some(upright)) => {
+    let form = ev.target().and_then(|target| target.dyn_into::<HtmlFormElement>().ok());
+    match (photo.status.get_untracked(), photo.upright(), form) {
+        (Status::Ready { .. }, Some(upright), Some(form)) => {
+            ev.prevent_default();
             spawn_local(async move { search(form, photo, upright, navigate).await });
         }
-        (Status::Empty, _) if photo.error.get_untracked().is_none() => {
-            photo.error.set(Some(PhotoSearchError::MissingImage.to_string()));
-        }
-        _ => {} // Reading or sending: the status line already says so.
+        (Status::Reading | Status::Preparing | Status::Sending { .. }, ..) => ev.prevent_default(),
+        (Status::Empty, ..) if photo.error.get_untracked().is_some() => ev.prevent_default(),
+        _ => {}
     }
 }
 
