@@ -5,19 +5,15 @@ import * as path from 'node:path';
 
 import { expect, Page, test } from '@playwright/test';
 
+import { catalogImage, repoRoot } from './catalog';
+
 // The search page prepares the photo in the browser (WASM): decode, orient, crop, resize to the
 // model's 224×224 square, upload that as a PNG. These tests check it against the server's own
 // preprocessing of the same file (`vitrine eval parity`), measure what goes over the wire, and
 // search by a region of a photo.
-const repoRoot = path.resolve(__dirname, '../..');
 const photos = path.join(repoRoot, 'server/tests/fixtures/photos');
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(process.env.HOME ?? '/root', '.cache/vitrine/target');
 const vitrine = process.env.VITRINE_BIN ?? path.join(targetDir, 'debug/vitrine');
-const demoData = path.resolve(
-  repoRoot,
-  process.env.VITRINE_DEMO_DATA ?? '.vitrine/demo/emoji-datasource-google/package',
-);
-const catalogImage = (file: string) => readFileSync(path.join(demoData, 'img/google/64', file));
 
 const LARGE = 'coffee-large.jpg';
 

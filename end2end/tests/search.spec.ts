@@ -1,17 +1,9 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
-
 import { expect, Page, test } from '@playwright/test';
+
+import { catalogImage } from './catalog';
 
 // Search by photo over the full demo catalog, embedded by `vitrine reindex` before the suite
 // runs. The query photos are the catalog's own image files, as the seed read them.
-const repoRoot = path.resolve(__dirname, '../..');
-const demoData = path.resolve(
-  repoRoot,
-  process.env.VITRINE_DEMO_DATA ?? '.vitrine/demo/emoji-datasource-google/package',
-);
-const catalogImage = (file: string) =>
-  readFileSync(path.join(demoData, 'img/google/64', file));
 const ABACUS = '1f9ee.png';
 
 /** The slugs of the result cards, best match first. */
