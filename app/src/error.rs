@@ -147,3 +147,79 @@ impl FromServerFnError for PhotoSearchError {
         PhotoSearchError::Unavailable
     }
 }
+
+/// Why an account action was refused. Shared by the JSON API (code, status, message) and the
+/// account pages, which show the message next to the form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AuthError {
+    #[error("Enter a valid email address.")]
+    BadEmail,
+    #[error("An account with that email already exists; sign in instead.")]
+    EmailTaken,
+    #[error("Use a password of 8 to 128 characters.")]
+    PasswordLength,
+    #[error("That password is too common; choose one that is harder to guess.")]
+    CommonPassword,
+    #[error("The email or password is wrong.")]
+    InvalidCredentials,
+    #[error("The current password is wrong.")]
+    WrongPassword,
+    #[error("That reset link is invalid or has expired; ask for a new one.")]
+    InvalidResetToken,
+    /// Missing, expired or otherwise invalid credentials: never more detail than this.
+    #[error("Sign in to continue.")]
+    Unauthenticated,
+    #[error("You are not allowed to do that.")]
+    Forbidden,
+    #[error("Too many attempts; try again in {retry_after_secs} seconds.")]
+    TooManyAttempts { retry_after_secs: u64 },
+    #[error("The request could not be read.")]
+    BadRequest,
+    #[error("Accounts are temporarily unavailable, please try again.")]
+    Unavailable,
+}
+
+impl AuthError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadEmail => "bad_email",
+            Self::EmailTaken => "email_taken",
+            Self::PasswordLength => "password_length",
+            Self::CommonPassword => "common_password",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::WrongPassword => "wrong_password",
+            Self::InvalidResetToken => "invalid_reset_token",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden => "forbidden",
+            Self::TooManyAttempts { .. } => "too_many_attempts",
+            Self::BadRequest => "bad_request",
+            Self::Unavailable => "unavailable",
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::BadEmail
+            | Self::PasswordLength
+            | Self::CommonPassword
+            | Self::InvalidResetToken
+            | Self::BadRequest => 400,
+            Self::InvalidCredentials | Self::Unauthenticated => 401,
+            Self::WrongPassword | Self::Forbidden => 403,
+            Self::EmailTaken => 409,
+            Self::TooManyAttempts { .. } => 429,
+            Self::Unavailable => 503,
+        }
+    }
+}
+
+impl FromServerFnError for AuthError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AuthError::Unavailable,
+            _ => AuthError::BadRequest,
+        }
+    }
+}

@@ -7,6 +7,7 @@
 //! their bodies run only on the server and reach the [`backend`] through Leptos context.
 
 pub mod api;
+pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod components;

@@ -57,6 +57,54 @@ pub enum Command {
     /// Prepare and check the image model.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum UserCommand {
+    /// Make an account an admin, creating it when it does not exist (the first admin). The
+    /// password is read from VITRINE_ADMIN_PASSWORD, else from the first line of standard input.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+/// Accounts: how tokens are signed, cookies set and staff permitted.
+#[derive(Debug, Clone, Args)]
+pub struct AuthArgs {
+    /// Secret that signs the session tokens (HS256; at least 32 bytes). Without it, a random
+    /// development key is created in the state directory and kept there.
+    #[arg(long, env = "VITRINE_TOKEN_SECRET", hide_env_values = true)]
+    pub token_secret: Option<String>,
+
+    /// What staff may do in the admin area, comma-separated (catalog, inventory, orders, users,
+    /// jobs, models, analytics, audit). Admins may do everything.
+    #[arg(long, env = "VITRINE_STAFF_PERMISSIONS", value_delimiter = ',')]
+    pub staff_permissions: Option<Vec<String>>,
+
+    /// The shop's address as shoppers reach it (links in emails); `https://` also makes the
+    /// session cookies `Secure`.
+    #[arg(long, env = "VITRINE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Mark session cookies `Secure` even when the public URL is not `https://` (TLS ends at a proxy).
+    #[arg(long, env = "VITRINE_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+
+    /// Take the client's address from the last `X-Forwarded-For` entry (only behind a proxy that sets it).
+    #[arg(long, env = "VITRINE_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+
+    /// Password hashes computed at once (each takes 19 MiB and a core for tens of ms).
+    #[arg(long, env = "VITRINE_PASSWORD_HASH_CONCURRENCY", default_value_t = 2)]
+    pub password_hash_concurrency: usize,
+
+    /// Do not also write emails to the development mail folder (`<state dir>/mail`).
+    #[arg(long, env = "VITRINE_NO_MAIL_FOLDER")]
+    pub no_mail_folder: bool,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -100,6 +148,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub model: ModelArgs,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
 }
 
 /// The image model and how it may use the machine.
@@ -268,6 +319,8 @@ pub struct BenchSearchArgs {
     pub seed_data: SeedArgs,
     #[command(flatten)]
     pub model: ModelArgs,
+    #[command(flatten)]
+    pub auth: AuthArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -5,12 +5,14 @@
 //! `docs/architecture.md`); this crate wires it into a process.
 
 pub mod api;
+pub mod auth;
 pub mod bench;
 pub mod cli;
 pub mod database;
 pub mod embedding;
 pub mod eval;
 pub mod local_pg;
+pub mod mail_folder;
 pub mod model;
 pub mod ops;
 pub mod reindex;

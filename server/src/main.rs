@@ -1,6 +1,6 @@
 use clap::Parser;
 
-use vitrine::cli::{BenchCommand, Cli, Command, DbCommand, EvalCommand, ModelCommand};
+use vitrine::cli::{BenchCommand, Cli, Command, DbCommand, EvalCommand, ModelCommand, UserCommand};
 use vitrine::{bench, database, eval, model, reindex, seed, serve, telemetry};
 
 #[tokio::main]
@@ -57,6 +57,22 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Model(ModelCommand::Classify { photos, weights }) => {
             model::classify(&weights, &photos)
+        }
+        Command::User(UserCommand::CreateAdmin { email }) => {
+            let password = match std::env::var("VITRINE_ADMIN_PASSWORD") {
+                Ok(password) => password,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let pool = database::connect(&cli.storage).await?;
+            database::migrate(&pool).await?;
+            let passwords = app::backend::auth::password::Passwords::new(1);
+            let id = vitrine::auth::create_admin(&pool, &passwords, &email, password).await?;
+            println!("{email} is an admin (user {id})");
+            Ok(())
         }
         Command::Db(db) => {
             let cluster = cli.storage.local_cluster();

@@ -49,10 +49,20 @@ pub fn build(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/api/products/{id}/similar", get(api::search::similar))
+        .route("/api/auth/register", post(api::auth::register))
+        .route("/api/auth/sign-in", post(api::auth::sign_in))
+        .route("/api/auth/refresh", post(api::auth::refresh))
+        .route("/api/auth/sign-out", post(api::auth::sign_out))
+        .route("/api/auth/me", get(api::auth::me))
+        .route("/api/auth/password", post(api::auth::change_password))
+        .route("/api/auth/password-reset", post(api::auth::request_reset))
+        .route("/api/auth/password-reset/confirm", post(api::auth::confirm_reset))
         .merge(uploads)
         .nest_service(app::backend::media::URL_PREFIX, media)
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Pages load with a fresh session when the access token has expired (see auth.rs).
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::refresh_session))
         // The WASM bundle shrinks to about 40 % and the HTML to a fraction over the wire.
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(

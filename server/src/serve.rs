@@ -76,13 +76,17 @@ async fn serve_http(
     let addr: SocketAddr = args.addr.unwrap_or(leptos_options.site_addr);
     leptos_options.site_addr = addr;
 
-    let state = AppState { leptos_options, db: pool, media: storage.media_store(), images };
+    let auth = crate::auth::build(&args.auth, storage)?;
+    let state = AppState { leptos_options, db: pool, media: storage.media_store(), images, auth };
     let app = router::build(state);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("listening on {addr}"))?;
     tracing::info!("serving the shop on http://{addr}");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serving HTTP")
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")
 }
 
 async fn until_stopped(mut stopped: watch::Receiver<bool>) {

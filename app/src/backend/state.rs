@@ -2,6 +2,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 
+use super::auth::Auth;
 use super::media::MediaStore;
 use super::vision::ImageEmbedder;
 
@@ -13,4 +14,6 @@ pub struct AppState {
     pub media: MediaStore,
     /// The image model, shared by search requests (and the in-process worker).
     pub images: ImageEmbedder,
+    /// Accounts: token keys, password hashing, throttling, permissions.
+    pub auth: Auth,
 }

@@ -1,6 +1,8 @@
 //! The JSON API (for apps and scripts) and the search form's plain HTML post. The pages call
 //! the same backend through Leptos server functions (`app::api`).
 
-pub mod error;
+/// The JSON error body, shared with the server functions' extractors in `app`.
+pub use app::backend::api_error as error;
+pub mod auth;
 pub mod photo_upload;
 pub mod search;

@@ -69,7 +69,8 @@ pub async fn run(storage: &StorageArgs, args: &BenchSearchArgs) -> anyhow::Resul
 
     let images = crate::model::load_embedder_async(&args.model).await?;
     let config = images.config();
-    let http = http_figures(&pool, &media, images, args).await?;
+    let auth = crate::auth::build(&args.auth, storage)?;
+    let http = http_figures(&pool, &media, images, auth, args).await?;
 
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM products").fetch_one(&pool).await?;
     println!(
@@ -346,6 +347,7 @@ async fn http_figures(
     pool: &PgPool,
     media: &MediaStore,
     images: ImageEmbedder,
+    auth: app::backend::auth::Auth,
     args: &BenchSearchArgs,
 ) -> anyhow::Result<Vec<Load>> {
     let uploads = Arc::new(upload_files(pool, media).await?);
@@ -353,7 +355,7 @@ async fn http_figures(
     let addr = listener.local_addr()?;
     let leptos_options =
         leptos::config::LeptosOptions::builder().output_name("vitrine").site_addr(addr).build();
-    let state = AppState { leptos_options, db: pool.clone(), media: media.clone(), images };
+    let state = AppState { leptos_options, db: pool.clone(), media: media.clone(), images, auth };
     let router = crate::router::build(state);
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
     let url = format!("http://{addr}/api/search/by-image");

@@ -4,6 +4,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
+use app::backend::auth::password::Passwords;
+use app::backend::auth::throttle::ThrottleLimits;
+use app::backend::auth::tokens::TokenKeys;
+use app::backend::auth::{Auth, DEFAULT_STAFF_PERMISSIONS};
 use app::backend::media::MediaStore;
 use app::backend::state::AppState;
 use app::backend::vision::{ImageEmbedder, ImageModel, InferenceConfig};
@@ -226,8 +230,29 @@ pub struct TestApp {
     pub db: TestDb,
 }
 
+/// Account settings for tests: a fixed key, no mail folder, the default throttle limits.
+pub fn test_auth() -> Auth {
+    Auth {
+        keys: TokenKeys::from_secret(TEST_TOKEN_SECRET).expect("a long enough secret"),
+        passwords: Passwords::new(2),
+        limits: ThrottleLimits::default(),
+        staff_permissions: Arc::new(DEFAULT_STAFF_PERMISSIONS.into_iter().collect()),
+        secure_cookies: false,
+        trust_forwarded_for: false,
+        public_url: "http://127.0.0.1".to_owned(),
+        mail_dir: None,
+    }
+}
+
+/// The key [`test_auth`] signs with (tests forge tokens with it and with others).
+pub const TEST_TOKEN_SECRET: &[u8] = b"test secret: 32 bytes or more, never used in production";
+
 impl TestApp {
     pub async fn spawn(db: TestDb) -> Self {
+        Self::spawn_with_auth(db, test_auth()).await
+    }
+
+    pub async fn spawn_with_auth(db: TestDb, auth: Auth) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binding a port");
         let addr = listener.local_addr().expect("local address");
         let leptos_options = LeptosOptions::builder()
@@ -240,10 +265,12 @@ impl TestApp {
             db: db.pool.clone(),
             media: db.media.store.clone(),
             images: image_embedder(),
+            auth,
         };
         let router = vitrine::router::build(state);
         tokio::spawn(async move {
-            axum::serve(listener, router).await.expect("serving the test app");
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            axum::serve(listener, service).await.expect("serving the test app");
         });
         Self { addr, client: reqwest::Client::new(), db }
     }

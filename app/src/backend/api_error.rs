@@ -1,7 +1,8 @@
-//! The API's error body: `{"error": {"code": "...", "message": "..."}}` with a matching status.
+//! The API's error body: `{"error": {"code": "...", "message": "..."}}` with a matching status
+//! (and `Retry-After` when the client must wait).
 
-use app::error::PhotoSearchError;
-use axum::http::StatusCode;
+use crate::error::{AuthError, PhotoSearchError};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
@@ -11,6 +12,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds to wait before trying again (429).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -19,11 +22,12 @@ impl ApiError {
             status: StatusCode::NOT_FOUND,
             code: "not_found",
             message: format!("no such {what}"),
+            retry_after: None,
         }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, code, message: message.into() }
+        Self { status: StatusCode::BAD_REQUEST, code, message: message.into(), retry_after: None }
     }
 
     /// A failure of ours: logged with its detail, reported without it.
@@ -39,6 +43,22 @@ impl From<PhotoSearchError> for ApiError {
             status: StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST),
             code: error.code(),
             message: error.to_string(),
+            retry_after: None,
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        let retry_after = match error {
+            AuthError::TooManyAttempts { retry_after_secs } => Some(retry_after_secs),
+            _ => None,
+        };
+        Self {
+            status: StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            code: error.code(),
+            message: error.to_string(),
+            retry_after,
         }
     }
 }
@@ -57,6 +77,10 @@ struct Detail<'a> {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = Body { error: Detail { code: self.code, message: &self.message } };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }

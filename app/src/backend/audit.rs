@@ -1,0 +1,54 @@
+//! The audit log: every staff or admin write records who did it, from where, what changed and
+//! the values before and after, in the same transaction as the change itself.
+
+use serde_json::Value;
+use sqlx::PgConnection;
+
+use crate::auth::Role;
+
+/// Who made a change: a signed-in account, or a command run on the server.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor {
+    Account { id: uuid::Uuid, role: Role, ip: Option<std::net::IpAddr> },
+    Command,
+}
+
+/// One write, as the audit log records it.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    /// What was done, `area.entity.verb`: `users.role.update`.
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// Records `entry` by `actor` (call it inside the change's transaction).
+pub async fn record(
+    conn: &mut PgConnection,
+    actor: Actor,
+    entry: Entry<'_>,
+) -> Result<(), sqlx::Error> {
+    let (actor_id, role, ip) = match actor {
+        Actor::Account { id, role, ip } => (Some(id), role.as_str(), ip.map(|ip| ip.to_string())),
+        Actor::Command => (None, "command", None),
+    };
+    sqlx::query!(
+        r#"
+        INSERT INTO audit_log (actor_id, actor_role, ip, action, entity, entity_id, before, after)
+        VALUES ($1, $2, $3::text::inet, $4, $5, $6, $7, $8)
+        "#,
+        actor_id,
+        role,
+        ip,
+        entry.action,
+        entry.entity,
+        entry.entity_id,
+        entry.before,
+        entry.after,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
