@@ -171,6 +171,10 @@ pub enum AuthError {
     Unauthenticated,
     #[error("You are not allowed to do that.")]
     Forbidden,
+    #[error("There is no such account.")]
+    UnknownUser,
+    #[error("The shop needs an admin; make another account admin first.")]
+    LastAdmin,
     #[error("Too many attempts; try again in {retry_after_secs} seconds.")]
     TooManyAttempts { retry_after_secs: u64 },
     #[error("The request could not be read.")]
@@ -191,6 +195,8 @@ impl AuthError {
             Self::InvalidResetToken => "invalid_reset_token",
             Self::Unauthenticated => "unauthenticated",
             Self::Forbidden => "forbidden",
+            Self::UnknownUser => "unknown_user",
+            Self::LastAdmin => "last_admin",
             Self::TooManyAttempts { .. } => "too_many_attempts",
             Self::BadRequest => "bad_request",
             Self::Unavailable => "unavailable",
@@ -206,7 +212,8 @@ impl AuthError {
             | Self::BadRequest => 400,
             Self::InvalidCredentials | Self::Unauthenticated => 401,
             Self::WrongPassword | Self::Forbidden => 403,
-            Self::EmailTaken => 409,
+            Self::UnknownUser => 404,
+            Self::EmailTaken | Self::LastAdmin => 409,
             Self::TooManyAttempts { .. } => 429,
             Self::Unavailable => 503,
         }

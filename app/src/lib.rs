@@ -6,6 +6,8 @@
 //! jobs). Server functions are declared here so one Rust signature types both ends of the call;
 //! their bodies run only on the server and reach the [`backend`] through Leptos context.
 
+pub mod account;
+pub mod admin;
 pub mod api;
 pub mod auth;
 #[cfg(feature = "ssr")]
@@ -19,12 +21,19 @@ pub mod preprocess;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
-    components::{Route, Router, Routes},
+    components::{ParentRoute, Route, Router, Routes},
     ParamSegment, SsrMode, StaticSegment,
 };
 
 use crate::components::header::SiteHeader;
+use crate::components::session::provide_session;
 use crate::components::wishlist::provide_wishlist;
+use crate::pages::account::reset::{ForgotPasswordPage, ResetPasswordPage};
+use crate::pages::account::sign_in::{SignInPage, SignUpPage};
+use crate::pages::account::AccountPage;
+use crate::pages::admin::audit::AdminAuditPage;
+use crate::pages::admin::users::AdminUsersPage;
+use crate::pages::admin::{AdminArea, AdminHome};
 use crate::pages::{
     home::HomePage, not_found::NotFound, photo_search::PhotoSearchPage, product::ProductPage,
 };
@@ -52,6 +61,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_wishlist();
+    provide_session();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/vitrine.css"/>
@@ -77,6 +87,28 @@ pub fn App() -> impl IntoView {
                         view=PhotoSearchPage
                         ssr=SsrMode::Async
                     />
+                    <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
+                    <Route
+                        path=(StaticSegment("account"), StaticSegment("sign-in"))
+                        view=SignInPage
+                    />
+                    <Route
+                        path=(StaticSegment("account"), StaticSegment("sign-up"))
+                        view=SignUpPage
+                    />
+                    <Route
+                        path=(StaticSegment("account"), StaticSegment("forgot"))
+                        view=ForgotPasswordPage
+                    />
+                    <Route
+                        path=(StaticSegment("account"), StaticSegment("reset"))
+                        view=ResetPasswordPage
+                    />
+                    <ParentRoute path=StaticSegment("admin") view=AdminArea ssr=SsrMode::Async>
+                        <Route path=StaticSegment("") view=AdminHome/>
+                        <Route path=StaticSegment("users") view=AdminUsersPage/>
+                        <Route path=StaticSegment("audit") view=AdminAuditPage/>
+                    </ParentRoute>
                 </Routes>
             </main>
         </Router>

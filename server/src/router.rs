@@ -61,6 +61,7 @@ pub fn build(state: AppState) -> Router {
         .nest_service(app::backend::media::URL_PREFIX, media)
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(crate::server_fn_status::set_error_status))
         // Pages load with a fresh session when the access token has expired (see auth.rs).
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::refresh_session))
         // The WASM bundle shrinks to about 40 % and the HTML to a fraction over the wire.

@@ -5,12 +5,14 @@
 //! through axum's `State`. One module owns each group of tables: others call its functions, not
 //! its SQL.
 
+pub mod admin;
 pub mod api_error;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod db;
 pub mod jobs;
+pub mod mail_folder;
 pub mod media;
 pub mod outbox;
 pub mod search;

@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use super::session::AccountLinks;
 use super::wishlist::{Hydrated, Wishlist};
 
 #[component]
@@ -15,6 +16,7 @@ pub fn SiteHeader() -> impl IntoView {
                 <span class="wishlist-count" data-testid="wishlist-count">
                     "Wishlist (" {move || wishlist.len()} ")"
                 </span>
+                <AccountLinks/>
             </nav>
         </header>
     }

@@ -1,4 +1,5 @@
 pub mod header;
 pub mod photo_picker;
 pub mod product_card;
+pub mod session;
 pub mod wishlist;

@@ -1,3 +1,5 @@
+pub mod account;
+pub mod admin;
 pub mod home;
 pub mod not_found;
 pub mod photo_search;

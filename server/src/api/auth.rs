@@ -183,7 +183,7 @@ pub async fn request_reset(
     let ResetRequest { email } = json_body(body)?;
     if let Some(mail) = accounts::request_reset(&state.db, &state.auth, &email, &ip).await? {
         if let Some(dir) = &state.auth.mail_dir {
-            crate::mail_folder::write(dir, &mail.to, &mail.subject, &mail.body);
+            app::backend::mail_folder::write(dir, &mail.to, &mail.subject, &mail.body);
         }
     }
     Ok(StatusCode::ACCEPTED)

@@ -2,6 +2,7 @@
 //! (see `helpers`), and HTTP tests talk to a real server on a random port.
 //! One binary, so the crate and its dependencies link once.
 
+mod access;
 mod auth;
 mod catalog;
 mod embedding;

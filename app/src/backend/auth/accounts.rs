@@ -9,8 +9,9 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::password::check_policy;
-use super::throttle::{self, unavailable, Key};
+use super::throttle::{self, Key};
 use super::tokens::{TokenType, ACCESS_TTL, REFRESH_TTL};
+use super::unavailable;
 use super::Auth;
 use crate::auth::{Account, Role};
 use crate::backend::outbox;

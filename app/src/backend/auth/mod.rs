@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod password;
+pub mod request;
 pub mod session;
 pub mod throttle;
 pub mod tokens;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 pub use session::{CurrentUser, MaybeUser};
 
 use crate::auth::{Permission, Role};
+use crate::error::AuthError;
 use password::Passwords;
 use throttle::ThrottleLimits;
 use tokens::TokenKeys;
@@ -48,4 +50,10 @@ impl Auth {
             Role::Admin => Permission::ALL.to_vec(),
         }
     }
+}
+
+/// A database failure, logged with its detail and reported without it.
+pub fn unavailable(err: sqlx::Error) -> AuthError {
+    tracing::error!(error = %err, "account storage failed");
+    AuthError::Unavailable
 }

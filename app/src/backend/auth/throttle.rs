@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 
+use super::unavailable;
 use crate::error::AuthError;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -158,9 +159,4 @@ pub async fn hit(pool: &PgPool, key: Key<'_>, per_hour: i32) -> Result<(), AuthE
         return Err(too_many(row.wait));
     }
     Ok(())
-}
-
-pub(super) fn unavailable(err: sqlx::Error) -> AuthError {
-    tracing::error!(error = %err, "account storage failed");
-    AuthError::Unavailable
 }

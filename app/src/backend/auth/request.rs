@@ -1,0 +1,52 @@
+//! The account of the request a server function runs in: the same [`CurrentUser`] extractor as
+//! the axum handlers, the client's address, and the session cookies of the response.
+
+use axum::http::header::SET_COOKIE;
+use axum::http::request::Parts;
+use leptos::prelude::*;
+
+use super::accounts::Session;
+use super::session::{cleared_cookies, client_ip, session_cookies};
+use super::{CurrentUser, MaybeUser};
+use crate::backend::state::AppState;
+use crate::error::AuthError;
+
+/// The signed-in user, or `Unauthenticated`.
+pub async fn current_user() -> Result<CurrentUser, AuthError> {
+    let state = expect_context::<AppState>();
+    leptos_axum::extract_with_state::<CurrentUser, AppState>(&state)
+        .await
+        .map_err(|_| AuthError::Unauthenticated)
+}
+
+/// The signed-in user, if any.
+pub async fn maybe_user() -> Option<CurrentUser> {
+    let state = expect_context::<AppState>();
+    leptos_axum::extract_with_state::<MaybeUser, AppState>(&state).await.ok().and_then(|m| m.0)
+}
+
+/// The client's address as the throttles key it ("unknown" without one).
+pub fn client_address() -> String {
+    let state = expect_context::<AppState>();
+    use_context::<Parts>()
+        .and_then(|parts| client_ip(&parts, &state.auth))
+        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+}
+
+/// Stores `session` in the browser with the response.
+pub fn set_session(session: &Session) {
+    let state = expect_context::<AppState>();
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    for value in session_cookies(&state.auth, session) {
+        response.append_header(SET_COOKIE, value);
+    }
+}
+
+/// Removes the session from the browser with the response.
+pub fn clear_session() {
+    let state = expect_context::<AppState>();
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    for value in cleared_cookies(&state.auth) {
+        response.append_header(SET_COOKIE, value);
+    }
+}

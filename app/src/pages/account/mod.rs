@@ -1,0 +1,97 @@
+//! The shopper's account: sign-up, sign-in, the account page (with the password change), and
+//! the password reset. Errors are shown next to the form they belong to.
+
+pub mod reset;
+pub mod sign_in;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::account::ChangePassword;
+use crate::components::session::use_session;
+use crate::error::AuthError;
+
+/// An action's refusal, in words, next to its form.
+#[component]
+pub fn FormError(error: Signal<Option<AuthError>>) -> impl IntoView {
+    move || {
+        error.get().map(|error| {
+            view! { <p class="error" role="alert" data-error=error.code()>{error.to_string()}</p> }
+        })
+    }
+}
+
+/// The refusal of an action's last run, if it was refused.
+pub fn action_error<I, T>(action: ServerAction<I>) -> Signal<Option<AuthError>>
+where
+    I: leptos::server_fn::ServerFn<Output = T, Error = AuthError> + Clone + Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(Result::err))
+}
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <Title text="Your account"/>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match session.account.await {
+                    Some(account) => view! {
+                        <h1>"Your account"</h1>
+                        <dl class="account-facts">
+                            <dt>"Email"</dt><dd data-testid="account-email">{account.email.clone()}</dd>
+                            <dt>"Account"</dt><dd>{account.role.as_str()}</dd>
+                        </dl>
+                        <ChangePasswordForm/>
+                        <ActionForm action=session.sign_out>
+                            <button type="submit" class="secondary">"Sign out"</button>
+                        </ActionForm>
+                    }
+                    .into_any(),
+                    None => view! { <SignInFirst/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// What a page that needs an account shows to a visitor who is not signed in.
+#[component]
+pub fn SignInFirst() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::UNAUTHORIZED);
+    }
+    let next = leptos_router::hooks::use_location().pathname.get_untracked();
+    view! {
+        <h1>"Sign in to continue"</h1>
+        <p><a href=format!("/account/sign-in?next={next}")>"Sign in"</a>" or "
+           <a href="/account/sign-up">"create an account"</a>"."</p>
+    }
+}
+
+#[component]
+fn ChangePasswordForm() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let done = move || matches!(change.value().get(), Some(Ok(())));
+    view! {
+        <section class="account-section" aria-labelledby="password-heading">
+            <h2 id="password-heading">"Change your password"</h2>
+            <ActionForm action=change attr:class="stacked-form">
+                <label>"Current password"
+                    <input type="password" name="current_password" autocomplete="current-password" required/>
+                </label>
+                <label>"New password (8 to 128 characters)"
+                    <input type="password" name="new_password" autocomplete="new-password" minlength="8" maxlength="128" required/>
+                </label>
+                <button type="submit" class="primary">"Change password"</button>
+            </ActionForm>
+            <FormError error=action_error(change)/>
+            {move || done().then(|| view! {
+                <p class="notice" role="status">"Password changed. You have been signed out everywhere else."</p>
+            })}
+        </section>
+    }
+}

@@ -1,0 +1,98 @@
+//! The admin area. The whole area needs an account with at least one permission, and each
+//! section its own permission; anyone else sees "not allowed" (with a 403), never the page. The
+//! server functions behind the sections check the same permissions on every call
+//! ([`crate::admin::access_table`]).
+
+pub mod audit;
+pub mod users;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Outlet;
+
+use crate::auth::{Account, Permission};
+use crate::components::session::use_session;
+use crate::pages::account::SignInFirst;
+
+/// The sections of the admin area and what each needs.
+pub const SECTIONS: [(&str, &str, Permission); 2] = [
+    ("/admin/users", "Users and roles", Permission::Users),
+    ("/admin/audit", "Audit log", Permission::Audit),
+];
+
+/// Shows `children` to accounts holding `permission` (any admin permission when `None`).
+#[component]
+pub fn RequirePermission(permission: Option<Permission>, children: ChildrenFn) -> impl IntoView {
+    let session = use_session();
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match session.account.await {
+                    None => view! { <SignInFirst/> }.into_any(),
+                    Some(account) if allowed(&account, permission) => children.read_value()().into_any(),
+                    Some(_) => view! { <NotAllowed/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn allowed(account: &Account, permission: Option<Permission>) -> bool {
+    match permission {
+        Some(permission) => account.permissions.contains(&permission),
+        None => !account.permissions.is_empty(),
+    }
+}
+
+#[component]
+fn NotAllowed() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::FORBIDDEN);
+    }
+    view! {
+        <Title text="Not allowed"/>
+        <h1>"Not allowed"</h1>
+        <p data-testid="not-allowed">"Your account is not allowed to open this page."</p>
+        <p><a href="/">"Back to the shop"</a></p>
+    }
+}
+
+/// `/admin/*`: the area's navigation around the section.
+#[component]
+pub fn AdminArea() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <RequirePermission permission=None>
+            <div class="admin-area">
+                <nav class="admin-nav" aria-label="Admin">
+                    <a href="/admin">"Overview"</a>
+                    {move || Suspend::new(async move {
+                        let account = session.account.await;
+                        SECTIONS
+                            .iter()
+                            .filter(|(_, _, permission)| account.as_ref().is_some_and(|a| a.permissions.contains(permission)))
+                            .map(|(href, label, _)| view! { <a href=*href>{*label}</a> })
+                            .collect_view()
+                    })}
+                </nav>
+                <div class="admin-section"><Outlet/></div>
+            </div>
+        </RequirePermission>
+    }
+}
+
+#[component]
+pub fn AdminHome() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <Title text="Admin"/>
+        <h1>"Admin"</h1>
+        {move || Suspend::new(async move {
+            let permissions = session.account.await.map(|a| a.permissions).unwrap_or_default();
+            let names: Vec<&str> = permissions.iter().map(|p| p.as_str()).collect();
+            view! { <p>"Your account may manage: " {names.join(", ")} "."</p> }
+        })}
+    }
+}

@@ -1,0 +1,126 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+import { expect, Page, test } from '@playwright/test';
+
+import { repoRoot } from './catalog';
+
+// Accounts in the browser: sign-up, sign-out, sign-in, the account page, a password reset by
+// email (read from the development mail folder), and the admin area's "not allowed".
+const PASSWORD = 'a long and unusual passphrase';
+const mailFolder = path.join(repoRoot, '.vitrine/mail');
+const adminEmail = process.env.VITRINE_E2E_ADMIN_EMAIL ?? 'admin@vitrine.test';
+const adminPassword = process.env.VITRINE_E2E_ADMIN_PASSWORD ?? 'e2e admin passphrase, not secret';
+
+/** An email no other test (or earlier run) uses. */
+const freshEmail = (who: string) => `${who}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+
+async function hydrated(page: Page): Promise<void> {
+  await expect(page.locator('header.site-header')).toHaveAttribute('data-hydrated', 'true');
+}
+
+async function signUp(page: Page, email: string): Promise<void> {
+  await page.goto('/account/sign-up');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel(/^Password/).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByTestId('account-email')).toHaveText(email);
+}
+
+async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await page.goto('/account/sign-in');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+test('a shopper signs up, signs out, signs in and sees the account page', async ({ page }) => {
+  const email = freshEmail('shopper');
+  await signUp(page, email);
+  await expect(page.getByTestId('account-link')).toHaveText(email);
+
+  await page.locator('header').getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.locator('header').getByRole('link', { name: 'Sign in' })).toBeVisible();
+
+  await signIn(page, email, 'not the password at all');
+  await expect(page.getByRole('alert')).toHaveText('The email or password is wrong.');
+
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByTestId('account-email')).toHaveText(email);
+  // The session survives a reload (HttpOnly cookies; nothing in page storage).
+  await page.reload();
+  await expect(page.getByTestId('account-email')).toHaveText(email);
+  expect(await page.evaluate(() => document.cookie)).toBe('');
+});
+
+test('a customer who opens an admin page sees "not allowed", not the page', async ({ page }) => {
+  await signUp(page, freshEmail('customer'));
+  const response = await page.goto('/admin/users');
+  expect(response?.status()).toBe(403);
+  await expect(page.getByTestId('not-allowed')).toBeVisible();
+  await expect(page.locator('table.admin-table')).toHaveCount(0);
+});
+
+test('a visitor who opens an admin page is asked to sign in', async ({ page }) => {
+  const response = await page.goto('/admin');
+  expect(response?.status()).toBe(401);
+  await expect(page.getByRole('heading', { name: 'Sign in to continue' })).toBeVisible();
+});
+
+test('a forgotten password is reset from the emailed link', async ({ page }) => {
+  const email = freshEmail('forgetful');
+  await signUp(page, email);
+  await page.locator('header').getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.locator('header').getByRole('link', { name: 'Sign in' })).toBeVisible();
+
+  await page.goto('/account/forgot');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: 'Send the link' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'a link is on its way' })).toBeVisible();
+
+  // The development mail folder holds the email; find the one sent to this address.
+  let link = '';
+  await expect(async () => {
+    const mails = readdirSync(mailFolder).map((name) => readFileSync(path.join(mailFolder, name), 'utf8'));
+    const mail = mails.find((text) => text.includes(`To: ${email}`));
+    expect(mail).toBeDefined();
+    link = /https?:\/\/\S+\/account\/reset\?token=\S+/.exec(mail!)![0];
+  }).toPass({ timeout: 10_000 });
+
+  await page.goto(new URL(link).pathname + new URL(link).search);
+  await hydrated(page);
+  await page.getByLabel(/New password/).fill('a brand new passphrase');
+  await page.getByRole('button', { name: 'Set the password' }).click();
+  await expect(page).toHaveURL(/\/account\/sign-in\?reset=done/);
+  await expect(page.getByRole('status')).toContainText('Your password has been changed');
+  await signIn(page, email, 'a brand new passphrase');
+  await expect(page.getByTestId('account-email')).toHaveText(email);
+});
+
+test('an admin changes a role and the audit log shows it', async ({ page, browser }) => {
+  const email = freshEmail('promoted');
+  const shopper = await browser.newPage();
+  await signUp(shopper, email);
+  await shopper.close();
+
+  await signIn(page, adminEmail, adminPassword);
+  await expect(page).toHaveURL(/\/account$/);
+  await page.goto('/admin/users');
+  await hydrated(page);
+  const row = page.locator(`tr[data-user="${email}"]`);
+  await row.getByLabel(`Role of ${email}`).selectOption('staff');
+  await row.getByRole('button', { name: 'Save' }).click();
+  await expect(page.locator(`tr[data-user="${email}"] select`)).toHaveValue('staff');
+
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await expect(page).toHaveURL(/\/admin\/audit$/);
+  await expect(page.locator('table.admin-table tbody tr').first()).toContainText('users.role.update');
+  await expect(page.locator('table.admin-table tbody tr').first()).toContainText('{"role":"staff"}');
+});

@@ -1,0 +1,159 @@
+//! Roles × admin server functions, enumerated from the one declaration
+//! (`app::admin::access_table`): anonymous → 401, customer → 403, staff without the permission
+//! → 403, staff with it and admin → allowed. Every registered function under `/api/admin` must
+//! be declared, so a new one cannot be left out.
+
+use std::collections::BTreeSet;
+
+use app::admin::{access_table, PREFIX};
+use app::auth::Permission;
+use app::backend::auth::password::Passwords;
+use reqwest::header::AUTHORIZATION;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{test_auth, TestApp, TestDb};
+
+const PASSWORD: &str = "a long and unusual passphrase";
+
+/// A valid request body for each admin server function (a new function needs one here).
+fn arguments(path: &str, customer: &str) -> Vec<(&'static str, String)> {
+    match path {
+        "/api/admin/users" | "/api/admin/audit" => vec![],
+        "/api/admin/users/role" => {
+            vec![("user_id", customer.to_owned()), ("role", "customer".into())]
+        }
+        other => panic!("add sample arguments for the admin server function {other}"),
+    }
+}
+
+async fn token(app: &TestApp, email: &str) -> String {
+    let response = app
+        .client
+        .post(app.url("/api/auth/sign-in"))
+        .json(&json!({ "email": email, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    body["access_token"].as_str().expect("signed in").to_owned()
+}
+
+#[tokio::test]
+async fn every_admin_server_function_refuses_whoever_lacks_its_permission() {
+    let registered: BTreeSet<&str> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path)
+        .filter(|path| path.starts_with(PREFIX))
+        .collect();
+    let declared: BTreeSet<&str> = access_table().into_iter().map(|(path, _)| path).collect();
+    assert_eq!(registered, declared, "every admin server function is in the access table");
+
+    // Staff may manage users here, but not read the audit log.
+    let staff_may: BTreeSet<Permission> = [Permission::Catalog, Permission::Users].into();
+    let auth =
+        app::backend::auth::Auth { staff_permissions: staff_may.clone().into(), ..test_auth() };
+    let app = TestApp::spawn_with_auth(TestDb::migrated().await, auth).await;
+    let passwords = Passwords::new(1);
+    for (email, role) in [("customer@example.com", "customer"), ("staff@example.com", "staff")] {
+        let response = app
+            .client
+            .post(app.url("/api/auth/register"))
+            .json(&json!({ "email": email, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        sqlx::query("UPDATE users SET role = $2 WHERE email = $1")
+            .bind(email)
+            .bind(role)
+            .execute(&app.db.pool)
+            .await
+            .unwrap();
+    }
+    vitrine::auth::create_admin(&app.db.pool, &passwords, "admin@example.com", PASSWORD.into())
+        .await
+        .unwrap();
+    let customer_id: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'customer@example.com'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    let customer = token(&app, "customer@example.com").await;
+    let staff = token(&app, "staff@example.com").await;
+    let admin = token(&app, "admin@example.com").await;
+
+    for (path, permission) in access_table() {
+        let call = |bearer: Option<&str>| {
+            let mut request =
+                app.client.post(app.url(path)).form(&arguments(path, &customer_id.to_string()));
+            if let Some(token) = bearer {
+                request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+            }
+            request.send()
+        };
+        assert_eq!(
+            call(None).await.unwrap().status(),
+            StatusCode::UNAUTHORIZED,
+            "anonymous → {path}"
+        );
+        assert_eq!(
+            call(Some(&customer)).await.unwrap().status(),
+            StatusCode::FORBIDDEN,
+            "customer → {path}"
+        );
+        let as_staff = call(Some(&staff)).await.unwrap().status();
+        if staff_may.contains(&permission) {
+            assert!(as_staff.is_success(), "staff with {permission:?} → {path}: {as_staff}");
+        } else {
+            assert_eq!(as_staff, StatusCode::FORBIDDEN, "staff without {permission:?} → {path}");
+        }
+        let as_admin = call(Some(&admin)).await.unwrap().status();
+        assert!(as_admin.is_success(), "admin → {path}: {as_admin}");
+    }
+}
+
+#[tokio::test]
+async fn role_changes_are_audited_and_the_last_admin_stays() {
+    let app = TestApp::spawn(TestDb::migrated().await).await;
+    let passwords = Passwords::new(1);
+    let admin_id =
+        vitrine::auth::create_admin(&app.db.pool, &passwords, "admin@example.com", PASSWORD.into())
+            .await
+            .unwrap();
+    let admin = token(&app, "admin@example.com").await;
+    let set_role = |user: uuid::Uuid, role: &'static str| {
+        app.client
+            .post(app.url("/api/admin/users/role"))
+            .header(AUTHORIZATION, format!("Bearer {admin}"))
+            .header("x-forwarded-for", "203.0.113.9") // not trusted: the peer's address is recorded
+            .form(&[("user_id", user.to_string()), ("role", role.to_owned())])
+            .send()
+    };
+    let response = set_role(admin_id, "staff").await.unwrap();
+    assert_eq!(response.status(), StatusCode::CONFLICT, "the only admin cannot step down");
+
+    let response = app
+        .client
+        .post(app.url("/api/auth/register"))
+        .json(&json!({ "email": "new@example.com", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    let new_id: uuid::Uuid =
+        response.json::<Value>().await.unwrap()["account"]["id"].as_str().unwrap().parse().unwrap();
+    let response = set_role(new_id, "staff").await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let row: (Option<uuid::Uuid>, String, Option<String>, String, Value, Value) = sqlx::query_as(
+        "SELECT actor_id, actor_role, host(ip), action, before, after FROM audit_log WHERE entity_id = $1",
+    )
+    .bind(new_id.to_string())
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(row.0, Some(admin_id));
+    assert_eq!(row.1, "admin");
+    assert_eq!(row.2.as_deref(), Some("127.0.0.1"));
+    assert_eq!(row.3, "users.role.update");
+    assert_eq!((row.4, row.5), (json!({"role": "customer"}), json!({"role": "staff"})));
+}
