@@ -1,8 +1,8 @@
-//! The admin area's server functions, and [`access_table`]: the one place that says which
-//! permission each of them needs. Every admin server function starts with
-//! `authorize::<Self>()`, which reads the table (and refuses a function missing from it); the
-//! tests enumerate the table to try every function as every kind of user, and check that every
-//! registered function under `/api/admin` is in it.
+//! The admin area's server functions and upload endpoint, and [`access_table`]: the one place
+//! that says which permission each of them needs. Every admin server function starts with
+//! `authorize::<Self>()` and the upload handler with [`check`], both reading the table (and
+//! refusing anything missing from it); the tests enumerate the table to try every entry as every
+//! kind of user, and check that every registered server function under `/api/admin` is in it.
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -15,25 +15,44 @@ use crate::error::AuthError;
 /// Where the admin server functions live.
 pub const PREFIX: &str = "/api/admin";
 
-/// Every admin server function's path and the permission it needs.
-pub fn access_table() -> Vec<(&'static str, Permission)> {
+/// Where product images are uploaded (multipart, so an axum handler rather than a server
+/// function).
+pub const PRODUCT_IMAGES: &str = "/api/admin/product-images";
+
+/// How an admin endpoint is called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    ServerFn,
+    /// `POST` of `multipart/form-data`.
+    Upload,
+}
+
+/// Every admin endpoint's path, the permission it needs and how it is called.
+pub fn access_table() -> Vec<(&'static str, Permission, Via)> {
     vec![
-        (ListUsers::PATH, Permission::Users),
-        (SetUserRole::PATH, Permission::Users),
-        (AuditLog::PATH, Permission::Audit),
+        (ListUsers::PATH, Permission::Users, Via::ServerFn),
+        (SetUserRole::PATH, Permission::Users, Via::ServerFn),
+        (AuditLog::PATH, Permission::Audit, Via::ServerFn),
+        (ListProducts::PATH, Permission::Catalog, Via::ServerFn),
+        (PRODUCT_IMAGES, Permission::Catalog, Via::Upload),
     ]
+}
+
+/// Whether `user` may call the admin endpoint at `path` (declared in [`access_table`]).
+#[cfg(feature = "ssr")]
+pub fn check(path: &str, user: &crate::backend::auth::CurrentUser) -> Result<(), AuthError> {
+    let Some((_, permission, _)) = access_table().into_iter().find(|(p, ..)| *p == path) else {
+        tracing::error!(path, "an admin endpoint is not in the access table");
+        return Err(AuthError::Forbidden);
+    };
+    user.require(permission)
 }
 
 /// The signed-in user, if they hold the permission `F` is declared with in [`access_table`].
 #[cfg(feature = "ssr")]
 pub async fn authorize<F: ServerFn>() -> Result<crate::backend::auth::CurrentUser, AuthError> {
     let user = crate::backend::auth::request::current_user().await?;
-    let declared = access_table().into_iter().find(|(path, _)| *path == F::PATH);
-    let Some((_, permission)) = declared else {
-        tracing::error!(path = F::PATH, "an admin server function is not in the access table");
-        return Err(AuthError::Forbidden);
-    };
-    user.require(permission)?;
+    check(F::PATH, &user)?;
     Ok(user)
 }
 
@@ -85,4 +104,32 @@ pub async fn audit_log() -> Result<Vec<AuditEntry>, AuthError> {
     authorize::<AuditLog>().await?;
     let state = expect_context::<crate::backend::state::AppState>();
     crate::backend::admin::audit_log(&state.db, LIST_LIMIT).await
+}
+
+/// A product as the catalog admin page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminProduct {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    /// Its images' URLs, in order.
+    pub images: Vec<String>,
+}
+
+/// A stored product image, as the upload answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminImage {
+    pub id: Uuid,
+    pub url: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: usize,
+}
+
+/// Products whose name contains `query` (all, newest first, when it is empty).
+#[server(prefix = "/api/admin", endpoint = "products")]
+pub async fn list_products(query: String) -> Result<Vec<AdminProduct>, AuthError> {
+    authorize::<ListProducts>().await?;
+    let state = expect_context::<crate::backend::state::AppState>();
+    crate::backend::admin::list_products(&state.db, query.trim(), 50).await
 }

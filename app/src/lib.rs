@@ -32,6 +32,7 @@ use crate::pages::account::reset::{ForgotPasswordPage, ResetPasswordPage};
 use crate::pages::account::sign_in::{SignInPage, SignUpPage};
 use crate::pages::account::AccountPage;
 use crate::pages::admin::audit::AdminAuditPage;
+use crate::pages::admin::products::AdminProductsPage;
 use crate::pages::admin::users::AdminUsersPage;
 use crate::pages::admin::{AdminArea, AdminHome};
 use crate::pages::{
@@ -107,6 +108,7 @@ pub fn App() -> impl IntoView {
                     <ParentRoute path=StaticSegment("admin") view=AdminArea ssr=SsrMode::Async>
                         <Route path=StaticSegment("") view=AdminHome/>
                         <Route path=StaticSegment("users") view=AdminUsersPage/>
+                        <Route path=StaticSegment("products") view=AdminProductsPage/>
                         <Route path=StaticSegment("audit") view=AdminAuditPage/>
                     </ParentRoute>
                 </Routes>

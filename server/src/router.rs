@@ -43,6 +43,7 @@ pub fn build(state: AppState) -> Router {
         .route("/api/search/by-image", post(api::search::by_image))
         .route("/api/search/queries", post(api::search::create_query))
         .route("/search/photo", post(api::search::photo_form))
+        .route(app::admin::PRODUCT_IMAGES, post(api::product_images::upload))
         .layer(upload_limit);
 
     Router::new()

@@ -111,3 +111,85 @@ pub async fn audit_log(pool: &PgPool, limit: i64) -> Result<Vec<AuditEntry>, Aut
         })
         .collect())
 }
+
+pub async fn list_products(
+    pool: &PgPool,
+    query: &str,
+    limit: i64,
+) -> Result<Vec<crate::admin::AdminProduct>, AuthError> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT p.id, p.slug, p.name,
+               coalesce(array_agg(i.storage_key ORDER BY i.position)
+                        FILTER (WHERE i.id IS NOT NULL), '{}') AS "images!"
+        FROM products p LEFT JOIN product_images i ON i.product_id = p.id
+        WHERE p.name ILIKE '%' || $1 || '%'
+        GROUP BY p.id
+        ORDER BY p.created_at DESC, p.id
+        LIMIT $2
+        "#,
+        query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"),
+        limit
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(unavailable)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| crate::admin::AdminProduct {
+            id: row.id,
+            slug: row.slug,
+            name: row.name,
+            images: row.images.iter().map(|key| super::media::MediaStore::url(key)).collect(),
+        })
+        .collect())
+}
+
+/// Adds a stored image to a product, after its others: the file must already be in the media
+/// store. Queues its embedding and records the change in the audit log, in one transaction.
+/// `None` when there is no such product.
+pub async fn add_product_image(
+    pool: &PgPool,
+    actor: &CurrentUser,
+    product: Uuid,
+    image: &super::media::StoredImage,
+) -> Result<Option<crate::admin::AdminImage>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    // Locks the product, so two uploads at once take different positions.
+    let Some(name) =
+        sqlx::query_scalar!("SELECT name FROM products WHERE id = $1 FOR UPDATE", product)
+            .fetch_optional(&mut *tx)
+            .await?
+    else {
+        return Ok(None);
+    };
+    let position = sqlx::query_scalar!(
+        r#"SELECT coalesce(max(position) + 1, 0) AS "next!" FROM product_images WHERE product_id = $1"#,
+        product
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let id = super::catalog::upsert_product_image(&mut tx, product, position, image, &name).await?;
+    let entry = Entry {
+        action: "catalog.product_image.create",
+        entity: "product_image",
+        entity_id: id.to_string(),
+        before: None,
+        after: Some(json!({
+            "product_id": product,
+            "position": position,
+            "storage_key": image.storage_key,
+            "width": image.width,
+            "height": image.height,
+        })),
+    };
+    audit::record(&mut tx, actor.actor(), entry).await?;
+    tx.commit().await?;
+    Ok(Some(crate::admin::AdminImage {
+        id,
+        url: super::media::MediaStore::url(&image.storage_key),
+        width: image.width,
+        height: image.height,
+        bytes: image.byte_size,
+    }))
+}

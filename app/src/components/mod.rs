@@ -1,3 +1,5 @@
+#[cfg(feature = "hydrate")]
+pub mod fetch;
 pub mod header;
 pub mod photo_picker;
 pub mod product_card;

@@ -11,6 +11,7 @@
 //! bomb (a 14000×14000 PNG of a few hundred KB) costs a few bytes of reading, not gigabytes.
 
 mod decode;
+pub mod display;
 mod model_input;
 pub mod prepared;
 mod region;

@@ -5,4 +5,5 @@
 pub use app::backend::api_error as error;
 pub mod auth;
 pub mod photo_upload;
+pub mod product_images;
 pub mod search;

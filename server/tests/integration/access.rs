@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use app::admin::{access_table, PREFIX};
+use app::admin::{access_table, Via, PREFIX};
 use app::auth::Permission;
 use app::backend::auth::password::Passwords;
 use reqwest::header::AUTHORIZATION;
@@ -16,14 +16,21 @@ use crate::helpers::{test_auth, TestApp, TestDb};
 
 const PASSWORD: &str = "a long and unusual passphrase";
 
-/// A valid request body for each admin server function (a new function needs one here).
-fn arguments(path: &str, customer: &str) -> Vec<(&'static str, String)> {
+/// A valid request for each admin endpoint (a new endpoint needs one here).
+fn request(app: &TestApp, path: &str, customer: &str, product: &str) -> reqwest::RequestBuilder {
+    let post = app.client.post(app.url(path));
     match path {
-        "/api/admin/users" | "/api/admin/audit" => vec![],
-        "/api/admin/users/role" => {
-            vec![("user_id", customer.to_owned()), ("role", "customer".into())]
+        "/api/admin/users" | "/api/admin/audit" => post.form(&[] as &[(&str, &str)]),
+        "/api/admin/products" => post.form(&[("query", "")]),
+        "/api/admin/users/role" => post.form(&[("user_id", customer), ("role", "customer")]),
+        "/api/admin/product-images" => {
+            let image = crate::helpers::fixture_image("1f34e.png");
+            let form = reqwest::multipart::Form::new()
+                .text("product", product.to_owned())
+                .part("display", reqwest::multipart::Part::bytes(image).file_name("apple.png"));
+            post.multipart(form)
         }
-        other => panic!("add sample arguments for the admin server function {other}"),
+        other => panic!("add a sample request for the admin endpoint {other}"),
     }
 }
 
@@ -45,14 +52,24 @@ async fn every_admin_server_function_refuses_whoever_lacks_its_permission() {
         .map(|(path, _)| path)
         .filter(|path| path.starts_with(PREFIX))
         .collect();
-    let declared: BTreeSet<&str> = access_table().into_iter().map(|(path, _)| path).collect();
+    let declared: BTreeSet<&str> = access_table()
+        .into_iter()
+        .filter(|(_, _, via)| *via == Via::ServerFn)
+        .map(|(path, ..)| path)
+        .collect();
     assert_eq!(registered, declared, "every admin server function is in the access table");
 
     // Staff may manage users here, but not read the audit log.
     let staff_may: BTreeSet<Permission> = [Permission::Catalog, Permission::Users].into();
     let auth =
         app::backend::auth::Auth { staff_permissions: staff_may.clone().into(), ..test_auth() };
-    let app = TestApp::spawn_with_auth(TestDb::migrated().await, auth).await;
+    let db = TestDb::migrated().await;
+    db.seed_fixture().await;
+    let app = TestApp::spawn_with_auth(db, auth).await;
+    let product: uuid::Uuid = sqlx::query_scalar("SELECT id FROM products ORDER BY slug LIMIT 1")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
     let passwords = Passwords::new(1);
     for (email, role) in [("customer@example.com", "customer"), ("staff@example.com", "staff")] {
         let response = app
@@ -82,10 +99,9 @@ async fn every_admin_server_function_refuses_whoever_lacks_its_permission() {
     let staff = token(&app, "staff@example.com").await;
     let admin = token(&app, "admin@example.com").await;
 
-    for (path, permission) in access_table() {
+    for (path, permission, _) in access_table() {
         let call = |bearer: Option<&str>| {
-            let mut request =
-                app.client.post(app.url(path)).form(&arguments(path, &customer_id.to_string()));
+            let mut request = request(&app, path, &customer_id.to_string(), &product.to_string());
             if let Some(token) = bearer {
                 request = request.header(AUTHORIZATION, format!("Bearer {token}"));
             }

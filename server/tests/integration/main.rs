@@ -13,6 +13,7 @@ mod local_pg;
 mod migrations;
 mod pages;
 mod prepared;
+mod product_images;
 mod reindex;
 mod search;
 mod vision;

@@ -8,15 +8,16 @@ use std::sync::Arc;
 use image::RgbImage;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::{Clamped, JsCast, JsValue};
+use wasm_bindgen::{Clamped, JsCast};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    Blob, BlobPropertyBag, CanvasRenderingContext2d, FormData, HtmlCanvasElement, HtmlFormElement,
-    HtmlInputElement, ImageData, Request, RequestInit, Response,
+    CanvasRenderingContext2d, FormData, HtmlCanvasElement, HtmlFormElement, HtmlInputElement,
+    ImageData,
 };
 
 use super::selection::Selection;
 use super::{PickedPhoto, Status};
+use crate::components::fetch;
 use crate::error::PhotoSearchError;
 use crate::preprocess::{decode_upright, encode_prepared, model_image, Limits, PreprocessError};
 
@@ -191,34 +192,11 @@ async fn post_prepared(form: &HtmlFormElement, square: &[u8]) -> Result<String, 
     let data = FormData::new_with_form(form).map_err(|_| unavailable())?;
     // The original stays on the device.
     data.delete("image");
-    let options = BlobPropertyBag::new();
-    options.set_type("image/png");
-    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(square));
-    let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+    let square = fetch::blob(square, "image/png").map_err(|_| unavailable())?;
+    data.append_with_blob_and_filename("prepared", &square, "photo.png")
         .map_err(|_| unavailable())?;
-    data.append_with_blob_and_filename("prepared", &blob, "photo.png")
-        .map_err(|_| unavailable())?;
-
-    let init = RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&data);
-    let request = Request::new_with_str_and_init(QUERIES_URL, &init).map_err(|_| unavailable())?;
-    let _ = request.headers().set("Accept", "application/json");
-    let response: Response = JsFuture::from(window().fetch_with_request(&request))
-        .await
-        .and_then(JsValue::dyn_into)
-        .map_err(|_| unavailable())?;
-    let body = match response.text() {
-        Ok(text) => JsFuture::from(text).await.ok().and_then(|text| text.as_string()),
-        Err(_) => None,
-    }
-    .unwrap_or_default();
-    let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-    if response.ok() {
-        json["results_url"].as_str().map(str::to_owned).ok_or_else(unavailable)
-    } else {
-        Err(json["error"]["message"].as_str().map_or_else(unavailable, str::to_owned))
-    }
+    let created = fetch::post_form(QUERIES_URL, &data).await?;
+    created["results_url"].as_str().map(str::to_owned).ok_or_else(unavailable)
 }
 
 /// Lets the browser paint (the status line) before the next long computation.

@@ -4,6 +4,7 @@
 //! ([`crate::admin::access_table`]).
 
 pub mod audit;
+pub mod products;
 pub mod users;
 
 use leptos::prelude::*;
@@ -15,7 +16,8 @@ use crate::components::session::use_session;
 use crate::pages::account::SignInFirst;
 
 /// The sections of the admin area and what each needs.
-pub const SECTIONS: [(&str, &str, Permission); 2] = [
+pub const SECTIONS: [(&str, &str, Permission); 3] = [
+    ("/admin/products", "Products and images", Permission::Catalog),
     ("/admin/users", "Users and roles", Permission::Users),
     ("/admin/audit", "Audit log", Permission::Audit),
 ];
