@@ -124,3 +124,24 @@ test('an admin changes a role and the audit log shows it', async ({ page, browse
   await expect(page.locator('table.admin-table tbody tr').first()).toContainText('users.role.update');
   await expect(page.locator('table.admin-table tbody tr').first()).toContainText('{"role":"staff"}');
 });
+
+test('an admin adds a phone photo to a product; the browser uploads only the display image', async ({ page }) => {
+  test.setTimeout(90_000);
+  const photo = path.join(repoRoot, 'server/tests/fixtures/photos/coffee-large.jpg');
+  await signIn(page, adminEmail, adminPassword);
+  await expect(page).toHaveURL(/\/account$/);
+  await page.goto('/admin/products?q=Hot%20Beverage');
+  await hydrated(page);
+  const row = page.locator('tr[data-product="coffee"]');
+  const before = await row.locator('.admin-thumbnails img').count();
+
+  await row.getByLabel('Photo for Hot Beverage').setInputFiles(photo);
+  await expect(row.getByRole('status')).toHaveText(/^1024×768 JPEG, \d+ KB \(the photo is 2434 KB\)$/, { timeout: 60_000 });
+  const upload = page.waitForResponse((response) => response.url().endsWith('/api/admin/product-images'));
+  await row.getByRole('button', { name: 'Upload' }).click();
+  const stored = await (await upload).json();
+  expect(stored.width).toBe(1024);
+  expect(stored.height).toBe(768);
+  expect(stored.bytes * 10).toBeLessThan(readFileSync(photo).length);
+  await expect(row.locator('.admin-thumbnails img')).toHaveCount(before + 1);
+});

@@ -7,6 +7,7 @@ use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
 use image::{ImageEncoder, RgbImage};
 
+use super::model_input::resize;
 use super::Limits;
 
 /// The longest side of a stored product image: sharp on a product page, small to serve.
@@ -23,15 +24,13 @@ pub fn display_limits() -> Limits {
 }
 
 /// The display image of an upright photo, as JPEG bytes with its width and height.
-pub fn display_image(upright: &RgbImage) -> (Vec<u8>, u32, u32) {
+pub fn display_image(upright: RgbImage) -> (Vec<u8>, u32, u32) {
     let (width, height) = upright.dimensions();
     let scale = (f64::from(DISPLAY_MAX_SIDE) / f64::from(width.max(height))).min(1.0);
-    let resized;
     let image = if scale < 1.0 {
         let w = ((f64::from(width) * scale).round() as u32).max(1);
         let h = ((f64::from(height) * scale).round() as u32).max(1);
-        resized = image::imageops::resize(upright, w, h, FilterType::Triangle);
-        &resized
+        resize(upright, w, h, FilterType::Triangle)
     } else {
         upright
     };
@@ -50,18 +49,18 @@ mod tests {
     #[test]
     fn large_photos_shrink_to_the_display_size_and_small_ones_keep_theirs() {
         let photo = RgbImage::from_pixel(4032, 3024, image::Rgb([90, 120, 150]));
-        let (jpeg, w, h) = display_image(&photo);
+        let (jpeg, w, h) = display_image(photo);
         assert_eq!((w, h), (1024, 768));
         let decoded = decode_upright(&jpeg, &display_limits()).unwrap();
         assert_eq!(decoded.dimensions(), (1024, 768), "within the limits the server checks");
 
         let small = RgbImage::from_pixel(300, 200, image::Rgb([1, 2, 3]));
-        assert_eq!(display_image(&small).1, 300);
+        assert_eq!(display_image(small).1, 300);
     }
 
     #[test]
     fn the_server_refuses_a_display_image_over_the_size() {
-        let (jpeg, ..) = display_image(&RgbImage::new(1024, 1024));
+        let (jpeg, ..) = display_image(RgbImage::new(1024, 1024));
         assert!(decode_upright(&jpeg, &display_limits()).is_ok());
         let mut big = Vec::new();
         JpegEncoder::new(&mut big)

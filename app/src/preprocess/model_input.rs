@@ -39,10 +39,18 @@ pub fn resize_and_centre_crop(image: &RgbImage, side: u32) -> RgbImage {
     let scale = side as f64 / w.min(h) as f64;
     let new_w = ((w as f64 * scale).round() as u32).max(side);
     let new_h = ((h as f64 * scale).round() as u32).max(side);
-    let resized = image::imageops::resize(image, new_w, new_h, RESIZE_FILTER);
+    let resized = resize(image.clone(), new_w, new_h, RESIZE_FILTER);
     let x = (new_w - side) / 2;
     let y = (new_h - side) / 2;
     image::imageops::crop_imm(&resized, x, y, side, side).to_image()
+}
+
+/// `image` resized to `width`×`height` with `filter`: `imageops::resize` for RGB8, called through
+/// `DynamicImage` so that it is compiled inside the `image` crate, which is optimised even in
+/// debug builds (a generic call from here would be compiled unoptimised with this crate, and take
+/// seconds in a debug WASM build). Same function, same pixels.
+pub(super) fn resize(image: RgbImage, width: u32, height: u32, filter: FilterType) -> RgbImage {
+    image::DynamicImage::ImageRgb8(image).resize_exact(width, height, filter).into_rgb8()
 }
 
 /// Shrinks the image by a whole `factor`: each output pixel is the rounded mean of a

@@ -41,7 +41,7 @@ pub async fn upload(
     let display = tokio::task::spawn_blocking(move || match sent {
         Sent::Display(bytes) => decode_upright(&bytes, &display_limits()).map(|_| bytes),
         Sent::Original(bytes) => {
-            decode_upright(&bytes, &Limits::default()).map(|upright| display_image(&upright).0)
+            decode_upright(&bytes, &Limits::default()).map(|upright| display_image(upright).0)
         }
     })
     .await

@@ -71,7 +71,7 @@ async fn a_display_image_is_stored_as_sent_and_an_original_is_reduced_by_the_ser
 
     // What the admin page's WASM sends: the display image, made by the same code.
     let (display, width, height) =
-        display_image(&decode_upright(&photo, &Limits::default()).unwrap());
+        display_image(decode_upright(&photo, &Limits::default()).unwrap());
     assert_eq!((width, height), (1024, 768));
     let form =
         Form::new().text("product", product.to_string()).part("display", file(display.clone()));

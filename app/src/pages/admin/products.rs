@@ -163,7 +163,7 @@ mod upload_browser {
             let bytes = gloo_file::futures::read_as_bytes(&gloo_file::File::from(file)).await;
             let made = bytes.map_err(|_| PhotoSearchError::MalformedUpload).and_then(|bytes| {
                 let upright = decode_upright(&bytes, &Limits::default())?;
-                Ok((display_image(&upright), bytes.len()))
+                Ok((display_image(upright), bytes.len()))
             });
             match made {
                 Ok(((jpeg, width, height), original)) => {
