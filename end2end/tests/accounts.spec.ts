@@ -138,9 +138,12 @@ test('an admin adds a phone photo to a product; the browser uploads only the dis
   const row = page.locator('tr[data-product="coffee"]');
   const before = await row.locator('.admin-thumbnails img').count();
 
-  // Picked again if the table was rendered anew under the first pick.
+  // The form reacts once the page's WASM runs it; picked again if the table was rendered anew.
+  await expect(row.locator('form.image-upload')).toHaveAttribute('data-live', 'true', { timeout: 30_000 });
   await expect(async () => {
-    await row.getByLabel('Photo for Hot Beverage').setInputFiles(photo);
+    const input = row.getByLabel('Photo for Hot Beverage');
+    await input.setInputFiles([]);
+    await input.setInputFiles(photo);
     await expect(row.getByRole('status')).toHaveText(/^1024×768 JPEG, \d+ KB \(the photo is 2434 KB\)$/, {
       timeout: 25_000,
     });

@@ -97,6 +97,20 @@ impl Auth {
     }
 }
 
+/// Starts a new session (a new family) for `user` in `tx`, then commits.
+async fn commit_with_new_session(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    auth: &Auth,
+    user: UserRow,
+) -> Result<Session, AuthError> {
+    let session = auth
+        .issue_session(&mut tx, auth.account(user), Uuid::new_v4())
+        .await
+        .map_err(unavailable)?;
+    tx.commit().await.map_err(unavailable)?;
+    Ok(session)
+}
+
 /// Creates a customer account and signs it in.
 pub async fn register(
     pool: &PgPool,
@@ -130,12 +144,7 @@ pub async fn register(
     outbox::record(&mut tx, "user.registered", &json!({ "user_id": user.id, "email": user.email }))
         .await
         .map_err(unavailable)?;
-    let session = auth
-        .issue_session(&mut tx, auth.account(user), Uuid::new_v4())
-        .await
-        .map_err(unavailable)?;
-    tx.commit().await.map_err(unavailable)?;
-    Ok(session)
+    commit_with_new_session(tx, auth, user).await
 }
 
 /// Signs in with email and password, unless the account or the address is throttled (then even
@@ -310,12 +319,7 @@ pub async fn change_password(
     )
     .await
     .map_err(unavailable)?;
-    let session = auth
-        .issue_session(&mut tx, auth.account(row), Uuid::new_v4())
-        .await
-        .map_err(unavailable)?;
-    tx.commit().await.map_err(unavailable)?;
-    Ok(session)
+    commit_with_new_session(tx, auth, row).await
 }
 
 /// The password reset email, as the outbox (and the development mail folder) hold it.

@@ -4,22 +4,24 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::RequirePermission;
-use crate::admin::audit_log;
+use crate::admin::{audit_log, AuditEntry};
 use crate::auth::Permission;
+use crate::error::AuthError;
 
 #[component]
 pub fn AdminAuditPage() -> impl IntoView {
+    // Created outside the permission check's Suspense (see products.rs).
+    let entries = Resource::new(|| (), |_| audit_log());
     view! {
         <Title text="Audit log · Admin"/>
         <RequirePermission permission=Some(Permission::Audit)>
-            <AuditTable/>
+            <AuditTable entries/>
         </RequirePermission>
     }
 }
 
 #[component]
-fn AuditTable() -> impl IntoView {
-    let entries = Resource::new(|| (), |_| audit_log());
+fn AuditTable(entries: Resource<Result<Vec<AuditEntry>, AuthError>>) -> impl IntoView {
     view! {
         <h1>"Audit log"</h1>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>

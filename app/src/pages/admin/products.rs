@@ -11,25 +11,32 @@ use uuid::Uuid;
 use super::RequirePermission;
 use crate::admin::{list_products, AdminProduct, PRODUCT_IMAGES};
 use crate::auth::Permission;
+use crate::error::AuthError;
 
 #[component]
 pub fn AdminProductsPage() -> impl IntoView {
-    view! {
-        <Title text="Products · Admin"/>
-        <RequirePermission permission=Some(Permission::Catalog)>
-            <ProductsTable/>
-        </RequirePermission>
-    }
-}
-
-#[component]
-fn ProductsTable() -> impl IntoView {
+    // Created here, outside the permission check's Suspense: a resource created inside one can
+    // be created in another order while hydrating than on the server, and never resolve.
     let query = use_query_map();
     let uploads = RwSignal::new(0u32);
     let products = Resource::new(
         move || (query.read().get("q").unwrap_or_default(), uploads.get()),
         |(q, _)| list_products(q),
     );
+    view! {
+        <Title text="Products · Admin"/>
+        <RequirePermission permission=Some(Permission::Catalog)>
+            <ProductsTable products uploads/>
+        </RequirePermission>
+    }
+}
+
+#[component]
+fn ProductsTable(
+    products: Resource<Result<Vec<AdminProduct>, AuthError>>,
+    uploads: RwSignal<u32>,
+) -> impl IntoView {
+    let query = use_query_map();
     view! {
         <h1>"Products and images"</h1>
         <form method="get" class="inline-form" role="search">
@@ -114,9 +121,13 @@ fn ImageUpload(
             original.div_ceil(1024)
         ),
     };
+    // True once the browser runs this form (effects never run on the server): until then a
+    // picked file would be posted as it is.
+    let live = RwSignal::new(false);
+    Effect::new(move |_| live.set(true));
     view! {
         <form class="image-upload" method="post" action=PRODUCT_IMAGES enctype="multipart/form-data"
-            on:submit=on_submit>
+            on:submit=on_submit data-live=move || live.get().to_string()>
             <input type="hidden" name="product" value=product.to_string()/>
             <input type="file" name="image" accept="image/jpeg,image/png,image/webp"
                 aria-label=format!("Photo for {name}") on:change=on_pick required/>

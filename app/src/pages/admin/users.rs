@@ -4,24 +4,29 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::RequirePermission;
-use crate::admin::{list_users, SetUserRole};
+use crate::admin::{list_users, AdminUser, SetUserRole};
 use crate::auth::{Permission, Role};
+use crate::error::AuthError;
 use crate::pages::account::{action_error, FormError};
 
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
+    // Created outside the permission check's Suspense (see products.rs).
+    let set_role = ServerAction::<SetUserRole>::new();
+    let users = Resource::new(move || set_role.version().get(), |_| list_users());
     view! {
         <Title text="Users · Admin"/>
         <RequirePermission permission=Some(Permission::Users)>
-            <UsersTable/>
+            <UsersTable set_role users/>
         </RequirePermission>
     }
 }
 
 #[component]
-fn UsersTable() -> impl IntoView {
-    let set_role = ServerAction::<SetUserRole>::new();
-    let users = Resource::new(move || set_role.version().get(), |_| list_users());
+fn UsersTable(
+    set_role: ServerAction<SetUserRole>,
+    users: Resource<Result<Vec<AdminUser>, AuthError>>,
+) -> impl IntoView {
     view! {
         <h1>"Users and roles"</h1>
         <FormError error=action_error(set_role)/>
