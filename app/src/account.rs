@@ -34,6 +34,7 @@ pub async fn register(email: String, password: String) -> Result<(), AuthError> 
     let ip = request::client_address();
     let session = accounts::register(&state.db, &state.auth, &email, password, &ip).await?;
     request::set_session(&session);
+    request::adopt_guest_cart(session.account.id).await;
     leptos_axum::redirect("/account");
     Ok(())
 }
@@ -49,6 +50,7 @@ pub async fn sign_in(
     let ip = request::client_address();
     let session = accounts::sign_in(&state.db, &state.auth, &email, password, &ip).await?;
     request::set_session(&session);
+    request::adopt_guest_cart(session.account.id).await;
     leptos_axum::redirect(&safe_next(next));
     Ok(())
 }
@@ -88,11 +90,8 @@ pub async fn request_password_reset(email: String) -> Result<(), AuthError> {
     use crate::backend::auth::{accounts, request};
     let state = expect_context::<crate::backend::state::AppState>();
     let ip = request::client_address();
-    if let Some(mail) = accounts::request_reset(&state.db, &state.auth, &email, &ip).await? {
-        if let Some(dir) = &state.auth.mail_dir {
-            crate::backend::mail_folder::write(dir, &mail.to, &mail.subject, &mail.body);
-        }
-    }
+    // The email is in the outbox; the worker's relay sends it.
+    accounts::request_reset(&state.db, &state.auth, &email, &ip).await?;
     Ok(())
 }
 

@@ -230,3 +230,126 @@ impl FromServerFnError for AuthError {
         }
     }
 }
+
+/// Why a cart, checkout, payment or order action was refused. Shared by the JSON API (code,
+/// status, message) and the shop's pages, which show the message where the shopper acted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum CommerceError {
+    #[error("There is no such product option.")]
+    UnknownVariant,
+    #[error("That item is not for sale.")]
+    NotForSale,
+    #[error("Choose a quantity between 1 and {max}.")]
+    BadQuantity { max: i32 },
+    #[error("Only {available} left of {sku}.")]
+    NotEnoughStock { sku: String, available: i32 },
+    #[error("Sorry, {sku} sold out while you were shopping.")]
+    SoldOut { sku: String },
+    #[error("Your cart is empty.")]
+    EmptyCart,
+    #[error("Items priced in different currencies cannot share a cart.")]
+    CurrencyMismatch,
+    #[error("Check the address: {field} is missing or not valid.")]
+    BadAddress { field: String },
+    #[error("Enter a valid email address for the receipt.")]
+    BadEmail,
+    #[error("Choose a delivery option.")]
+    UnknownShippingMethod,
+    #[error("There is no such order.")]
+    OrderNotFound,
+    #[error("An order that is {from} cannot become {to}.")]
+    IllegalTransition { from: String, to: String },
+    #[error("The hold on your items has expired; please check out again.")]
+    ReservationExpired,
+    #[error("The card number, expiry date or security code is not valid.")]
+    InvalidCard,
+    #[error("Your card was declined ({code}). Try another card.")]
+    PaymentDeclined { code: String },
+    #[error("A payment for this order is already in progress.")]
+    PaymentInProgress,
+    #[error("There is no payment waiting for confirmation.")]
+    NothingToConfirm,
+    #[error("Send an Idempotency-Key header (1 to 255 characters) with payments and refunds.")]
+    MissingIdempotencyKey,
+    #[error("That idempotency key was used for a different request.")]
+    IdempotencyKeyReused,
+    #[error("Only paid orders can be refunded.")]
+    NotPaid,
+    #[error("A refund of {requested} would exceed the {refundable} that can still be refunded.")]
+    RefundTooLarge { requested: String, refundable: String },
+    #[error("The request could not be read.")]
+    BadRequest,
+    #[error("The payment service did not answer; nothing was charged. Please try again.")]
+    PaymentProviderUnavailable,
+    #[error("The shop is temporarily unavailable, please try again.")]
+    Unavailable,
+}
+
+impl CommerceError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownVariant => "unknown_variant",
+            Self::NotForSale => "not_for_sale",
+            Self::BadQuantity { .. } => "bad_quantity",
+            Self::NotEnoughStock { .. } => "not_enough_stock",
+            Self::SoldOut { .. } => "sold_out",
+            Self::EmptyCart => "empty_cart",
+            Self::CurrencyMismatch => "currency_mismatch",
+            Self::BadAddress { .. } => "bad_address",
+            Self::BadEmail => "bad_email",
+            Self::UnknownShippingMethod => "unknown_shipping_method",
+            Self::OrderNotFound => "order_not_found",
+            Self::IllegalTransition { .. } => "illegal_transition",
+            Self::ReservationExpired => "reservation_expired",
+            Self::InvalidCard => "invalid_card",
+            Self::PaymentDeclined { .. } => "payment_declined",
+            Self::PaymentInProgress => "payment_in_progress",
+            Self::NothingToConfirm => "nothing_to_confirm",
+            Self::MissingIdempotencyKey => "missing_idempotency_key",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::NotPaid => "not_paid",
+            Self::RefundTooLarge { .. } => "refund_too_large",
+            Self::BadRequest => "bad_request",
+            Self::PaymentProviderUnavailable => "payment_provider_unavailable",
+            Self::Unavailable => "unavailable",
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::MissingIdempotencyKey | Self::BadRequest => 400,
+            Self::PaymentDeclined { .. } => 402,
+            Self::UnknownVariant | Self::OrderNotFound => 404,
+            Self::NotEnoughStock { .. }
+            | Self::SoldOut { .. }
+            | Self::IllegalTransition { .. }
+            | Self::ReservationExpired
+            | Self::PaymentInProgress
+            | Self::NothingToConfirm
+            | Self::NotPaid => 409,
+            Self::NotForSale
+            | Self::BadQuantity { .. }
+            | Self::EmptyCart
+            | Self::CurrencyMismatch
+            | Self::BadAddress { .. }
+            | Self::BadEmail
+            | Self::UnknownShippingMethod
+            | Self::InvalidCard
+            | Self::IdempotencyKeyReused
+            | Self::RefundTooLarge { .. } => 422,
+            Self::PaymentProviderUnavailable => 502,
+            Self::Unavailable => 503,
+        }
+    }
+}
+
+impl FromServerFnError for CommerceError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => Self::Unavailable,
+            _ => Self::BadRequest,
+        }
+    }
+}

@@ -10,6 +10,7 @@ pub mod account;
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod commerce;
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod components;
@@ -17,6 +18,7 @@ pub mod error;
 pub mod model;
 pub mod pages;
 pub mod preprocess;
+pub mod shop;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};

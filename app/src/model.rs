@@ -61,7 +61,11 @@ pub struct ProductCard {
     pub slug: String,
     pub name: String,
     pub category: String,
+    /// The lowest price of its variants.
     pub price: Money,
+    /// Whether other variants cost more ("from €12.00").
+    pub price_varies: bool,
+    /// Whether any variant can be bought now.
     pub in_stock: bool,
     /// The main image's URL, when the product has one.
     pub image_url: Option<String>,
@@ -89,7 +93,10 @@ pub struct ProductDetail {
     pub card: ProductCard,
     pub description: String,
     pub category_slug: String,
-    pub stock: i32,
+    /// Material, origin … as name → value.
+    pub attributes: std::collections::BTreeMap<String, String>,
+    /// At least one; the product page picks among them.
+    pub variants: Vec<crate::commerce::Variant>,
 }
 
 /// A product found by visual search, with how alike it looks: the cosine similarity of the two
@@ -98,6 +105,89 @@ pub struct ProductDetail {
 pub struct ScoredProduct {
     pub product: ProductCard,
     pub score: f32,
+}
+
+/// How a category page orders its products.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListingSort {
+    #[default]
+    Name,
+    PriceAsc,
+    PriceDesc,
+    Newest,
+}
+
+impl ListingSort {
+    pub const ALL: [ListingSort; 4] = [Self::Name, Self::PriceAsc, Self::PriceDesc, Self::Newest];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::PriceAsc => "price_asc",
+            Self::PriceDesc => "price_desc",
+            Self::Newest => "newest",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|sort| sort.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Name => "Name",
+            Self::PriceAsc => "Price, low to high",
+            Self::PriceDesc => "Price, high to low",
+            Self::Newest => "Newest",
+        }
+    }
+}
+
+/// The most products one category page shows.
+pub const MAX_PAGE_SIZE: i64 = 100;
+pub const DEFAULT_PAGE_SIZE: i64 = 24;
+
+/// What a category page asks for: its filters apply to one variant together ("size M, in
+/// stock, under €20" needs a variant that is all three).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ListingQuery {
+    pub category: String,
+    /// From 1.
+    pub page: i64,
+    pub per_page: i64,
+    pub min_price_minor: Option<i64>,
+    pub max_price_minor: Option<i64>,
+    pub in_stock: bool,
+    /// Option name → the value a variant must have.
+    pub options: std::collections::BTreeMap<String, String>,
+    pub sort: ListingSort,
+}
+
+/// One option's values among a category's products, for the filter controls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OptionFacet {
+    pub name: String,
+    pub values: Vec<String>,
+}
+
+/// A page of a category.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoryListing {
+    pub category: Category,
+    pub subcategories: Vec<Category>,
+    pub products: Vec<ProductCard>,
+    /// Products matching the filters, on all pages.
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+    pub facets: Vec<OptionFacet>,
+}
+
+impl CategoryListing {
+    pub fn page_count(&self) -> i64 {
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
 }
 
 #[cfg(test)]

@@ -45,7 +45,7 @@ pub fn build(args: &AuthArgs, storage: &StorageArgs) -> anyhow::Result<Auth> {
             .collect::<anyhow::Result<_>>()?,
         None => DEFAULT_STAFF_PERMISSIONS.into_iter().collect(),
     };
-    let public_url = args.public_url.clone().unwrap_or_else(|| "http://127.0.0.1:3000".to_owned());
+    let public_url = public_url(args);
     Ok(Auth {
         keys,
         passwords: Passwords::new(args.password_hash_concurrency),
@@ -54,8 +54,12 @@ pub fn build(args: &AuthArgs, storage: &StorageArgs) -> anyhow::Result<Auth> {
         secure_cookies: args.secure_cookies || public_url.starts_with("https://"),
         trust_forwarded_for: args.trust_forwarded_for,
         public_url,
-        mail_dir: (!args.no_mail_folder).then(|| storage.state_dir.join("mail")),
     })
+}
+
+/// The shop's address as shoppers reach it (links in emails).
+pub fn public_url(args: &AuthArgs) -> String {
+    args.public_url.clone().unwrap_or_else(|| "http://127.0.0.1:3000".to_owned())
 }
 
 /// In front of every request: a browser whose access token is missing or expired but whose

@@ -101,10 +101,32 @@ pub struct AuthArgs {
     /// Password hashes computed at once (each takes 19 MiB and a core for tens of ms).
     #[arg(long, env = "VITRINE_PASSWORD_HASH_CONCURRENCY", default_value_t = 2)]
     pub password_hash_concurrency: usize,
+}
 
-    /// Do not also write emails to the development mail folder (`<state dir>/mail`).
+/// Selling: how long checkout holds stock, the payment provider, and how email goes out.
+#[derive(Debug, Clone, Args)]
+pub struct ShopArgs {
+    /// Minutes a placed order's stock stays held for payment before it is released.
+    #[arg(long, env = "VITRINE_RESERVATION_MINUTES", default_value_t = 15)]
+    pub reservation_minutes: u64,
+
+    /// The built-in test payment provider's answer time in ms (each call takes 0.5–1.5× this).
+    #[arg(long, env = "VITRINE_PAYMENTS_LATENCY_MS", default_value_t = 300)]
+    pub payments_latency_ms: u64,
+
+    /// Send email through this SMTP server, e.g. `smtps://user:pass@mail.example.com` or
+    /// `smtp://localhost:25`. Without it, emails go to the development mail folder.
+    #[arg(long, env = "VITRINE_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Without SMTP, only log emails instead of writing them to the development mail folder
+    /// (`<state dir>/mail`).
     #[arg(long, env = "VITRINE_NO_MAIL_FOLDER")]
     pub no_mail_folder: bool,
+
+    /// The sender of the shop's emails.
+    #[arg(long, env = "VITRINE_MAIL_FROM", default_value = "Vitrine <shop@vitrine.localhost>")]
+    pub mail_from: String,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -151,6 +173,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub auth: AuthArgs,
+
+    #[command(flatten)]
+    pub shop: ShopArgs,
 }
 
 /// The image model and how it may use the machine.

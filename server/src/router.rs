@@ -6,7 +6,7 @@ use app::backend::state::AppState;
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue, Request};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
@@ -58,6 +58,14 @@ pub fn build(state: AppState) -> Router {
         .route("/api/auth/password", post(api::auth::change_password))
         .route("/api/auth/password-reset", post(api::auth::request_reset))
         .route("/api/auth/password-reset/confirm", post(api::auth::confirm_reset))
+        .route("/api/cart", get(api::shop::view_cart))
+        .route("/api/cart/items", post(api::shop::add_item))
+        .route("/api/cart/items/{variant_id}", put(api::shop::set_item))
+        .route("/api/orders", get(api::shop::list_orders).post(api::shop::place_order))
+        .route("/api/orders/{id}", get(api::shop::order))
+        .route("/api/orders/{id}/payments", post(api::shop::pay))
+        .route("/api/orders/{id}/payments/{payment_id}/confirm", post(api::shop::confirm))
+        .route("/api/orders/{id}/cancel", post(api::shop::cancel))
         .merge(uploads)
         .nest_service(app::backend::media::URL_PREFIX, media)
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))

@@ -1,18 +1,24 @@
 //! `vitrine seed`: the demo catalog, built from the Noto emoji images of the npm package
 //! `emoji-datasource-google@16.0.0` (images Apache-2.0, data MIT), which the setup step fetches
 //! with `npm pack`. Every emoji that depicts a thing one could sell becomes a product with a real
-//! name, a category from the emoji's category and subcategory, a price, stock and its image.
+//! name, a category from the emoji's category and subcategory, its image, and one or more
+//! variants with a price and opening stock: garments come in sizes, shoes in shoe sizes, fruit and
+//! vegetables singly or by the box.
 //!
-//! Idempotent: categories and products are matched by slug and updated in place, images by
-//! product and position; all of it in one transaction, so a failed seed leaves nothing half
+//! Idempotent: categories and products are matched by slug and updated in place, variants by SKU
+//! (stock is received once, when a variant is created: a re-seed never resets inventory), images
+//! by product and position; all of it in one transaction, so a failed seed leaves nothing half
 //! written. Image files are content-addressed, so writing them again changes nothing.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use app::backend::catalog::{
-    upsert_category, upsert_product, upsert_product_image, CategoryUpsert, ProductUpsert,
+    remove_other_variants, upsert_category, upsert_product, upsert_product_image, upsert_variant,
+    CategoryUpsert, ProductUpsert, VariantUpsert,
 };
+use app::backend::inventory::{self, StockLine};
+use app::commerce::VariantOptions;
 use app::backend::media::{MediaError, MediaStore};
 use app::model::{Currency, Money};
 use serde::Deserialize;
@@ -103,9 +109,16 @@ pub struct DemoProduct {
     pub name: String,
     pub description: String,
     pub category_slug: String,
+    pub variants: Vec<DemoVariant>,
+    pub image: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoVariant {
+    pub sku: String,
+    pub options: VariantOptions,
     pub price: Money,
     pub stock: i32,
-    pub image: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,9 +174,10 @@ impl DemoCatalog {
             });
 
             let name = title_case(name);
-            let hash = fnv1a(&entry.short_name);
+            let slug = slugify(&entry.short_name);
+            let variants = demo_variants(&slug, &entry.subcategory);
             products.push(DemoProduct {
-                slug: slugify(&entry.short_name),
+                slug,
                 description: format!(
                     "{name}, from our {} range in {}.",
                     sub_name.to_lowercase(),
@@ -171,8 +185,7 @@ impl DemoCatalog {
                 ),
                 name,
                 category_slug: sub_slug,
-                price: demo_price(hash),
-                stock: demo_stock(hash),
+                variants,
                 image: image_dir.join(&entry.image),
             });
         }
@@ -208,11 +221,28 @@ impl DemoCatalog {
                     name: &product.name,
                     description: &product.description,
                     category_id: category_ids[product.category_slug.as_str()],
-                    price: product.price,
-                    stock: product.stock,
                 },
             )
             .await?;
+            for (position, variant) in product.variants.iter().enumerate() {
+                let (variant_id, created) = upsert_variant(
+                    &mut tx,
+                    &VariantUpsert {
+                        product_id,
+                        sku: &variant.sku,
+                        options: &variant.options,
+                        position: position as i32,
+                        price: variant.price,
+                    },
+                )
+                .await?;
+                if created {
+                    let line = StockLine { variant_id, quantity: variant.stock };
+                    inventory::receive(&mut tx, line, None, "opening stock").await?;
+                }
+            }
+            let skus: Vec<&str> = product.variants.iter().map(|v| v.sku.as_str()).collect();
+            remove_other_variants(&mut tx, product_id, &skus).await?;
             let bytes = std::fs::read(&product.image)
                 .map_err(|source| SeedError::Read { path: product.image.clone(), source })?;
             let stored = media.put_product_image(&bytes)?;
@@ -264,6 +294,52 @@ fn slugify(text: &str) -> String {
         .filter(|part| !part.is_empty())
         .collect::<Vec<_>>()
         .join("-")
+}
+
+/// Shoes by EU size, garments by letter size, fruit and vegetables singly or by the box; the
+/// rest has a single variant whose SKU is the upper-cased slug.
+const SHOES: &[&str] = &["shoe", "boot", "sandal", "heel", "ballet"];
+const GARMENTS: &[&str] = &[
+    "shirt", "jeans", "dress", "kimono", "bikini", "clothes", "sari", "coat", "vest", "socks",
+    "swimsuit", "briefs", "shorts", "scarf",
+];
+
+fn demo_variants(slug: &str, subcategory: &str) -> Vec<DemoVariant> {
+    let base = fnv1a(slug);
+    let price = demo_price(base);
+    let sku_base = slug.to_ascii_uppercase();
+    let sized = |name: &str, values: &[&str]| -> Vec<DemoVariant> {
+        values
+            .iter()
+            .map(|value| {
+                let sku = format!("{sku_base}-{value}");
+                DemoVariant {
+                    stock: demo_stock(fnv1a(&sku)),
+                    options: VariantOptions::from([(name.to_owned(), (*value).to_owned())]),
+                    price,
+                    sku,
+                }
+            })
+            .collect()
+    };
+    let is = |words: &[&str]| subcategory == "clothing" && words.iter().any(|w| slug.contains(w));
+    if is(SHOES) {
+        sized("size", &["38", "40", "42", "44"])
+    } else if is(GARMENTS) {
+        sized("size", &["S", "M", "L", "XL"])
+    } else if subcategory == "food-fruit" || subcategory == "food-vegetable" {
+        let mut packs = sized("pack", &["1", "6"]);
+        // A box of six costs five.
+        packs[1].price.minor = price.minor * 5;
+        packs
+    } else {
+        vec![DemoVariant {
+            sku: sku_base,
+            options: VariantOptions::new(),
+            price,
+            stock: demo_stock(base),
+        }]
+    }
 }
 
 /// A stable hash, so every seed gives each product the same price and stock.
@@ -329,5 +405,21 @@ mod tests {
             assert!([0, 50, 90, 99].contains(&(price.minor % 100)));
             assert!((0..=60).contains(&demo_stock(hash)));
         }
+    }
+
+    #[test]
+    fn garments_shoes_and_fruit_come_in_variants_with_valid_skus() {
+        let shirt = demo_variants("shirt", "clothing");
+        let sizes: Vec<&str> = shirt.iter().map(|v| v.options["size"].as_str()).collect();
+        assert_eq!(sizes, ["S", "M", "L", "XL"]);
+        assert_eq!(shirt[3].sku, "SHIRT-XL");
+        assert_eq!(demo_variants("athletic-shoe", "clothing").len(), 4);
+        let apple = demo_variants("apple", "food-fruit");
+        assert_eq!(apple[1].price.minor, apple[0].price.minor * 5);
+        let teapot = demo_variants("teapot", "drink");
+        assert_eq!(teapot.len(), 1);
+        assert_eq!(teapot[0].sku, "TEAPOT");
+        assert!(teapot[0].options.is_empty());
+        assert_eq!(demo_variants("crown", "clothing").len(), 1, "a crown has no size");
     }
 }

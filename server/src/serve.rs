@@ -45,7 +45,11 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
             media: storage.media_store(),
             images: images.clone(),
         };
-        let worker = Worker::new(pool.clone()).with_handler(Arc::new(handler));
+        let worker = Worker::new(pool.clone())
+            .with_handler(Arc::new(handler))
+            .with_handler(Arc::new(crate::shop::ReleaseHoldHandler { pool: pool.clone() }));
+        let relay = crate::shop::relay(pool.clone(), &args.shop, &args.auth, storage)?;
+        tokio::spawn(relay.run(stopped.clone()));
         Some(tokio::spawn(worker.run(stopped.clone())))
     };
 
@@ -77,7 +81,9 @@ async fn serve_http(
     leptos_options.site_addr = addr;
 
     let auth = crate::auth::build(&args.auth, storage)?;
-    let state = AppState { leptos_options, db: pool, media: storage.media_store(), images, auth };
+    let payments = crate::shop::payments(&args.shop);
+    let state =
+        AppState { leptos_options, db: pool, media: storage.media_store(), images, auth, payments };
     let app = router::build(state);
     let listener = tokio::net::TcpListener::bind(addr)
         .await

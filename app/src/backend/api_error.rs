@@ -1,7 +1,7 @@
 //! The API's error body: `{"error": {"code": "...", "message": "..."}}` with a matching status
 //! (and `Retry-After` when the client must wait).
 
-use crate::error::{AuthError, PhotoSearchError};
+use crate::error::{AuthError, CommerceError, PhotoSearchError};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -59,6 +59,17 @@ impl From<AuthError> for ApiError {
             code: error.code(),
             message: error.to_string(),
             retry_after,
+        }
+    }
+}
+
+impl From<CommerceError> for ApiError {
+    fn from(error: CommerceError) -> Self {
+        Self {
+            status: StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            code: error.code(),
+            message: error.to_string(),
+            retry_after: None,
         }
     }
 }

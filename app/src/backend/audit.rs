@@ -13,6 +13,16 @@ pub enum Actor {
     Command,
 }
 
+impl Actor {
+    /// The account behind the change, if it was not a command.
+    pub fn user_id(&self) -> Option<uuid::Uuid> {
+        match self {
+            Actor::Account { id, .. } => Some(*id),
+            Actor::Command => None,
+        }
+    }
+}
+
 /// One write, as the audit log records it.
 #[derive(Debug, Clone)]
 pub struct Entry<'a> {

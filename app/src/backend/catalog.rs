@@ -4,7 +4,11 @@ use sqlx::PgPool;
 
 use super::jobs::{self, NewJob};
 use super::media::{MediaStore, StoredImage};
-use crate::model::{Category, Currency, Money, ProductCard, ProductDetail, ScoredProduct};
+use crate::commerce::{Variant, VariantOptions};
+use crate::model::{
+    Category, CategoryListing, Currency, ListingQuery, Money, OptionFacet, ProductCard, ProductDetail,
+    ScoredProduct, MAX_PAGE_SIZE,
+};
 
 /// A product card as the queries select it; `distance` is set by visual search only.
 pub(crate) struct CardRow {
@@ -14,7 +18,8 @@ pub(crate) struct CardRow {
     pub category: String,
     pub price_minor: i64,
     pub currency: String,
-    pub stock: i32,
+    pub price_varies: bool,
+    pub in_stock: bool,
     pub storage_key: Option<String>,
     pub alt_text: Option<String>,
     pub distance: Option<f64>,
@@ -29,7 +34,8 @@ impl CardRow {
             name: self.name,
             category: self.category,
             price: Money { minor: self.price_minor, currency },
-            in_stock: self.stock > 0,
+            price_varies: self.price_varies,
+            in_stock: self.in_stock,
             image_url: self.storage_key.as_deref().map(MediaStore::url),
             image_alt: self.alt_text.unwrap_or_default(),
         })
@@ -42,7 +48,7 @@ impl CardRow {
     }
 }
 
-fn parse_currency(code: &str) -> Result<Currency, sqlx::Error> {
+pub(crate) fn parse_currency(code: &str) -> Result<Currency, sqlx::Error> {
     // The column has a CHECK constraint; a mismatch means the enum and the schema disagree,
     // which is a bug to surface, not a value to guess.
     Currency::parse(code)
@@ -51,15 +57,26 @@ fn parse_currency(code: &str) -> Result<Currency, sqlx::Error> {
 
 /// The newest published products, for the storefront's home page.
 pub async fn newest_products(pool: &PgPool, limit: i64) -> Result<Vec<ProductCard>, sqlx::Error> {
+    // `offer`: the product's lowest price and whether any variant is available. A product
+    // without variants has nothing to sell and is not listed.
     let rows = sqlx::query_as!(
         CardRow,
         r#"
-        SELECT p.id, p.slug, p.name, c.name AS category, p.price_minor, p.currency, p.stock,
+        SELECT p.id, p.slug, p.name, c.name AS category,
+               offer.price_minor AS "price_minor!", offer.currency AS "currency!",
+               offer.price_varies AS "price_varies!", offer.in_stock AS "in_stock!",
                i.storage_key AS "storage_key?", i.alt_text AS "alt_text?",
                NULL::float8 AS "distance?"
         FROM products p
         JOIN categories c ON c.id = p.category_id
+        JOIN LATERAL (
+            SELECT min(v.price_minor) AS price_minor, min(v.currency) AS currency,
+                   max(v.price_minor) > min(v.price_minor) AS price_varies,
+                   bool_or(v.on_hand > v.reserved) AS in_stock
+            FROM product_variants v WHERE v.product_id = p.id
+        ) offer ON offer.price_minor IS NOT NULL
         LEFT JOIN product_images i ON i.product_id = p.id AND i.position = 0
+        WHERE p.published
         ORDER BY p.created_at DESC, p.name
         LIMIT $1
         "#,
@@ -70,20 +87,20 @@ pub async fn newest_products(pool: &PgPool, limit: i64) -> Result<Vec<ProductCar
     rows.into_iter().map(CardRow::into_card).collect()
 }
 
-/// One product's page, by its slug.
+/// One published product's page, by its slug, with its variants: two queries.
 pub async fn product_by_slug(
     pool: &PgPool,
     slug: &str,
 ) -> Result<Option<ProductDetail>, sqlx::Error> {
     let Some(row) = sqlx::query!(
         r#"
-        SELECT p.id, p.slug, p.name, p.description, c.name AS category, c.slug AS category_slug,
-               p.price_minor, p.currency, p.stock,
+        SELECT p.id, p.slug, p.name, p.description, p.attributes, c.name AS category,
+               c.slug AS category_slug,
                i.storage_key AS "storage_key?", i.alt_text AS "alt_text?"
         FROM products p
         JOIN categories c ON c.id = p.category_id
         LEFT JOIN product_images i ON i.product_id = p.id AND i.position = 0
-        WHERE p.slug = $1
+        WHERE p.slug = $1 AND p.published
         "#,
         slug
     )
@@ -92,25 +109,62 @@ pub async fn product_by_slug(
     else {
         return Ok(None);
     };
-    let card = CardRow {
+    let variants = product_variants(pool, row.id).await?;
+    let Some(cheapest) = variants.iter().min_by_key(|variant| variant.price.minor) else {
+        return Ok(None);
+    };
+    let card = ProductCard {
         id: row.id,
         slug: row.slug,
         name: row.name,
         category: row.category,
-        price_minor: row.price_minor,
-        currency: row.currency,
-        stock: row.stock,
-        storage_key: row.storage_key,
-        alt_text: row.alt_text,
-        distance: None,
-    }
-    .into_card()?;
+        price: cheapest.price,
+        price_varies: variants.iter().any(|variant| variant.price != cheapest.price),
+        in_stock: variants.iter().any(|variant| variant.available > 0),
+        image_url: row.storage_key.as_deref().map(MediaStore::url),
+        image_alt: row.alt_text.unwrap_or_default(),
+    };
+    let attributes = serde_json::from_value(row.attributes).unwrap_or_default();
     Ok(Some(ProductDetail {
         card,
         description: row.description,
         category_slug: row.category_slug,
-        stock: row.stock,
+        attributes,
+        variants,
     }))
+}
+
+/// A product's variants in their display order.
+pub async fn product_variants(
+    pool: &PgPool,
+    product_id: uuid::Uuid,
+) -> Result<Vec<Variant>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT id, sku, options, price_minor, currency, on_hand - reserved AS "available!"
+        FROM product_variants WHERE product_id = $1
+        ORDER BY position, sku
+        "#,
+        product_id
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(Variant {
+                id: row.id,
+                sku: row.sku,
+                options: parse_options(row.options)?,
+                price: Money { minor: row.price_minor, currency: parse_currency(&row.currency)? },
+                available: row.available,
+            })
+        })
+        .collect()
+}
+
+/// Variant options as stored (a JSON object of strings, by the schema's CHECK and our writes).
+pub(crate) fn parse_options(value: serde_json::Value) -> Result<VariantOptions, sqlx::Error> {
+    serde_json::from_value(value).map_err(|err| sqlx::Error::Decode(err.into()))
 }
 
 /// Every category, top-level ones first, each group by name.
@@ -126,6 +180,147 @@ pub async fn list_categories(pool: &PgPool) -> Result<Vec<Category>, sqlx::Error
     )
     .fetch_all(pool)
     .await
+}
+
+/// A page of a published category (its subcategories included), filtered and sorted, in four
+/// queries whatever the page size: the category, its subcategories, the page of products with
+/// the total, and the option values for the filters. `None` for an unknown category.
+pub async fn category_listing(
+    pool: &PgPool,
+    query: &ListingQuery,
+) -> Result<Option<CategoryListing>, sqlx::Error> {
+    let Some(category) = sqlx::query!(
+        r#"
+        WITH RECURSIVE tree AS (
+            SELECT id FROM categories WHERE slug = $1
+            UNION ALL
+            SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id
+        )
+        SELECT c.slug, c.name, parent.slug AS "parent_slug?",
+               (SELECT array_agg(id) FROM tree) AS "subtree!"
+        FROM categories c
+        LEFT JOIN categories parent ON parent.id = c.parent_id
+        WHERE c.slug = $1
+        "#,
+        query.category
+    )
+    .fetch_optional(pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let subcategories = sqlx::query_as!(
+        Category,
+        r#"
+        SELECT c.slug, c.name, $1::text AS "parent_slug?"
+        FROM categories c JOIN categories parent ON parent.id = c.parent_id
+        WHERE parent.slug = $1
+        ORDER BY c.name
+        "#,
+        query.category
+    )
+    .fetch_all(pool)
+    .await?;
+
+    let per_page = query.per_page.clamp(1, MAX_PAGE_SIZE);
+    let page = query.page.max(1);
+    let wanted_options = serde_json::to_value(&query.options).expect("options serialise");
+    // `matching`: each product with a variant that passes every filter, priced by the cheapest
+    // such variant. The sort keys are CASEs so one prepared statement serves every order.
+    let rows = sqlx::query!(
+        r#"
+        WITH matching AS (
+            SELECT v.product_id, min(v.price_minor) AS price_minor, min(v.currency) AS currency,
+                   max(v.price_minor) > min(v.price_minor) AS price_varies,
+                   bool_or(v.on_hand > v.reserved) AS in_stock
+            FROM product_variants v
+            JOIN products p ON p.id = v.product_id
+            WHERE p.published AND p.category_id = ANY($1)
+              AND v.options @> $2
+              AND ($3::int8 IS NULL OR v.price_minor >= $3)
+              AND ($4::int8 IS NULL OR v.price_minor <= $4)
+              AND (NOT $5 OR v.on_hand > v.reserved)
+            GROUP BY v.product_id
+        )
+        SELECT p.id, p.slug, p.name, c.name AS category,
+               m.price_minor AS "price_minor!", m.currency AS "currency!",
+               m.price_varies AS "price_varies!", m.in_stock AS "in_stock!",
+               i.storage_key AS "storage_key?", i.alt_text AS "alt_text?",
+               count(*) OVER () AS "total!"
+        FROM matching m
+        JOIN products p ON p.id = m.product_id
+        JOIN categories c ON c.id = p.category_id
+        LEFT JOIN product_images i ON i.product_id = p.id AND i.position = 0
+        ORDER BY CASE WHEN $6 = 'price_asc' THEN m.price_minor END ASC,
+                 CASE WHEN $6 = 'price_desc' THEN m.price_minor END DESC,
+                 CASE WHEN $6 = 'newest' THEN p.created_at END DESC,
+                 p.name, p.id
+        LIMIT $7 OFFSET $8
+        "#,
+        &category.subtree,
+        wanted_options,
+        query.min_price_minor,
+        query.max_price_minor,
+        query.in_stock,
+        query.sort.code(),
+        per_page,
+        (page - 1) * per_page,
+    )
+    .fetch_all(pool)
+    .await?;
+    let total = rows.first().map_or(0, |row| row.total);
+    let products = rows
+        .into_iter()
+        .map(|row| {
+            CardRow {
+                id: row.id,
+                slug: row.slug,
+                name: row.name,
+                category: row.category,
+                price_minor: row.price_minor,
+                currency: row.currency,
+                price_varies: row.price_varies,
+                in_stock: row.in_stock,
+                storage_key: row.storage_key,
+                alt_text: row.alt_text,
+                distance: None,
+            }
+            .into_card()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let facet_rows = sqlx::query!(
+        r#"
+        SELECT o.key AS "name!", array_agg(DISTINCT o.value ORDER BY o.value) AS "values!"
+        FROM product_variants v
+        JOIN products p ON p.id = v.product_id
+        CROSS JOIN LATERAL jsonb_each_text(v.options) o
+        WHERE p.published AND p.category_id = ANY($1)
+        GROUP BY o.key
+        ORDER BY o.key
+        "#,
+        &category.subtree,
+    )
+    .fetch_all(pool)
+    .await?;
+    let facets = facet_rows
+        .into_iter()
+        .map(|row| OptionFacet { name: row.name, values: row.values })
+        .collect();
+
+    Ok(Some(CategoryListing {
+        category: Category {
+            slug: category.slug,
+            name: category.name,
+            parent_slug: category.parent_slug,
+        },
+        subcategories,
+        products,
+        total,
+        page,
+        per_page,
+        facets,
+    }))
 }
 
 /// A category to create or update, identified by its slug.
@@ -162,8 +357,6 @@ pub struct ProductUpsert<'a> {
     pub name: &'a str,
     pub description: &'a str,
     pub category_id: uuid::Uuid,
-    pub price: Money,
-    pub stock: i32,
 }
 
 /// Creates the product or updates it in place; returns its id. Idempotent.
@@ -173,15 +366,12 @@ pub async fn upsert_product(
 ) -> Result<uuid::Uuid, sqlx::Error> {
     sqlx::query_scalar!(
         r#"
-        INSERT INTO products (id, slug, name, description, category_id, price_minor, currency, stock)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        INSERT INTO products (id, slug, name, description, category_id)
+        VALUES ($1, $2, $3, $4, $5)
         ON CONFLICT (slug) DO UPDATE SET
             name = EXCLUDED.name,
             description = EXCLUDED.description,
             category_id = EXCLUDED.category_id,
-            price_minor = EXCLUDED.price_minor,
-            currency = EXCLUDED.currency,
-            stock = EXCLUDED.stock,
             updated_at = now()
         RETURNING id
         "#,
@@ -190,12 +380,74 @@ pub async fn upsert_product(
         product.name,
         product.description,
         product.category_id,
-        product.price.minor,
-        product.price.currency.code(),
-        product.stock,
     )
     .fetch_one(conn)
     .await
+}
+
+/// A variant to create or update, identified by its SKU.
+pub struct VariantUpsert<'a> {
+    pub product_id: uuid::Uuid,
+    pub sku: &'a str,
+    pub options: &'a VariantOptions,
+    pub position: i32,
+    pub price: Money,
+}
+
+/// Creates the variant or updates its options and price (never its stock: that moves only
+/// through the inventory ledger); returns its id and whether it was created. Idempotent.
+pub async fn upsert_variant(
+    conn: &mut sqlx::PgConnection,
+    variant: &VariantUpsert<'_>,
+) -> Result<(uuid::Uuid, bool), sqlx::Error> {
+    let options = serde_json::to_value(variant.options).expect("options serialise");
+    let row = sqlx::query!(
+        r#"
+        INSERT INTO product_variants (id, product_id, sku, options, position, price_minor, currency)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (sku) DO UPDATE SET
+            options = EXCLUDED.options,
+            position = EXCLUDED.position,
+            price_minor = EXCLUDED.price_minor,
+            currency = EXCLUDED.currency,
+            updated_at = now()
+        RETURNING id, (xmax = 0) AS "created!"
+        "#,
+        uuid::Uuid::now_v7(),
+        variant.product_id,
+        variant.sku,
+        options,
+        variant.position,
+        variant.price.minor,
+        variant.price.currency.code(),
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((row.id, row.created))
+}
+
+/// Deletes the product's variants other than `keep` that were never ordered (their ledger
+/// goes with them); ordered ones stay for the orders' sake. For the demo seed.
+pub async fn remove_other_variants(
+    conn: &mut sqlx::PgConnection,
+    product_id: uuid::Uuid,
+    keep: &[&str],
+) -> Result<u64, sqlx::Error> {
+    let keep: Vec<String> = keep.iter().map(|sku| (*sku).to_owned()).collect();
+    let removed = sqlx::query!(
+        r#"
+        DELETE FROM product_variants v
+        WHERE v.product_id = $1 AND v.sku <> ALL($2)
+          AND NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.variant_id = v.id)
+          AND NOT EXISTS (SELECT 1 FROM stock_movements m WHERE m.variant_id = v.id
+                                                          AND m.order_id IS NOT NULL)
+        "#,
+        product_id,
+        &keep,
+    )
+    .execute(conn)
+    .await?;
+    Ok(removed.rows_affected())
 }
 
 /// The job that computes a product image's embedding; its payload is [`EmbedImage`].

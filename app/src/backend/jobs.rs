@@ -24,6 +24,8 @@ pub struct NewJob<'a> {
     pub payload: serde_json::Value,
     pub dedupe_key: Option<String>,
     pub max_attempts: i32,
+    /// Not before this time (now when unset).
+    pub run_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl<'a> NewJob<'a> {
@@ -33,12 +35,18 @@ impl<'a> NewJob<'a> {
             payload: serde_json::to_value(payload).expect("job payloads serialise to JSON"),
             dedupe_key: None,
             max_attempts: 5,
+            run_at: None,
         }
     }
 
     /// Makes enqueueing a no-op while a job with the same key is queued or running.
     pub fn dedupe(mut self, key: impl Into<String>) -> Self {
         self.dedupe_key = Some(key.into());
+        self
+    }
+
+    pub fn run_at(mut self, at: chrono::DateTime<chrono::Utc>) -> Self {
+        self.run_at = Some(at);
         self
     }
 
@@ -82,8 +90,8 @@ pub async fn enqueue(
 ) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar!(
         r#"
-        INSERT INTO jobs (id, kind, payload, dedupe_key, max_attempts)
-        VALUES ($1, $2, $3, $4, $5)
+        INSERT INTO jobs (id, kind, payload, dedupe_key, max_attempts, run_at)
+        VALUES ($1, $2, $3, $4, $5, coalesce($6, now()))
         ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'running') DO NOTHING
         RETURNING id
         "#,
@@ -92,6 +100,7 @@ pub async fn enqueue(
         job.payload,
         job.dedupe_key,
         job.max_attempts,
+        job.run_at,
     )
     .fetch_optional(conn)
     .await

@@ -62,7 +62,7 @@ pub async fn products_like(
             SELECT i.product_id, i.embedding <=> $1::real[]::vector AS distance
             FROM product_images i
             JOIN products p ON p.id = i.product_id
-            WHERE i.status = 'ready' AND i.model_version = $2
+            WHERE i.status = 'ready' AND i.model_version = $2 AND p.published
               AND ($3::uuid[] IS NULL OR p.category_id = ANY($3))
               AND ($4::uuid IS NULL OR i.product_id <> $4)
             ORDER BY distance
@@ -73,12 +73,20 @@ pub async fn products_like(
             FROM nearest
             ORDER BY product_id, distance
         )
-        SELECT p.id, p.slug, p.name, c.name AS category, p.price_minor, p.currency, p.stock,
+        SELECT p.id, p.slug, p.name, c.name AS category,
+               offer.price_minor AS "price_minor!", offer.currency AS "currency!",
+               offer.price_varies AS "price_varies!", offer.in_stock AS "in_stock!",
                main.storage_key AS "storage_key?", main.alt_text AS "alt_text?",
                best.distance AS "distance?"
         FROM best
         JOIN products p ON p.id = best.product_id
         JOIN categories c ON c.id = p.category_id
+        JOIN LATERAL (
+            SELECT min(v.price_minor) AS price_minor, min(v.currency) AS currency,
+                   max(v.price_minor) > min(v.price_minor) AS price_varies,
+                   bool_or(v.on_hand > v.reserved) AS in_stock
+            FROM product_variants v WHERE v.product_id = p.id
+        ) offer ON offer.price_minor IS NOT NULL
         LEFT JOIN product_images main ON main.product_id = p.id AND main.position = 0
         ORDER BY best.distance, p.name
         LIMIT $5

@@ -4,6 +4,7 @@ use sqlx::PgPool;
 
 use super::auth::Auth;
 use super::media::MediaStore;
+use super::payments::Payments;
 use super::vision::ImageEmbedder;
 
 /// Everything a request handler or server function may need, built once at start-up.
@@ -16,4 +17,6 @@ pub struct AppState {
     pub images: ImageEmbedder,
     /// Accounts: token keys, password hashing, throttling, permissions.
     pub auth: Auth,
+    /// The payment provider and how long checkout holds stock.
+    pub payments: Payments,
 }

@@ -10,7 +10,8 @@ pub fn ProductCardView(
     #[prop(optional)]
     score: Option<f32>,
 ) -> impl IntoView {
-    let ProductCard { id, slug, name, category, price, in_stock, image_url, image_alt } = product;
+    let ProductCard { id, slug, name, category, price, price_varies, in_stock, image_url, image_alt } =
+        product;
     let href = format!("/products/{slug}");
     view! {
         <article class="product-card" data-product-slug=slug>
@@ -27,7 +28,7 @@ pub fn ProductCardView(
                     <p class="product-score" data-score=score.to_string()>{format!("{percent}% match")}</p>
                 }
             })}
-            <p class="product-price">{price.to_string()}</p>
+            <p class="product-price">{if price_varies { format!("From {price}") } else { price.to_string() }}</p>
             <p class="product-stock" class:sold-out=!in_stock>
                 {if in_stock { "In stock" } else { "Sold out" }}
             </p>

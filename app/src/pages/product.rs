@@ -6,7 +6,9 @@ use crate::api::product_page;
 use crate::components::product_card::ScoredGrid;
 use crate::components::wishlist::WishlistToggle;
 use crate::error::ShopError;
+use crate::commerce::{Variant, MAX_LINE_QUANTITY};
 use crate::model::ProductPageData;
+use crate::shop::AddToCart;
 use crate::pages::not_found::NotFound;
 
 #[component]
@@ -31,11 +33,6 @@ pub fn ProductPage() -> impl IntoView {
 fn ProductView(data: ProductPageData) -> impl IntoView {
     let ProductPageData { product, similar } = data;
     let card = product.card;
-    let stock = match product.stock {
-        0 => "Sold out".to_owned(),
-        1..=5 => format!("Only {} left", product.stock),
-        _ => "In stock".to_owned(),
-    };
     view! {
         <Title text=card.name.clone()/>
         <article class="product-detail" data-product-slug=card.slug.clone()>
@@ -45,11 +42,12 @@ fn ProductView(data: ProductPageData) -> impl IntoView {
                 }
             })}
             <div class="product-detail-text">
-                <p class="product-category">{card.category.clone()}</p>
+                <p class="product-category">
+                    <a href=format!("/categories/{}", product.category_slug)>{card.category.clone()}</a>
+                </p>
                 <h1>{card.name.clone()}</h1>
-                <p class="product-price">{card.price.to_string()}</p>
-                <p class="product-stock" class:sold-out=product.stock == 0>{stock}</p>
                 <p class="product-description">{product.description}</p>
+                <VariantPicker variants=product.variants/>
                 <WishlistToggle product_id=card.id product_name=card.name.clone()/>
             </div>
         </article>
@@ -61,5 +59,83 @@ fn ProductView(data: ProductPageData) -> impl IntoView {
                 view! { <ScoredGrid items=similar/> }.into_any()
             }}
         </section>
+    }
+}
+
+/// "Sold out", "Only 3 left" or "In stock".
+fn availability(available: i32) -> String {
+    match available {
+        ..=0 => "Sold out".to_owned(),
+        1..=5 => format!("Only {available} left"),
+        _ => "In stock".to_owned(),
+    }
+}
+
+/// The variants as radio buttons (each with its price and availability) and the add-to-cart
+/// form; a plain form post without JavaScript.
+#[component]
+fn VariantPicker(variants: Vec<Variant>) -> impl IntoView {
+    let add = ServerAction::<AddToCart>::new();
+    let first = variants.iter().find(|v| v.available > 0).or(variants.first()).map(|v| v.id);
+    let selected = RwSignal::new(first);
+    let chosen = {
+        let variants = variants.clone();
+        Memo::new(move |_| variants.iter().find(|v| Some(v.id) == selected.get()).cloned())
+    };
+    let single = variants.len() == 1;
+    let price = move || chosen.get().map(|v| v.price.to_string()).unwrap_or_default();
+    let stock = move || chosen.get().map(|v| availability(v.available)).unwrap_or_default();
+    let sold_out = move || chosen.get().is_none_or(|v| v.available <= 0);
+    let message = move || match add.value().get() {
+        Some(Ok(cart)) => view! {
+            <p class="notice" role="status" data-testid="added-to-cart">
+                "Added to your cart (" {cart.item_count} " items). " <a href="/cart">"View cart"</a>
+            </p>
+        }
+        .into_any(),
+        Some(Err(err)) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+        None => ().into_any(),
+    };
+    view! {
+        <p class="product-price" data-testid="variant-price">{price}</p>
+        <p class="product-stock" class:sold-out=sold_out data-testid="variant-stock">{stock}</p>
+        <ActionForm action=add attr:class="add-to-cart">
+            {(!single).then(|| view! {
+                <fieldset class="variant-picker">
+                    <legend>"Choose"</legend>
+                    {variants.iter().map(|variant| {
+                        let id = variant.id;
+                        let label = format!(
+                            "{} — {} — {}",
+                            variant.label(),
+                            variant.price,
+                            availability(variant.available)
+                        );
+                        view! {
+                            <label class="variant-option" class:sold-out=variant.available <= 0>
+                                <input
+                                    type="radio"
+                                    name="variant_id"
+                                    value=id.to_string()
+                                    checked=Some(id) == first
+                                    disabled=variant.available <= 0
+                                    on:change=move |_| selected.set(Some(id))
+                                />
+                                {label}
+                            </label>
+                        }
+                    }).collect_view()}
+                </fieldset>
+            })}
+            {single.then(|| view! {
+                <input type="hidden" name="variant_id" value=first.map(|id| id.to_string()).unwrap_or_default()/>
+            })}
+            <label class="quantity">
+                "Quantity "
+                <input type="number" name="quantity" value="1" min="1" max=MAX_LINE_QUANTITY.to_string() required/>
+            </label>
+            <button type="submit" disabled=sold_out>"Add to cart"</button>
+        </ActionForm>
+        {message}
     }
 }

@@ -7,6 +7,7 @@ use app::backend::auth::accounts::{self, Session};
 use app::backend::auth::session::{self, cleared_cookies, cookie, session_cookies, REFRESH_COOKIE};
 use app::backend::auth::tokens::ACCESS_TTL;
 use app::backend::auth::CurrentUser;
+use app::backend::shopper;
 use app::backend::state::AppState;
 use app::error::AuthError;
 use axum::extract::rejection::JsonRejection;
@@ -75,21 +76,38 @@ fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
 pub async fn register(
     State(state): State<AppState>,
     ClientAddress(ip): ClientAddress,
+    headers: HeaderMap,
     body: Result<Json<Credentials>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Credentials { email, password } = json_body(body)?;
     let session = accounts::register(&state.db, &state.auth, &email, password, &ip).await?;
-    Ok(session_response(&state, StatusCode::CREATED, session))
+    Ok(signed_in(&state, &headers, StatusCode::CREATED, session).await)
 }
 
 pub async fn sign_in(
     State(state): State<AppState>,
     ClientAddress(ip): ClientAddress,
+    headers: HeaderMap,
     body: Result<Json<Credentials>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Credentials { email, password } = json_body(body)?;
     let session = accounts::sign_in(&state.db, &state.auth, &email, password, &ip).await?;
-    Ok(session_response(&state, StatusCode::OK, session))
+    Ok(signed_in(&state, &headers, StatusCode::OK, session).await)
+}
+
+/// The new session's response; a guest's cart joins the account first.
+async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    session: Session,
+) -> Response {
+    let cleared_cart = shopper::adopt_guest_cart(state, headers, session.account.id).await;
+    let mut response = session_response(state, status, session);
+    if let Some(value) = cleared_cart {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+    response
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -181,11 +199,8 @@ pub async fn request_reset(
     body: Result<Json<ResetRequest>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
     let ResetRequest { email } = json_body(body)?;
-    if let Some(mail) = accounts::request_reset(&state.db, &state.auth, &email, &ip).await? {
-        if let Some(dir) = &state.auth.mail_dir {
-            app::backend::mail_folder::write(dir, &mail.to, &mail.subject, &mail.body);
-        }
-    }
+    // The email is in the outbox; the worker's relay sends it.
+    accounts::request_reset(&state.db, &state.auth, &email, &ip).await?;
     Ok(StatusCode::ACCEPTED)
 }
 

@@ -7,3 +7,4 @@ pub mod auth;
 pub mod photo_upload;
 pub mod product_images;
 pub mod search;
+pub mod shop;

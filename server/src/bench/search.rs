@@ -228,14 +228,23 @@ async fn insert_synthetic(
 
     let mut tx = pool.begin().await?;
     sqlx::query(
-        "INSERT INTO products (id, category_id, slug, name, price_minor, currency, stock)
-         SELECT id, category_id, slug, name, 1000, 'EUR', 10
+        "INSERT INTO products (id, category_id, slug, name)
+         SELECT id, category_id, slug, name
          FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS t(id, category_id, slug, name)",
     )
     .bind(&products)
     .bind(&categories)
     .bind(&slugs)
     .bind(&names)
+    .execute(&mut *tx)
+    .await?;
+    // One variant each; benchmark stock is not in the ledger (it is never sold).
+    sqlx::query(
+        "INSERT INTO product_variants (id, product_id, sku, price_minor, currency, on_hand)
+         SELECT gen_random_uuid(), id, upper(slug), 1000, 'EUR', 10 FROM unnest($1::uuid[], $2::text[]) AS t(id, slug)",
+    )
+    .bind(&products)
+    .bind(&slugs)
     .execute(&mut *tx)
     .await?;
     sqlx::query(
@@ -355,7 +364,9 @@ async fn http_figures(
     let addr = listener.local_addr()?;
     let leptos_options =
         leptos::config::LeptosOptions::builder().output_name("vitrine").site_addr(addr).build();
-    let state = AppState { leptos_options, db: pool.clone(), media: media.clone(), images, auth };
+    let payments = crate::shop::test_payments(std::time::Duration::ZERO);
+    let state =
+        AppState { leptos_options, db: pool.clone(), media: media.clone(), images, auth, payments };
     let router = crate::router::build(state);
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
     let url = format!("http://{addr}/api/search/by-image");

@@ -46,8 +46,13 @@ async fn seeded_products_are_listed_with_prices_categories_stock_and_images() {
     assert_eq!(teapot.name, "Teapot");
     assert_eq!(teapot.category, "Drink");
     let expected = fixture_catalog().products.into_iter().find(|p| p.slug == "teapot").unwrap();
-    assert_eq!(teapot.price, expected.price);
-    assert_eq!(teapot.in_stock, expected.stock > 0);
+    assert_eq!(teapot.price, expected.variants[0].price);
+    assert!(!teapot.price_varies, "the teapot has one variant");
+    assert_eq!(teapot.in_stock, expected.variants[0].stock > 0);
+    let shirt = products.iter().find(|p| p.slug == "shirt").expect("the shirt");
+    let sizes = fixture_catalog().products.into_iter().find(|p| p.slug == "shirt").unwrap().variants;
+    assert_eq!(sizes.len(), 4, "S, M, L and XL");
+    assert_eq!(shirt.in_stock, sizes.iter().any(|v| v.stock > 0));
 
     let url = teapot.image_url.as_deref().expect("an image");
     let key = url.strip_prefix("/media/").expect("served under /media");
@@ -67,8 +72,17 @@ async fn listing_respects_the_limit() {
 async fn seeding_twice_updates_in_place_and_keeps_unchanged_embeddings() {
     let db = TestDb::migrated().await;
     let first = db.seed_fixture().await;
-    sqlx::query("UPDATE products SET price_minor = 1 WHERE slug = 'teapot'")
+    sqlx::query("UPDATE product_variants SET price_minor = 1 WHERE sku = 'TEAPOT'")
         .execute(&db.pool)
+        .await
+        .unwrap();
+    // Stock sold meanwhile stays sold: a re-seed never resets inventory.
+    sqlx::query("UPDATE product_variants SET on_hand = on_hand - 1 WHERE sku = 'SHIRT-M' AND on_hand > 0")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let shirt_stock: i32 = sqlx::query_scalar("SELECT on_hand FROM product_variants WHERE sku = 'SHIRT-M'")
+        .fetch_one(&db.pool)
         .await
         .unwrap();
     // As if the embedding job had run for the teapot's image.
@@ -90,13 +104,24 @@ async fn seeding_twice_updates_in_place_and_keeps_unchanged_embeddings() {
         (second.products, second.categories, second.images)
     );
     let (price, status): (i64, String) = sqlx::query_as(
-        "SELECT p.price_minor, i.status FROM products p JOIN product_images i ON i.product_id = p.id
+        "SELECT v.price_minor, i.status FROM products p JOIN product_images i ON i.product_id = p.id
+         JOIN product_variants v ON v.product_id = p.id
          WHERE p.slug = 'teapot'",
     )
     .fetch_one(&db.pool)
     .await
     .unwrap();
     assert_ne!(price, 1, "the seed restores the demo price");
+    let shirt_after: i32 = sqlx::query_scalar("SELECT on_hand FROM product_variants WHERE sku = 'SHIRT-M'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(shirt_after, shirt_stock, "the seed leaves stock alone");
+    let variants: i64 = sqlx::query_scalar("SELECT count(*) FROM product_variants")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(variants, 9, "four shirt sizes, two apple packs, three single variants");
     assert_eq!(status, "ready", "the same image keeps its embedding");
 }
 

@@ -3,12 +3,15 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use app::backend::auth::password::Passwords;
 use app::backend::auth::throttle::ThrottleLimits;
 use app::backend::auth::tokens::TokenKeys;
 use app::backend::auth::{Auth, DEFAULT_STAFF_PERMISSIONS};
 use app::backend::media::MediaStore;
+use app::backend::payments::test_provider::TestProvider;
+use app::backend::payments::Payments;
 use app::backend::state::AppState;
 use app::backend::vision::{ImageEmbedder, ImageModel, InferenceConfig};
 use clap::Parser;
@@ -228,7 +231,12 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub db: TestDb,
+    /// The payment sandbox behind the app, to see what it charged.
+    pub payments: Arc<TestProvider>,
 }
+
+/// How long test checkouts hold stock unless a test says otherwise.
+pub const TEST_HOLD: Duration = Duration::from_secs(15 * 60);
 
 /// Account settings for tests: a fixed key, no mail folder, the default throttle limits.
 pub fn test_auth() -> Auth {
@@ -240,7 +248,6 @@ pub fn test_auth() -> Auth {
         secure_cookies: false,
         trust_forwarded_for: false,
         public_url: "http://127.0.0.1".to_owned(),
-        mail_dir: None,
     }
 }
 
@@ -253,6 +260,14 @@ impl TestApp {
     }
 
     pub async fn spawn_with_auth(db: TestDb, auth: Auth) -> Self {
+        Self::spawn_with(db, auth, TEST_HOLD).await
+    }
+
+    /// The app with checkouts holding stock for `hold`; its payment sandbox answers in about
+    /// 20 ms, like a fast real one.
+    pub async fn spawn_with(db: TestDb, auth: Auth, hold: Duration) -> Self {
+        let sandbox = Arc::new(TestProvider::new(Duration::from_millis(20)));
+        let payments = Payments { provider: sandbox.clone(), hold };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binding a port");
         let addr = listener.local_addr().expect("local address");
         let leptos_options = LeptosOptions::builder()
@@ -266,13 +281,14 @@ impl TestApp {
             media: db.media.store.clone(),
             images: image_embedder(),
             auth,
+            payments,
         };
         let router = vitrine::router::build(state);
         tokio::spawn(async move {
             let service = router.into_make_service_with_connect_info::<SocketAddr>();
             axum::serve(listener, service).await.expect("serving the test app");
         });
-        Self { addr, client: reqwest::Client::new(), db }
+        Self { addr, client: reqwest::Client::new(), db, payments: sandbox }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -60,13 +60,15 @@ async fn product_embeddings_have_a_cosine_hnsw_index() {
 }
 
 #[tokio::test]
-async fn the_schema_refuses_negative_prices_and_stock() {
+async fn the_schema_refuses_negative_prices_and_oversold_stock() {
     let db = TestDb::migrated().await;
     db.seed_fixture().await;
     for update in [
-        "UPDATE products SET price_minor = -1 WHERE slug = 'teapot'",
-        "UPDATE products SET stock = -1 WHERE slug = 'teapot'",
-        "UPDATE products SET currency = 'XXX' WHERE slug = 'teapot'",
+        "UPDATE product_variants SET price_minor = -1 WHERE sku = 'TEAPOT'",
+        "UPDATE product_variants SET on_hand = -1 WHERE sku = 'TEAPOT'",
+        "UPDATE product_variants SET reserved = on_hand + 1 WHERE sku = 'TEAPOT'",
+        "UPDATE product_variants SET currency = 'XXX' WHERE sku = 'TEAPOT'",
+        "UPDATE product_variants SET sku = 'lower-case' WHERE sku = 'TEAPOT'",
         "UPDATE product_images SET status = 'ready'",
         "UPDATE product_images SET sha256 = 'not-a-checksum'",
     ] {

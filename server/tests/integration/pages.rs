@@ -4,9 +4,9 @@ use crate::helpers::{TestApp, TestDb};
 async fn the_home_page_is_server_rendered_from_the_database() {
     let db = TestDb::migrated().await;
     db.seed_fixture().await;
-    sqlx::query(
-        "UPDATE products SET name = 'Renamed In The Database', price_minor = 5400, stock = 0
-         WHERE slug = 'teapot'",
+    sqlx::raw_sql(
+        "UPDATE products SET name = 'Renamed In The Database' WHERE slug = 'teapot';
+         UPDATE product_variants SET price_minor = 5400, on_hand = 0 WHERE sku = 'TEAPOT';",
     )
     .execute(&db.pool)
     .await

@@ -92,12 +92,14 @@ async fn a_narrow_filter_still_fills_the_limit() {
         INSERT INTO categories (id, slug, name) VALUES
             ('00000000-0000-0000-0000-00000000000a', 'common', 'Common'),
             ('00000000-0000-0000-0000-00000000000b', 'rare', 'Rare');
-        INSERT INTO products (id, category_id, slug, name, price_minor, currency)
+        INSERT INTO products (id, category_id, slug, name)
         SELECT gen_random_uuid(),
                CASE WHEN g % 100 = 0 THEN '00000000-0000-0000-0000-00000000000b'::uuid
                     ELSE '00000000-0000-0000-0000-00000000000a'::uuid END,
-               'product-' || g, 'Product ' || g, 100, 'EUR'
+               'product-' || g, 'Product ' || g
         FROM generate_series(1, 2000) g;
+        INSERT INTO product_variants (id, product_id, sku, price_minor, currency)
+        SELECT gen_random_uuid(), id, upper(slug), 100, 'EUR' FROM products;
         INSERT INTO product_images (id, product_id, storage_key, content_type, sha256, width,
                                     height, byte_size, embedding, model_version, status)
         SELECT gen_random_uuid(), p.id, 'synthetic', 'image/png', repeat('0', 64), 1, 1, 1,

@@ -34,8 +34,6 @@ pub struct Auth {
     pub trust_forwarded_for: bool,
     /// The shop's address as shoppers reach it, for links in emails.
     pub public_url: String,
-    /// Development: emails are also written here as files (the outbox has them either way).
-    pub mail_dir: Option<std::path::PathBuf>,
 }
 
 /// The staff permissions when none are configured: the day-to-day running of the shop.

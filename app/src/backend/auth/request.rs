@@ -50,3 +50,14 @@ pub fn clear_session() {
         response.append_header(SET_COOKIE, value);
     }
 }
+
+/// After a sign-in or registration: the guest's cart joins the account's.
+pub async fn adopt_guest_cart(user_id: uuid::Uuid) {
+    let state = expect_context::<AppState>();
+    let Some(parts) = use_context::<Parts>() else { return };
+    if let Some(value) =
+        crate::backend::shopper::adopt_guest_cart(&state, &parts.headers, user_id).await
+    {
+        expect_context::<leptos_axum::ResponseOptions>().append_header(SET_COOKIE, value);
+    }
+}

@@ -1,0 +1,229 @@
+//! Stock: each variant's on-hand and reserved units, and the ledger of every movement. Owns the
+//! stock columns of `product_variants` and the `stock_movements` table; nothing else writes them.
+//!
+//! Reserving is one conditional `UPDATE … WHERE on_hand - reserved >= quantity`: PostgreSQL locks
+//! the row for the update and re-checks the condition against the latest committed version, so
+//! two checkouts can never both take the last unit (no read-then-write anywhere). The table's
+//! CHECKs (`0 <= reserved <= on_hand`) are the backstop.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// Why stock moved; the ledger's `reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Movement {
+    /// Goods in (opening stock, a delivery).
+    Received,
+    /// A stock count corrected on-hand.
+    Adjusted,
+    /// A checkout started paying: held for its order.
+    Reserved,
+    /// The hold ended without a sale (declined, expired, cancelled).
+    Released,
+    /// The order was paid: held units left the shelf.
+    Sold,
+    /// Refunded goods went back on the shelf.
+    Restocked,
+}
+
+impl Movement {
+    fn code(self) -> &'static str {
+        match self {
+            Self::Received => "received",
+            Self::Adjusted => "adjusted",
+            Self::Reserved => "reserved",
+            Self::Released => "released",
+            Self::Sold => "sold",
+            Self::Restocked => "restocked",
+        }
+    }
+}
+
+/// A quantity of one variant (an order line, a cart line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StockLine {
+    pub variant_id: Uuid,
+    pub quantity: i32,
+}
+
+/// Holds `lines` for `order_id`. Returns the first line that cannot be held (the caller rolls
+/// the transaction back, releasing the lines held before it). Lines are taken in variant order
+/// so two carts holding the same variants can never deadlock.
+pub async fn reserve(
+    conn: &mut PgConnection,
+    order_id: Uuid,
+    lines: &[StockLine],
+) -> Result<Result<(), StockLine>, sqlx::Error> {
+    for line in sorted(lines) {
+        let held = sqlx::query!(
+            r#"
+            UPDATE product_variants SET reserved = reserved + $2, updated_at = now()
+            WHERE id = $1 AND on_hand - reserved >= $2
+            "#,
+            line.variant_id,
+            line.quantity,
+        )
+        .execute(&mut *conn)
+        .await?;
+        if held.rows_affected() == 0 {
+            return Ok(Err(line));
+        }
+        record(conn, line.variant_id, Movement::Reserved, 0, line.quantity, Some(order_id)).await?;
+    }
+    Ok(Ok(()))
+}
+
+/// Ends the hold on `lines` without a sale.
+pub async fn release(
+    conn: &mut PgConnection,
+    order_id: Uuid,
+    lines: &[StockLine],
+) -> Result<(), sqlx::Error> {
+    for line in sorted(lines) {
+        sqlx::query!(
+            "UPDATE product_variants SET reserved = reserved - $2, updated_at = now() WHERE id = $1",
+            line.variant_id,
+            line.quantity,
+        )
+        .execute(&mut *conn)
+        .await?;
+        record(conn, line.variant_id, Movement::Released, 0, -line.quantity, Some(order_id))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Turns the hold on `lines` into a sale: the units leave on-hand and the reservation.
+pub async fn sell_reserved(
+    conn: &mut PgConnection,
+    order_id: Uuid,
+    lines: &[StockLine],
+) -> Result<(), sqlx::Error> {
+    for line in sorted(lines) {
+        sqlx::query!(
+            r#"
+            UPDATE product_variants
+            SET on_hand = on_hand - $2, reserved = reserved - $2, updated_at = now()
+            WHERE id = $1
+            "#,
+            line.variant_id,
+            line.quantity,
+        )
+        .execute(&mut *conn)
+        .await?;
+        record(
+            conn,
+            line.variant_id,
+            Movement::Sold,
+            -line.quantity,
+            -line.quantity,
+            Some(order_id),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Puts refunded units of `order_id` back on the shelf.
+pub async fn restock(
+    conn: &mut PgConnection,
+    order_id: Uuid,
+    lines: &[StockLine],
+    actor_id: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
+    for line in sorted(lines) {
+        add_on_hand(conn, line, Movement::Restocked, Some(order_id), actor_id, "").await?;
+    }
+    Ok(())
+}
+
+/// Goods in: adds `quantity` to on-hand (a delivery, or the opening stock of a new variant).
+pub async fn receive(
+    conn: &mut PgConnection,
+    line: StockLine,
+    actor_id: Option<Uuid>,
+    note: &str,
+) -> Result<(), sqlx::Error> {
+    add_on_hand(conn, line, Movement::Received, None, actor_id, note).await
+}
+
+async fn add_on_hand(
+    conn: &mut PgConnection,
+    line: StockLine,
+    movement: Movement,
+    order_id: Option<Uuid>,
+    actor_id: Option<Uuid>,
+    note: &str,
+) -> Result<(), sqlx::Error> {
+    if line.quantity == 0 {
+        return Ok(());
+    }
+    sqlx::query!(
+        "UPDATE product_variants SET on_hand = on_hand + $2, updated_at = now() WHERE id = $1",
+        line.variant_id,
+        line.quantity,
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        r#"
+        INSERT INTO stock_movements
+            (variant_id, reason, on_hand_delta, reserved_delta, order_id, actor_id, note)
+        VALUES ($1, $2, $3, 0, $4, $5, $6)
+        "#,
+        line.variant_id,
+        movement.code(),
+        line.quantity,
+        order_id,
+        actor_id,
+        note,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn sorted(lines: &[StockLine]) -> Vec<StockLine> {
+    let mut sorted = lines.to_vec();
+    sorted.sort_by_key(|line| line.variant_id);
+    sorted
+}
+
+async fn record(
+    conn: &mut PgConnection,
+    variant_id: Uuid,
+    movement: Movement,
+    on_hand_delta: i32,
+    reserved_delta: i32,
+    order_id: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"
+        INSERT INTO stock_movements (variant_id, reason, on_hand_delta, reserved_delta, order_id)
+        VALUES ($1, $2, $3, $4, $5)
+        "#,
+        variant_id,
+        movement.code(),
+        on_hand_delta,
+        reserved_delta,
+        order_id,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Variants whose columns disagree with the sum of their ledger (none, unless something wrote
+/// stock behind this module's back). Used by tests and `vitrine` operators alike.
+pub async fn unbalanced_variants(conn: &mut PgConnection) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"
+        SELECT v.id FROM product_variants v
+        LEFT JOIN (SELECT variant_id, sum(on_hand_delta) AS on_hand, sum(reserved_delta) AS reserved
+                   FROM stock_movements GROUP BY variant_id) m ON m.variant_id = v.id
+        WHERE v.on_hand <> coalesce(m.on_hand, 0) OR v.reserved <> coalesce(m.reserved, 0)
+        "#
+    )
+    .fetch_all(conn)
+    .await
+}

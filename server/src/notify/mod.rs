@@ -1,0 +1,136 @@
+//! Delivering the outbox: every event the shop records (in the transaction of the change that
+//! caused it) is published to the internal feed (`shop_events`, read by later features) and, if
+//! it has a template, emailed. Delivery is at least once: a failed event is retried with growing
+//! delays, and both handlers tolerate a repeat (the feed is keyed by the event, and an email
+//! recorded in `sent_emails` is not sent again).
+
+pub mod emails;
+pub mod mailer;
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use tokio::sync::watch;
+
+use self::mailer::Mailer;
+
+/// Events claimed at once.
+const BATCH: i64 = 20;
+/// How long a claimed event is ours before another relay may take it.
+const LEASE_SECS: i32 = 60;
+
+pub struct Relay {
+    pub pool: PgPool,
+    pub mailer: Mailer,
+    pub public_url: String,
+    pub idle_poll: Duration,
+}
+
+struct Event {
+    id: i64,
+    at: chrono::DateTime<chrono::Utc>,
+    topic: String,
+    payload: serde_json::Value,
+    attempts: i32,
+}
+
+impl Relay {
+    /// Delivers what is due; returns how many events it handled.
+    pub async fn run_once(&self) -> Result<usize, sqlx::Error> {
+        let events = sqlx::query_as!(
+            Event,
+            r#"
+            UPDATE outbox SET attempts = attempts + 1,
+                              next_attempt_at = now() + make_interval(secs => $2)
+            WHERE id IN (SELECT id FROM outbox
+                         WHERE delivered_at IS NULL AND next_attempt_at <= now()
+                         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+            RETURNING id, created_at AS at, topic, payload, attempts
+            "#,
+            BATCH,
+            f64::from(LEASE_SECS),
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for event in &events {
+            match self.deliver(event).await {
+                Ok(()) => {
+                    sqlx::query!("UPDATE outbox SET delivered_at = now(), last_error = NULL WHERE id = $1", event.id)
+                        .execute(&self.pool)
+                        .await?;
+                }
+                Err(err) => {
+                    // 2, 4, 8 … seconds, at most an hour; never given up (the error is kept).
+                    let delay = 2f64.powi(event.attempts.min(12)).min(3600.0);
+                    tracing::warn!(event = event.id, topic = %event.topic, error = %err, delay, "event delivery failed; will retry");
+                    sqlx::query!(
+                        r#"
+                        UPDATE outbox SET last_error = $2, next_attempt_at = now() + make_interval(secs => $3)
+                        WHERE id = $1
+                        "#,
+                        event.id,
+                        format!("{err:#}"),
+                        delay,
+                    )
+                    .execute(&self.pool)
+                    .await?;
+                }
+            }
+        }
+        Ok(events.len())
+    }
+
+    async fn deliver(&self, event: &Event) -> anyhow::Result<()> {
+        sqlx::query!(
+            r#"
+            INSERT INTO shop_events (outbox_id, at, topic, payload) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (outbox_id) DO NOTHING
+            "#,
+            event.id,
+            event.at,
+            event.topic,
+            event.payload,
+        )
+        .execute(&self.pool)
+        .await?;
+        let sent = sqlx::query_scalar!("SELECT outbox_id FROM sent_emails WHERE outbox_id = $1", event.id)
+            .fetch_optional(&self.pool)
+            .await?;
+        if sent.is_some() {
+            return Ok(());
+        }
+        let Some(email) = emails::render(&self.pool, &self.public_url, &event.topic, &event.payload).await?
+        else {
+            return Ok(());
+        };
+        self.mailer.send(&email, event.id).await?;
+        sqlx::query!(
+            "INSERT INTO sent_emails (outbox_id, recipient, subject) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            event.id,
+            email.to,
+            email.subject,
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Delivers until `stop` turns true.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        while !*stop.borrow() {
+            let idle = match self.run_once().await {
+                Ok(handled) => handled == 0,
+                Err(err) => {
+                    tracing::error!(error = %err, "the outbox relay cannot reach the database");
+                    true
+                }
+            };
+            if idle {
+                tokio::select! {
+                    _ = stop.changed() => {}
+                    () = tokio::time::sleep(self.idle_poll) => {}
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! Wiring of the selling side: the payment provider and hold time from the command line, the
+//! job that releases expired holds, and the outbox relay's mail transport.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::backend::jobs::ClaimedJob;
+use app::backend::orders::{self, HoldOutcome, ReleaseHold, RELEASE_HOLD_JOB};
+use app::backend::payments::test_provider::TestProvider;
+use app::backend::payments::Payments;
+use sqlx::PgPool;
+
+use crate::cli::{AuthArgs, ShopArgs, StorageArgs};
+use crate::notify::mailer::Mailer;
+use crate::notify::Relay;
+use crate::worker::{HandlerFuture, JobHandler};
+
+/// The built-in test provider is the only one so far; a real one implements the same trait.
+pub fn payments(args: &ShopArgs) -> Payments {
+    Payments {
+        provider: Arc::new(TestProvider::new(Duration::from_millis(args.payments_latency_ms))),
+        hold: Duration::from_secs(args.reservation_minutes.max(1) * 60),
+    }
+}
+
+/// The test provider answering in `latency`, with the default 15-minute hold (benchmarks).
+pub fn test_payments(latency: Duration) -> Payments {
+    Payments { provider: Arc::new(TestProvider::new(latency)), hold: Duration::from_secs(15 * 60) }
+}
+
+pub fn mailer(args: &ShopArgs, storage: &StorageArgs) -> anyhow::Result<Mailer> {
+    match &args.smtp_url {
+        Some(url) => Mailer::smtp(url, &args.mail_from),
+        None if args.no_mail_folder => Ok(Mailer::LogOnly),
+        None => Mailer::folder(storage.state_dir.join("mail"), &args.mail_from),
+    }
+}
+
+pub fn relay(
+    pool: PgPool,
+    shop: &ShopArgs,
+    auth: &AuthArgs,
+    storage: &StorageArgs,
+) -> anyhow::Result<Relay> {
+    Ok(Relay {
+        pool,
+        mailer: mailer(shop, storage)?,
+        public_url: crate::auth::public_url(auth),
+        idle_poll: Duration::from_millis(500),
+    })
+}
+
+/// The `release_order_hold` job: cancels an unpaid order whose hold expired, releasing its
+/// stock. Idempotent (a repeat finds nothing due); while a payment is being processed it fails
+/// the attempt so the queue retries it shortly.
+pub struct ReleaseHoldHandler {
+    pub pool: PgPool,
+}
+
+impl JobHandler for ReleaseHoldHandler {
+    fn kind(&self) -> &'static str {
+        RELEASE_HOLD_JOB
+    }
+
+    fn run<'a>(&'a self, jobs: &'a [ClaimedJob]) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            let mut outcomes = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                outcomes.push(self.release(job).await);
+            }
+            outcomes
+        })
+    }
+}
+
+impl ReleaseHoldHandler {
+    async fn release(&self, job: &ClaimedJob) -> Result<(), String> {
+        let ReleaseHold { order_id } =
+            serde_json::from_value(job.payload.clone()).map_err(|err| err.to_string())?;
+        match orders::release_expired_hold(&self.pool, order_id).await {
+            Ok(HoldOutcome::Released) => {
+                tracing::info!(%order_id, "released an expired hold");
+                Ok(())
+            }
+            Ok(HoldOutcome::NotDue) => Ok(()),
+            Ok(HoldOutcome::PaymentInFlight) => Err("a payment is in flight; retrying".into()),
+            Err(err) => Err(err.to_string()),
+        }
+    }
+}
