@@ -5,6 +5,7 @@
 mod access;
 mod auth;
 mod catalog;
+mod commerce;
 mod embedding;
 mod health;
 mod helpers;

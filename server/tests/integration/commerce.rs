@@ -1,0 +1,520 @@
+//! The buying path over HTTP: carts, checkout with holds, payments with idempotency keys,
+//! declines, expiry, refunds and the order state machine, against a real database and the
+//! built-in payment sandbox.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::backend::audit::Actor;
+use app::backend::catalog::{upsert_category, upsert_product, upsert_variant, CategoryUpsert};
+use app::backend::catalog::{ProductUpsert, VariantUpsert};
+use app::backend::inventory::{self, StockLine};
+use app::backend::orders;
+use app::backend::payments::{self, RefundOrder};
+use app::commerce::{OrderStatus, VariantOptions};
+use app::error::CommerceError;
+use app::model::{Currency, Money};
+use serde_json::{json, Value};
+use uuid::Uuid;
+use vitrine::shop::ReleaseHoldHandler;
+use vitrine::worker::Worker;
+
+use crate::helpers::{test_auth, TestApp, TestDb};
+
+const SUCCESS_CARD: &str = "4242 4242 4242 4242";
+const DECLINED_CARD: &str = "4000 0000 0000 0002";
+const CONFIRM_CARD: &str = "4000 0027 6000 3184";
+
+/// A product with one variant of `stock` units at €12.50, its stock received through the ledger.
+async fn stocked_variant(db: &TestDb, sku: &str, stock: i32) -> Uuid {
+    let mut tx = db.pool.begin().await.unwrap();
+    let category = CategoryUpsert { slug: "mugs", name: "Mugs", parent_slug: None };
+    let category_id = upsert_category(&mut tx, &category).await.unwrap();
+    let slug = sku.to_lowercase();
+    let product = ProductUpsert { slug: &slug, name: sku, description: "", category_id };
+    let product_id = upsert_product(&mut tx, &product).await.unwrap();
+    let options = VariantOptions::new();
+    let variant = VariantUpsert {
+        product_id,
+        sku,
+        options: &options,
+        position: 0,
+        price: Money { minor: 1250, currency: Currency::Eur },
+    };
+    let (variant_id, _) = upsert_variant(&mut tx, &variant).await.unwrap();
+    let line = StockLine { variant_id, quantity: stock };
+    inventory::receive(&mut tx, line, None, "test stock").await.unwrap();
+    tx.commit().await.unwrap();
+    variant_id
+}
+
+/// A shopper's browser: its own cookie jar against the app.
+struct Shopper {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Shopper {
+    fn new(app: &TestApp) -> Self {
+        let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        Self { client, base: app.url("") }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let response =
+            self.client.post(format!("{}{path}", self.base)).json(&body).send().await.unwrap();
+        read(response).await
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        read(self.client.get(format!("{}{path}", self.base)).send().await.unwrap()).await
+    }
+
+    async fn add(&self, variant_id: Uuid, quantity: i32) -> (u16, Value) {
+        self.post("/api/cart/items", json!({ "variant_id": variant_id, "quantity": quantity }))
+            .await
+    }
+
+    async fn place_order(&self) -> (u16, Value) {
+        let checkout = json!({
+            "email": "shopper@example.com",
+            "shipping_address": {
+                "name": "Ada Lovelace", "line1": "12 St James's Square", "city": "London",
+                "postal_code": "SW1Y 4JH", "country": "GB"
+            },
+            "shipping_method": "standard",
+        });
+        self.post("/api/orders", checkout).await
+    }
+
+    async fn pay(&self, order_id: &str, key: &str, card: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}/api/orders/{order_id}/payments", self.base))
+            .header("Idempotency-Key", key)
+            .json(&json!({ "card": { "number": card, "expiry": "12/30", "cvc": "123" } }))
+            .send()
+            .await
+            .unwrap();
+        read(response).await
+    }
+}
+
+async fn read(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn order_id(order: &Value) -> String {
+    order["summary"]["id"].as_str().expect("an order id").to_owned()
+}
+
+async fn stock(db: &TestDb, variant_id: Uuid) -> (i32, i32) {
+    sqlx::query_as("SELECT on_hand, reserved FROM product_variants WHERE id = $1")
+        .bind(variant_id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}
+
+async fn assert_ledger_balances(db: &TestDb) {
+    let mut conn = db.pool.acquire().await.unwrap();
+    let unbalanced = inventory::unbalanced_variants(&mut conn).await.unwrap();
+    assert!(unbalanced.is_empty(), "variants whose stock disagrees with the ledger: {unbalanced:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_concurrent_checkouts_sell_exactly_the_ten_in_stock() {
+    let db = TestDb::migrated().await;
+    let variant = stocked_variant(&db, "LAST-TEN", 10).await;
+    let app = Arc::new(TestApp::spawn(db).await);
+
+    // Watch the shelf while the crowd checks out: available never goes below zero.
+    let watcher = {
+        let pool = app.db.pool.clone();
+        tokio::spawn(async move {
+            let mut lowest = i32::MAX;
+            for _ in 0..400 {
+                let available: i32 = sqlx::query_scalar(
+                    "SELECT on_hand - reserved FROM product_variants WHERE id = $1",
+                )
+                .bind(variant)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+                lowest = lowest.min(available);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            lowest
+        })
+    };
+
+    // Everyone fills their cart first, then all check out at once.
+    let ready = Arc::new(tokio::sync::Barrier::new(200));
+    let shoppers = (0..200).map(|n| {
+        let app = Arc::clone(&app);
+        let ready = Arc::clone(&ready);
+        tokio::spawn(async move {
+            let shopper = Shopper::new(&app);
+            let (status, _) = shopper.add(variant, 1).await;
+            assert_eq!(status, 200, "everyone may put the mug in their cart");
+            ready.wait().await;
+            let (status, body) = shopper.place_order().await;
+            match status {
+                201 => {
+                    let (paid, body) = shopper.pay(&order_id(&body), &format!("pay-{n}"), SUCCESS_CARD).await;
+                    assert_eq!(paid, 200, "{body}");
+                    "paid"
+                }
+                409 => {
+                    assert_eq!(body["error"]["code"], "sold_out", "{body}");
+                    "sold out"
+                }
+                other => panic!("unexpected {other}: {body}"),
+            }
+        })
+    });
+    let mut outcomes = Vec::new();
+    for shopper in shoppers.collect::<Vec<_>>() {
+        outcomes.push(shopper.await.unwrap());
+    }
+    let paid = outcomes.iter().filter(|o| **o == "paid").count();
+    let sold_out = outcomes.iter().filter(|o| **o == "sold out").count();
+    assert_eq!((paid, sold_out), (10, 190));
+
+    assert!(watcher.await.unwrap() >= 0);
+    assert_eq!(stock(&app.db, variant).await, (0, 0), "all ten sold, nothing left held");
+    assert_ledger_balances(&app.db).await;
+    let paid_orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders WHERE status = 'paid'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(paid_orders, 10);
+    let captured = app.payments.charges().iter().filter(|charge| charge.captured).count();
+    assert_eq!(captured, 10, "the sandbox took money ten times");
+}
+
+#[tokio::test]
+async fn a_payment_retried_with_the_same_key_charges_once() {
+    let db = TestDb::migrated().await;
+    let variant = stocked_variant(&db, "RETRIED", 5).await;
+    let app = TestApp::spawn(db).await;
+    let shopper = Shopper::new(&app);
+    shopper.add(variant, 2).await;
+    let (_, order) = shopper.place_order().await;
+    let id = order_id(&order);
+
+    // A double click and a retry after a lost response: the same key each time.
+    let (first, second) =
+        tokio::join!(shopper.pay(&id, "key-1", SUCCESS_CARD), shopper.pay(&id, "key-1", SUCCESS_CARD));
+    let statuses = [first.0, second.0];
+    assert!(statuses.contains(&200), "{first:?} {second:?}");
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "in flight at most: {statuses:?}");
+    let (again, body) = shopper.pay(&id, "key-1", SUCCESS_CARD).await;
+    assert_eq!(again, 200, "{body}");
+    assert_eq!(body["order"]["summary"]["status"], "paid");
+
+    assert_eq!(app.payments.charges().len(), 1, "one charge at the provider");
+    let ledger: (i64, i64) = sqlx::query_as(
+        "SELECT count(*), sum(amount_minor)::int8 FROM payment_ledger WHERE kind = 'charge'",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(ledger, (1, 2 * 1250 + 490), "two mugs and standard delivery, once");
+    // A new key cannot pay a paid order again.
+    let (status, body) = shopper.pay(&id, "key-2", SUCCESS_CARD).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("illegal_transition")));
+    // The key with another card is a different request.
+    let (status, body) = shopper.pay(&id, "key-1", "5555 5555 5555 4444").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("idempotency_key_reused")));
+}
+
+#[tokio::test]
+async fn a_declined_card_leaves_no_order_paid_and_no_stock_held_and_can_be_retried() {
+    let db = TestDb::migrated().await;
+    let variant = stocked_variant(&db, "DECLINED", 3).await;
+    let app = TestApp::spawn(db).await;
+    let shopper = Shopper::new(&app);
+    shopper.add(variant, 1).await;
+    let (_, order) = shopper.place_order().await;
+    let id = order_id(&order);
+    assert_eq!(stock(&app.db, variant).await, (3, 1), "held while paying");
+
+    let (status, body) = shopper.pay(&id, "attempt-1", DECLINED_CARD).await;
+    assert_eq!(status, 402);
+    assert_eq!(body["error"]["code"], "payment_declined");
+    assert!(body["error"]["message"].as_str().unwrap().contains("card_declined"));
+    assert_eq!(stock(&app.db, variant).await, (3, 0), "the decline released the hold");
+    let (_, order) = shopper.get(&format!("/api/orders/{id}")).await;
+    assert_eq!(order["summary"]["status"], "pending_payment");
+    assert_eq!(order["paid"]["minor"], 0);
+
+    let (status, body) = shopper.pay(&id, "attempt-2", SUCCESS_CARD).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(stock(&app.db, variant).await, (2, 0), "sold after the retry");
+    assert_ledger_balances(&app.db).await;
+    let (_, cart) = shopper.get("/api/cart").await;
+    assert_eq!(cart["item_count"], 0, "the bought item left the cart");
+}
+
+#[tokio::test]
+async fn a_card_that_needs_confirming_is_paid_once_the_shopper_confirms() {
+    let db = TestDb::migrated().await;
+    let variant = stocked_variant(&db, "CONFIRMED", 3).await;
+    let app = TestApp::spawn(db).await;
+    let shopper = Shopper::new(&app);
+    shopper.add(variant, 1).await;
+    let (_, order) = shopper.place_order().await;
+    let id = order_id(&order);
+    let (status, body) = shopper.pay(&id, "3ds", CONFIRM_CARD).await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["payment"]["status"], "requires_action");
+    let payment = body["payment"]["payment_id"].as_str().unwrap().to_owned();
+    let (status, body) = shopper
+        .post(&format!("/api/orders/{id}/payments/{payment}/confirm"), json!({ "approved": true }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["order"]["summary"]["status"], "paid");
+    let (status, _) = shopper
+        .post(&format!("/api/orders/{id}/payments/{payment}/confirm"), json!({ "approved": true }))
+        .await;
+    assert_eq!(status, 409, "nothing left to confirm");
+}
+
+#[tokio::test]
+async fn an_expired_hold_is_released_by_its_job_and_the_order_cancelled() {
+    let db = TestDb::migrated().await;
+    let variant = stocked_variant(&db, "EXPIRES", 2).await;
+    let app = TestApp::spawn_with(db, test_auth(), Duration::from_secs(1)).await;
+    let shopper = Shopper::new(&app);
+    shopper.add(variant, 2).await;
+    let (_, order) = shopper.place_order().await;
+    let id = order_id(&order);
+    assert_eq!(stock(&app.db, variant).await, (2, 2));
+
+    let worker = Worker::new(app.db.pool.clone())
+        .with_handler(Arc::new(ReleaseHoldHandler { pool: app.db.pool.clone() }));
+    assert_eq!(worker.run_once().await.unwrap(), 0, "not due before the hold ends");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(worker.run_once().await.unwrap(), 1);
+    assert_eq!(stock(&app.db, variant).await, (2, 0), "released");
+    let (_, order) = shopper.get(&format!("/api/orders/{id}")).await;
+    assert_eq!(order["summary"]["status"], "cancelled");
+    assert_ledger_balances(&app.db).await;
+
+    let (status, body) = shopper.pay(&id, "too-late", SUCCESS_CARD).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("reservation_expired")));
+    assert!(app.payments.charges().is_empty(), "nothing was charged");
+    // A second run of the same job finds nothing to do.
+    let order_id: Uuid = id.parse().unwrap();
+    assert_eq!(
+        orders::release_expired_hold(&app.db.pool, order_id).await.unwrap(),
+        orders::HoldOutcome::NotDue
+    );
+}
+
+#[tokio::test]
+async fn illegal_order_transitions_are_refused() {
+    let db = TestDb::migrated().await;
+    let variant = stocked_variant(&db, "MOVED", 3).await;
+    let app = TestApp::spawn(db).await;
+    let shopper = Shopper::new(&app);
+    shopper.add(variant, 1).await;
+    let (_, order) = shopper.place_order().await;
+    let id: Uuid = order_id(&order).parse().unwrap();
+    let pool = &app.db.pool;
+
+    let refused = orders::transition(pool, id, OrderStatus::Shipped, Some(Actor::Command), "").await;
+    assert_eq!(
+        refused,
+        Err(CommerceError::IllegalTransition { from: "pending_payment".into(), to: "shipped".into() })
+    );
+    shopper.pay(&id.to_string(), "k", SUCCESS_CARD).await;
+    // A paid order is refunded, never cancelled.
+    let (status, body) = shopper.post(&format!("/api/orders/{id}/cancel"), json!({})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("illegal_transition")));
+    for next in [OrderStatus::Fulfilled, OrderStatus::Shipped, OrderStatus::Delivered] {
+        orders::transition(pool, id, next, Some(Actor::Command), "").await.unwrap();
+    }
+    let back = orders::transition(pool, id, OrderStatus::Shipped, Some(Actor::Command), "").await;
+    assert!(matches!(back, Err(CommerceError::IllegalTransition { .. })));
+    // Refunded is reached only through a refund.
+    let refunded = orders::transition(pool, id, OrderStatus::Refunded, Some(Actor::Command), "").await;
+    assert!(matches!(refunded, Err(CommerceError::IllegalTransition { .. })));
+
+    let (_, detail) = shopper.get(&format!("/api/orders/{id}")).await;
+    let history: Vec<&str> = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|change| change["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(history, ["pending_payment", "paid", "fulfilled", "shipped", "delivered"]);
+}
+
+#[tokio::test]
+async fn refunds_never_exceed_what_was_paid() {
+    let db = TestDb::migrated().await;
+    let variant = stocked_variant(&db, "REFUNDED", 3).await;
+    let app = TestApp::spawn(db).await;
+    let shopper = Shopper::new(&app);
+    shopper.add(variant, 2).await;
+    let (_, order) = shopper.place_order().await;
+    let id: Uuid = order_id(&order).parse().unwrap();
+    shopper.pay(&id.to_string(), "k", SUCCESS_CARD).await;
+    let total = 2 * 1250 + 490;
+    let state_payments = app_payments(&app);
+    let refund = |amount: i64, key: &'static str, restock: bool| {
+        let pool = app.db.pool.clone();
+        let payments = state_payments.clone();
+        async move {
+            let request = RefundOrder {
+                order_id: id,
+                amount_minor: amount,
+                reason: "test",
+                restock,
+                idempotency_key: key,
+            };
+            payments::refund_order(&pool, &payments, request, Actor::Command).await
+        }
+    };
+
+    // Two full refunds at once with different keys: one wins, the other is too large.
+    let (a, b) = tokio::join!(refund(total, "a", false), refund(total, "b", false));
+    assert!(a.is_ok() != b.is_ok(), "{a:?} {b:?}");
+    let refused = if a.is_err() { a } else { b };
+    assert!(matches!(refused, Err(CommerceError::NotPaid | CommerceError::RefundTooLarge { .. })));
+
+    // Partial refunds on a fresh order add up to the total and no further.
+    let shopper = Shopper::new(&app);
+    shopper.add(variant, 1).await;
+    let (_, order) = shopper.place_order().await;
+    let second: Uuid = order_id(&order).parse().unwrap();
+    shopper.pay(&second.to_string(), "k", SUCCESS_CARD).await;
+    let partial = |amount: i64, key: &'static str| {
+        let pool = app.db.pool.clone();
+        let payments = state_payments.clone();
+        async move {
+            let request = RefundOrder {
+                order_id: second,
+                amount_minor: amount,
+                reason: "damaged",
+                restock: true,
+                idempotency_key: key,
+            };
+            payments::refund_order(&pool, &payments, request, Actor::Command).await
+        }
+    };
+    let first = partial(1000, "p1").await.unwrap();
+    assert_eq!(first.order_status, OrderStatus::Paid, "partly refunded stays paid");
+    assert_eq!(partial(1000, "p1").await.unwrap(), first, "the same key is the same refund");
+    let too_much = partial(741, "p2").await;
+    assert!(matches!(too_much, Err(CommerceError::RefundTooLarge { .. })), "{too_much:?}");
+    let last = partial(740, "p3").await.unwrap();
+    assert_eq!(last.order_status, OrderStatus::Refunded);
+    assert_eq!(last.refunded_total.minor, 1250 + 490);
+    assert!(matches!(partial(1, "p4").await, Err(CommerceError::NotPaid)));
+    // The full refund put the mug back on the shelf.
+    assert_eq!(stock(&app.db, variant).await, (3 - 2, 0));
+    assert_ledger_balances(&app.db).await;
+    let (paid, refunded): (i64, i64) = sqlx::query_as(
+        "SELECT coalesce(sum(amount_minor) FILTER (WHERE kind = 'charge'), 0)::int8,
+                coalesce(sum(amount_minor) FILTER (WHERE kind = 'refund'), 0)::int8
+         FROM payment_ledger WHERE order_id = $1",
+    )
+    .bind(second)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!((paid, refunded), (1250 + 490, 1250 + 490));
+}
+
+/// The payments the app was spawned with (its sandbox and hold).
+fn app_payments(app: &TestApp) -> payments::Payments {
+    payments::Payments { provider: app.payments.clone(), hold: crate::helpers::TEST_HOLD }
+}
+
+#[tokio::test]
+async fn a_guest_cart_follows_the_shopper_into_their_new_account() {
+    let db = TestDb::migrated().await;
+    let mug = stocked_variant(&db, "MERGED", 5).await;
+    let app = TestApp::spawn(db).await;
+    let shopper = Shopper::new(&app);
+    let (status, cart) = shopper.add(mug, 2).await;
+    assert_eq!((status, cart["item_count"].as_i64()), (200, Some(2)));
+    let (status, body) = shopper.add(mug, 4).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("not_enough_stock")));
+
+    let (status, _) = shopper
+        .post(
+            "/api/auth/register",
+            json!({ "email": "merged@example.com", "password": "correct horse battery" }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, cart) = shopper.get("/api/cart").await;
+    assert_eq!(cart["item_count"], 2, "the guest's mugs are in the account's cart");
+    let guest_carts: i64 = sqlx::query_scalar("SELECT count(*) FROM carts WHERE user_id IS NULL")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(guest_carts, 0, "the guest cart was merged away");
+
+    // Signed in, the email defaults to the account's.
+    let (status, order) = shopper
+        .post(
+            "/api/orders",
+            json!({ "shipping_address": { "name": "M", "line1": "1 Road", "city": "Paris",
+                                          "postal_code": "75001", "country": "FR" },
+                    "shipping_method": "express" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{order}");
+    assert_eq!(order["summary"]["email"], "merged@example.com");
+    assert_eq!(order["shipping"]["minor"], 1290);
+
+    // Another browser sees neither the cart nor the order.
+    let stranger = Shopper::new(&app);
+    let (status, _) = stranger.get(&format!("/api/orders/{}", order_id(&order))).await;
+    assert_eq!(status, 404);
+    let (_, cart) = stranger.get("/api/cart").await;
+    assert_eq!(cart["item_count"], 0);
+}
+
+#[tokio::test]
+async fn bad_checkout_input_gets_clear_errors() {
+    let db = TestDb::migrated().await;
+    let mug = stocked_variant(&db, "INPUTS", 5).await;
+    let app = TestApp::spawn(db).await;
+    let shopper = Shopper::new(&app);
+    let (status, body) = shopper.place_order().await;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("empty_cart")));
+    for (quantity, code) in [(0, "bad_quantity"), (100, "bad_quantity")] {
+        let (status, body) = shopper.add(mug, quantity).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (422, Some(code)));
+    }
+    let (status, body) = shopper.add(Uuid::new_v4(), 1).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("unknown_variant")));
+    shopper.add(mug, 1).await;
+    let (status, body) = shopper
+        .post("/api/orders", json!({ "email": "a@b.c", "shipping_address": { "name": "", "line1": "x",
+              "city": "y", "postal_code": "1", "country": "DE" }, "shipping_method": "standard" }))
+        .await;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("bad_address")));
+    let (status, body) = shopper.post("/api/orders", json!({ "nonsense": true })).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("bad_request")));
+    let (_, order) = shopper.place_order().await;
+    let id = order_id(&order);
+    let (status, body) = shopper.pay(&id, "k", "4242 4242 4242 4241").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("invalid_card")));
+    let response = shopper
+        .client
+        .post(app.url(&format!("/api/orders/{id}/payments")))
+        .json(&json!({ "card": { "number": SUCCESS_CARD, "expiry": "12/30", "cvc": "123" } }))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(response).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("missing_idempotency_key")));
+}
