@@ -29,23 +29,15 @@ pub async fn newest_products() -> Result<Vec<ProductCard>, ShopError> {
 /// One product's page with its "similar items"; `NotFound` for an unknown slug.
 #[server]
 pub async fn product_page(slug: String) -> Result<ProductPageData, ShopError> {
-    use crate::backend::{catalog, search};
-
     let state = expect_context::<crate::backend::state::AppState>();
-    let unavailable = |err: sqlx::Error| {
-        tracing::error!(error = %err, "loading a product page failed");
-        ShopError::Unavailable
-    };
-    let product = catalog::product_by_slug(&state.db, &slug)
-        .await
-        .map_err(unavailable)?
-        .ok_or(ShopError::NotFound)?;
     let version = state.images.model_version();
-    let similar = search::similar_products(&state.db, product.card.id, version, SIMILAR_ITEMS)
+    crate::backend::search::product_page(&state.db, &slug, version, SIMILAR_ITEMS)
         .await
-        .map_err(unavailable)?
-        .unwrap_or_default();
-    Ok(ProductPageData { product, similar })
+        .map_err(|err| {
+            tracing::error!(error = %err, "loading a product page failed");
+            ShopError::Unavailable
+        })?
+        .ok_or(ShopError::NotFound)
 }
 
 /// The categories a search can be narrowed to.

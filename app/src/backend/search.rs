@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::catalog::CardRow;
 use crate::error::PhotoSearchError;
-use crate::model::ScoredProduct;
+use crate::model::{ProductPageData, ScoredProduct};
 
 /// Candidates the index keeps per step. pgvector's default of 40 loses recall on 1280-d
 /// vectors; but the planner's cost of an HNSW scan grows with this, and at 200 it already
@@ -184,6 +184,23 @@ pub async fn similar_products(
     let Some(embedding) = embedding else { return Ok(Some(Vec::new())) };
     let filter = SearchFilter { category_ids: None, exclude_product: Some(product_id) };
     products_like(pool, &embedding, model_version, &filter, limit).await.map(Some)
+}
+
+/// A published product's page: the product with its variants and `similar` look-alikes, in a
+/// fixed number of queries whatever the number of variants or similar items.
+pub async fn product_page(
+    pool: &PgPool,
+    slug: &str,
+    model_version: &str,
+    similar: i64,
+) -> Result<Option<ProductPageData>, sqlx::Error> {
+    let Some(product) = super::catalog::product_by_slug(pool, slug).await? else {
+        return Ok(None);
+    };
+    let similar = similar_products(pool, product.card.id, model_version, similar)
+        .await?
+        .unwrap_or_default();
+    Ok(Some(ProductPageData { product, similar }))
 }
 
 /// A photo search kept for its result page.

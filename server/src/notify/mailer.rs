@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use lettre::message::header::ContentType;
-use lettre::message::Mailbox;
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox};
 use lettre::{
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
@@ -52,7 +52,7 @@ impl Mailer {
             .subject(&email.subject)
             .message_id(Some(format!("<event-{event_id}@{domain}>")))
             .header(ContentType::TEXT_PLAIN)
-            .body(email.body.clone())
+            .body(readable_body(&email.body))
             .context("building the email")?;
         match self {
             Self::Smtp { transport, .. } => {
@@ -68,6 +68,33 @@ impl Mailer {
     }
 }
 
+/// 8-bit whenever RFC 5322 allows it (lines up to 998 bytes), so the `.eml` files and any mail
+/// client's source view read as written, links included. lettre itself would switch to
+/// quoted-printable past 76 characters, which breaks a long link across lines.
+fn readable_body(text: &str) -> Body {
+    let text = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    let fits = text.split("\r\n").all(|line| line.len() <= 998) && !text.contains('\0');
+    if fits {
+        Body::dangerous_pre_encoded(text.into_bytes(), ContentTransferEncoding::EightBit)
+    } else {
+        Body::new(text)
+    }
+}
+
 fn parse_from(from: &str) -> anyhow::Result<Mailbox> {
     from.parse().with_context(|| format!("VITRINE_MAIL_FROM {from:?} is not an address"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_stay_readable() {
+        let link = format!("http://127.0.0.1:3000/account/reset?token={}", "x".repeat(43));
+        let body = readable_body(&format!("Order 1\n  1 × Teapot — €3.00\n{link}\n"));
+        assert_eq!(body.encoding(), ContentTransferEncoding::EightBit);
+        let text = String::from_utf8(body.into_vec()).unwrap();
+        assert!(text.contains(&format!("\r\n{link}\r\n")), "{text}");
+    }
 }

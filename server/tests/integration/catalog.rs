@@ -121,7 +121,7 @@ async fn seeding_twice_updates_in_place_and_keeps_unchanged_embeddings() {
         .fetch_one(&db.pool)
         .await
         .unwrap();
-    assert_eq!(variants, 9, "four shirt sizes, two apple packs, three single variants");
+    assert_eq!(variants, 10, "four shirt sizes, two apple packs, four single variants");
     assert_eq!(status, "ready", "the same image keeps its embedding");
 }
 

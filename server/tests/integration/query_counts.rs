@@ -1,0 +1,98 @@
+//! Lists cost a fixed number of SQL queries whatever their size: counted from sqlx's own
+//! per-statement events, on this test's thread only.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use app::backend::catalog::category_listing;
+use app::backend::search::product_page;
+use app::backend::vision::MODEL_VERSION;
+use app::model::{ListingQuery, ListingSort};
+use tracing::Subscriber;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::Layer;
+
+use crate::helpers::TestDb;
+
+struct CountQueries(Arc<AtomicUsize>);
+
+impl<S: Subscriber> Layer<S> for CountQueries {
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        if event.metadata().target() == "sqlx::query" {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Runs `work` and counts the statements it sent. The subscriber is this thread's, and the
+/// test runtime polls everything on this thread.
+async fn queries<T>(work: impl std::future::Future<Output = T>) -> (T, usize) {
+    let count = Arc::new(AtomicUsize::new(0));
+    let subscriber = tracing_subscriber::registry().with(CountQueries(Arc::clone(&count)));
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let output = work.await;
+    (output, count.load(Ordering::Relaxed))
+}
+
+/// 150 products with three sizes each in one category, beside the fixture catalog.
+async fn big_category(db: &TestDb) {
+    sqlx::raw_sql(
+        r#"
+        INSERT INTO categories (id, slug, name) VALUES (gen_random_uuid(), 'big', 'Big');
+        INSERT INTO products (id, category_id, slug, name)
+        SELECT gen_random_uuid(), (SELECT id FROM categories WHERE slug = 'big'),
+               'item-' || g, 'Item ' || g
+        FROM generate_series(1, 150) g;
+        INSERT INTO product_variants (id, product_id, sku, options, position, price_minor, currency, on_hand)
+        SELECT gen_random_uuid(), p.id, upper(p.slug) || '-' || s.size,
+               jsonb_build_object('size', s.size), s.n, 1000 + s.n * 100, 'EUR', s.n
+        FROM products p JOIN categories c ON c.id = p.category_id AND c.slug = 'big',
+             (VALUES ('S', 0), ('M', 1), ('L', 2)) AS s(size, n);
+        "#,
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_category_page_costs_the_same_queries_for_10_and_100_products() {
+    let db = TestDb::migrated().await;
+    big_category(&db).await;
+    let query = |per_page| ListingQuery {
+        category: "big".into(),
+        page: 1,
+        per_page,
+        in_stock: true,
+        sort: ListingSort::PriceDesc,
+        ..ListingQuery::default()
+    };
+    let (small, small_queries) = queries(category_listing(&db.pool, &query(10))).await;
+    let (large, large_queries) = queries(category_listing(&db.pool, &query(100))).await;
+    let (small, large) = (small.unwrap().unwrap(), large.unwrap().unwrap());
+    assert_eq!((small.products.len(), large.products.len()), (10, 100));
+    assert_eq!(large.total, 150);
+    assert_eq!(small_queries, large_queries);
+    assert_eq!(small_queries, 4, "category, subcategories, the page, the filters");
+    assert_eq!(large.facets[0].values, ["L", "M", "S"]);
+}
+
+#[tokio::test]
+async fn a_product_page_costs_the_same_queries_with_1_or_12_variants_and_8_or_100_similar() {
+    let db = TestDb::migrated().await;
+    db.seed_fixture_embedded().await;
+    let (few, few_queries) = queries(product_page(&db.pool, "teapot", MODEL_VERSION, 8)).await;
+    sqlx::raw_sql(
+        "INSERT INTO product_variants (id, product_id, sku, options, price_minor, currency)
+         SELECT gen_random_uuid(), p.id, 'TEAPOT-' || g, jsonb_build_object('colour', 'c' || g), 900, 'EUR'
+         FROM products p, generate_series(1, 11) g WHERE p.slug = 'teapot'",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let (many, many_queries) = queries(product_page(&db.pool, "teapot", MODEL_VERSION, 100)).await;
+    let (few, many) = (few.unwrap().unwrap(), many.unwrap().unwrap());
+    assert_eq!((few.product.variants.len(), many.product.variants.len()), (1, 12));
+    assert_eq!(many.similar.len(), 5, "every other fixture product");
+    assert_eq!(few_queries, many_queries);
+}
