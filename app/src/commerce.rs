@@ -33,12 +33,13 @@ impl Variant {
 pub fn options_label(options: &VariantOptions) -> String {
     options
         .iter()
-        .map(|(name, value)| format!("{} {value}", capitalise(name)))
+        .map(|(name, value)| format!("{} {value}", option_name(name)))
         .collect::<Vec<_>>()
         .join(" · ")
 }
 
-fn capitalise(word: &str) -> String {
+/// An option's name as labels show it: "size" → "Size".
+pub fn option_name(word: &str) -> String {
     let mut chars = word.chars();
     chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }

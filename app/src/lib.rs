@@ -37,6 +37,10 @@ use crate::pages::admin::audit::AdminAuditPage;
 use crate::pages::admin::products::AdminProductsPage;
 use crate::pages::admin::users::AdminUsersPage;
 use crate::pages::admin::{AdminArea, AdminHome};
+use crate::pages::shop::{
+    cart::CartPage, category::CategoryPage, checkout::CheckoutPage, orders::OrderPage,
+    orders::OrdersPage,
+};
 use crate::pages::{
     home::HomePage, not_found::NotFound, photo_search::PhotoSearchPage, product::ProductPage,
 };
@@ -88,6 +92,19 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=(StaticSegment("search"), StaticSegment("photo"))
                         view=PhotoSearchPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("categories"), ParamSegment("slug"))
+                        view=CategoryPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=StaticSegment("cart") view=CartPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("checkout") view=CheckoutPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("orders") view=OrdersPage ssr=SsrMode::Async/>
+                    <Route
+                        path=(StaticSegment("orders"), ParamSegment("id"))
+                        view=OrderPage
                         ssr=SsrMode::Async
                     />
                     <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>

@@ -54,6 +54,28 @@ impl std::fmt::Display for Money {
     }
 }
 
+impl Money {
+    /// Parses an amount as shoppers type it ("12", "12.5", "12.50") into minor units, without
+    /// floats; `None` for anything else.
+    pub fn parse_minor(text: &str) -> Option<i64> {
+        let text = text.trim();
+        let (units, cents) = text.split_once('.').unwrap_or((text, ""));
+        if units.is_empty() || !units.bytes().all(|b| b.is_ascii_digit()) || cents.len() > 2 {
+            return None;
+        }
+        if !cents.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let cents = format!("{cents:0<2}").parse::<i64>().ok()?;
+        units.parse::<i64>().ok()?.checked_mul(100)?.checked_add(cents)
+    }
+
+    /// "12.50": the amount without its symbol, for form fields.
+    pub fn plain(minor: i64) -> String {
+        format!("{}.{:02}", minor / 100, minor % 100)
+    }
+}
+
 /// What a product list shows of a product.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProductCard {
@@ -202,6 +224,17 @@ mod tests {
         assert_eq!(price.to_string(), "€129.99");
         let refund = Money { minor: -5, currency: Currency::Usd };
         assert_eq!(refund.to_string(), "-$0.05");
+    }
+
+    #[test]
+    fn typed_amounts_parse_to_minor_units() {
+        assert_eq!(Money::parse_minor("12"), Some(1200));
+        assert_eq!(Money::parse_minor(" 12.5 "), Some(1250));
+        assert_eq!(Money::parse_minor("0.05"), Some(5));
+        for bad in ["", "-1", "1.234", "1,50", "abc", ".5", "1e3"] {
+            assert_eq!(Money::parse_minor(bad), None, "{bad}");
+        }
+        assert_eq!(Money::plain(1250), "12.50");
     }
 
     #[test]

@@ -150,6 +150,15 @@ pub async fn checkout(
     pay(order_id, &idempotency_key, &card).await
 }
 
+/// Where the page goes once an order is paid.
+#[cfg(feature = "ssr")]
+fn to_confirmation(step: PaymentStep) -> PaymentStep {
+    if let PaymentStep::Paid { order_id } = step {
+        leptos_axum::redirect(&format!("/orders/{order_id}?placed=1"));
+    }
+    step
+}
+
 /// Pays an unpaid order (again, after a decline).
 #[server(prefix = "/api/shop", endpoint = "pay")]
 pub async fn pay_order(
@@ -171,7 +180,7 @@ async fn pay(
     let state = request::state();
     let result =
         payments::pay_order(&state.db, &state.payments, order_id, idempotency_key, card).await?;
-    Ok(step(order_id, result))
+    Ok(to_confirmation(step(order_id, result)))
 }
 
 #[cfg(feature = "ssr")]
@@ -196,7 +205,33 @@ pub async fn confirm_payment(
     let result =
         payments::confirm_payment(&state.db, &state.payments, order_id, payment_id, approved)
             .await?;
-    Ok(step(order_id, result))
+    Ok(to_confirmation(step(order_id, result)))
+}
+
+/// What the checkout page starts from: the cart, the account's email when signed in, and a
+/// fresh idempotency key for this checkout's payment (a resubmitted form reuses it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CheckoutDraft {
+    pub cart: Cart,
+    pub email: Option<String>,
+    pub idempotency_key: String,
+}
+
+#[server(prefix = "/api/shop", endpoint = "checkout-start")]
+pub async fn checkout_start() -> Result<CheckoutDraft, CommerceError> {
+    let cart = current_cart().await?;
+    let (user, _) = request::shopper().await;
+    let email = match user {
+        Some(user) => {
+            let state = request::state();
+            crate::backend::auth::accounts::account(&state.db, &state.auth, user.id)
+                .await
+                .ok()
+                .map(|account| account.email)
+        }
+        None => None,
+    };
+    Ok(CheckoutDraft { cart, email, idempotency_key: Uuid::new_v4().to_string() })
 }
 
 #[server(prefix = "/api/shop", endpoint = "orders")]

@@ -90,6 +90,21 @@ pub async fn place_order(
         return Err(CommerceError::SoldOut { sku: line.sku.clone() });
     }
 
+    // A checkout whose payment is still being processed must finish first: placing a second
+    // order now could charge the shopper twice for one cart.
+    let in_flight = sqlx::query_scalar!(
+        r#"
+        SELECT count(*) AS "n!" FROM orders o JOIN payments p ON p.order_id = o.id
+        WHERE o.cart_id = $1 AND o.status = 'pending_payment' AND p.status = 'processing'
+        "#,
+        order.cart_id
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    if in_flight > 0 {
+        return Err(CommerceError::PaymentInProgress);
+    }
     let abandoned = sqlx::query_scalar!(
         r#"
         SELECT o.id FROM orders o

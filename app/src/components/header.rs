@@ -13,6 +13,8 @@ pub fn SiteHeader() -> impl IntoView {
             <A href="/" attr:class="brand">"Vitrine"</A>
             <nav aria-label="Shop">
                 <A href="/search/photo" attr:class="nav-link">"Search by photo"</A>
+                <A href="/cart" attr:class="nav-link">"Cart"</A>
+                <A href="/orders" attr:class="nav-link">"Orders"</A>
                 <span class="wishlist-count" data-testid="wishlist-count">
                     "Wishlist (" {move || wishlist.len()} ")"
                 </span>

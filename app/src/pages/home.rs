@@ -1,14 +1,33 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::newest_products;
+use crate::api::{categories, newest_products};
+use crate::model::Category;
 use crate::components::product_card::ProductCardView;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let products = Resource::new(|| (), |_| newest_products());
+    let categories = Resource::new(|| (), |_| categories());
     view! {
         <Title text=""/>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let top: Vec<Category> = categories
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|category| category.parent_slug.is_none())
+                    .collect();
+                view! {
+                    <nav class="category-nav" aria-label="Categories">
+                        {top.into_iter().map(|category| view! {
+                            <a href=format!("/categories/{}", category.slug)>{category.name}</a>
+                        }).collect_view()}
+                    </nav>
+                }
+            })}
+        </Suspense>
         <section class="hero">
             <h1>"New in the shop"</h1>
         </section>

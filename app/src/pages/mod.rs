@@ -4,3 +4,4 @@ pub mod home;
 pub mod not_found;
 pub mod photo_search;
 pub mod product;
+pub mod shop;

@@ -1,0 +1,116 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+import { expect, Page, test } from '@playwright/test';
+
+import { repoRoot } from './catalog';
+
+// The buying path in the browser: browse a category, filter, pick a variant, add to the cart,
+// sign up (the cart comes along), pay with the sandbox's cards, see the order and its email.
+const mailFolder = path.join(repoRoot, '.vitrine/mail');
+const freshEmail = (who: string) => `${who}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+
+async function hydrated(page: Page): Promise<void> {
+  await expect(page.locator('header.site-header')).toHaveAttribute('data-hydrated', 'true');
+}
+
+async function fillCheckout(page: Page, card: string): Promise<void> {
+  await page.getByLabel('Full name').fill('Ada Lovelace');
+  await page.getByLabel('Address', { exact: true }).fill("12 St James's Square");
+  await page.getByLabel('City').fill('London');
+  await page.getByLabel('Postal code').fill('SW1Y 4JH');
+  await page.getByLabel(/^Country/).fill('GB');
+  await fillCard(page, card);
+}
+
+async function fillCard(page: Page, card: string): Promise<void> {
+  await page.getByLabel('Card number').fill(card);
+  await page.getByLabel(/^Expiry/).fill('12/30');
+  await page.getByLabel('Security code').fill('123');
+}
+
+/** The email sent to `to` whose subject matches, once the worker's relay has written it. */
+async function emailTo(to: string, subject: RegExp): Promise<string> {
+  let found: string | undefined;
+  await expect(async () => {
+    const mails = readdirSync(mailFolder).map((name) => readFileSync(path.join(mailFolder, name), 'utf8'));
+    found = mails.find((text) => text.includes(`To: ${to}`) && subject.test(text));
+    expect(found).toBeDefined();
+  }).toPass({ timeout: 15_000 });
+  return found!;
+}
+
+test('a guest filters, picks a size, signs up with the cart kept, pays and gets the confirmation', async ({ page }) => {
+  await page.goto('/categories/clothing');
+  await hydrated(page);
+  await page.getByLabel('Size').selectOption('M');
+  await page.getByLabel('In stock only').check();
+  await page.getByLabel('Sort').selectOption('price_asc');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/opt\.size=M/);
+  await expect(page.getByTestId('listing-count')).toHaveText(/^\d+ products?$/);
+
+  await page.locator('.product-card .product-name a').first().click();
+  await expect(page).toHaveURL(/\/products\//);
+  await hydrated(page);
+  const productName = (await page.locator('h1').textContent())!.trim();
+  await page.getByLabel(/^Size M —/).check();
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await expect(page.getByTestId('added-to-cart')).toContainText('1 items');
+
+  // Signing up keeps what the guest put in the cart.
+  const email = freshEmail('buyer');
+  await page.goto('/account/sign-up');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel(/^Password/).fill('a long and unusual passphrase');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await page.goto('/cart');
+  await expect(page.locator('.cart-table')).toContainText(productName);
+  await expect(page.locator('.cart-table')).toContainText('Size M');
+
+  await page.getByRole('link', { name: 'Checkout' }).click();
+  await expect(page).toHaveURL(/\/checkout$/);
+  await hydrated(page);
+  await expect(page.getByLabel('Email for the receipt')).toHaveValue(email);
+  await fillCheckout(page, '4242 4242 4242 4242');
+  await page.getByRole('button', { name: 'Place order and pay' }).click();
+
+  await expect(page).toHaveURL(/\/orders\/[0-9a-f-]+\?placed=1$/);
+  await expect(page.getByTestId('order-confirmation')).toContainText('is paid');
+  await expect(page.getByTestId('order-status')).toHaveText('Paid');
+  const heading = (await page.locator('h1').textContent())!; // "Order #1234"
+  const number = heading.replace(/\D/g, '');
+
+  await page.goto('/orders');
+  await expect(page.locator(`tr[data-order="${number}"]`)).toContainText('Paid');
+  await page.goto('/cart');
+  await expect(page.getByTestId('empty-cart')).toBeVisible();
+
+  const mail = await emailTo(email, new RegExp(`Subject: Order ${number} confirmed`));
+  expect(mail).toContain(productName);
+});
+
+test('a declined card is explained and another card can be used', async ({ page }) => {
+  await page.goto('/categories/food-drink?in_stock=1&sort=price_desc');
+  await hydrated(page);
+  await page.locator('.product-card .product-name a').first().click();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await expect(page.getByTestId('added-to-cart')).toBeVisible();
+
+  await page.goto('/checkout');
+  await hydrated(page);
+  const email = freshEmail('declined');
+  await page.getByLabel('Email for the receipt').fill(email);
+  await fillCheckout(page, '4000 0000 0000 0002');
+  await page.getByRole('button', { name: 'Place order and pay' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Your card was declined (card_declined). Try another card.');
+  await expect(page).toHaveURL(/\/checkout$/);
+
+  await fillCard(page, '4242 4242 4242 4242');
+  await page.getByRole('button', { name: 'Place order and pay' }).click();
+  await expect(page.getByTestId('order-confirmation')).toContainText('is paid');
+  await emailTo(email, /Subject: Payment for order \d+ did not go through/);
+});
