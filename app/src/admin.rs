@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::{Permission, Role};
-use crate::error::AuthError;
+use crate::commerce::{OrderStatus, OrderSummary};
+use crate::error::{AuthError, CommerceError};
 
 /// Where the admin server functions live.
 pub const PREFIX: &str = "/api/admin";
@@ -35,6 +36,9 @@ pub fn access_table() -> Vec<(&'static str, Permission, Via)> {
         (AuditLog::PATH, Permission::Audit, Via::ServerFn),
         (ListProducts::PATH, Permission::Catalog, Via::ServerFn),
         (PRODUCT_IMAGES, Permission::Catalog, Via::Upload),
+        (ListOrders::PATH, Permission::Orders, Via::ServerFn),
+        (SetOrderStatus::PATH, Permission::Orders, Via::ServerFn),
+        (RefundOrder::PATH, Permission::Orders, Via::ServerFn),
     ]
 }
 
@@ -132,4 +136,52 @@ pub async fn list_products(query: String) -> Result<Vec<AdminProduct>, AuthError
     authorize::<ListProducts>().await?;
     let state = expect_context::<crate::backend::state::AppState>();
     crate::backend::admin::list_products(&state.db, query.trim(), 50).await
+}
+
+/// Orders for the staff's list, newest first; `status` narrows it (empty: all).
+#[server(prefix = "/api/admin", endpoint = "orders")]
+pub async fn list_orders(status: String) -> Result<Vec<OrderSummary>, CommerceError> {
+    authorize::<ListOrders>().await?;
+    let state = expect_context::<crate::backend::state::AppState>();
+    let wanted = OrderStatus::parse(status.trim());
+    let orders = crate::backend::orders::list_orders(&state.db, None, LIST_LIMIT).await?;
+    Ok(orders.into_iter().filter(|order| wanted.is_none_or(|s| order.status == s)).collect())
+}
+
+/// Moves an order by hand (packed, shipped, delivered, or cancelled while unpaid); audited.
+#[server(prefix = "/api/admin", endpoint = "orders/status")]
+pub async fn set_order_status(
+    order_id: Uuid,
+    status: OrderStatus,
+    note: String,
+) -> Result<OrderSummary, CommerceError> {
+    let actor = authorize::<SetOrderStatus>().await?;
+    let state = expect_context::<crate::backend::state::AppState>();
+    crate::backend::orders::transition(&state.db, order_id, status, Some(actor.actor()), note.trim())
+        .await?;
+    Ok(crate::backend::orders::order_detail(&state.db, order_id).await?.summary)
+}
+
+/// Refunds `amount` ("12.50", in the order's currency) of a paid order; audited. The form's key
+/// makes a resubmitted form the same refund.
+#[server(prefix = "/api/admin", endpoint = "orders/refund")]
+pub async fn refund_order(
+    order_id: Uuid,
+    amount: String,
+    reason: String,
+    restock: Option<String>,
+    idempotency_key: String,
+) -> Result<crate::commerce::RefundReceipt, CommerceError> {
+    use crate::backend::payments::{self, RefundOrder as Request};
+    let actor = authorize::<RefundOrder>().await?;
+    let state = expect_context::<crate::backend::state::AppState>();
+    let amount_minor = crate::model::Money::parse_minor(&amount).ok_or(CommerceError::BadRequest)?;
+    let request = Request {
+        order_id,
+        amount_minor,
+        reason: reason.trim(),
+        restock: restock.is_some(),
+        idempotency_key: &idempotency_key,
+    };
+    payments::refund_order(&state.db, &state.payments, request, actor.actor()).await
 }

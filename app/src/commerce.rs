@@ -352,6 +352,16 @@ pub struct OrderDetail {
     pub payments: Vec<PaymentSummary>,
 }
 
+/// A refund as the API reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundReceipt {
+    pub refund_id: Uuid,
+    pub amount: Money,
+    /// What has been refunded on the order in all, this refund included.
+    pub refunded_total: Money,
+    pub order_status: OrderStatus,
+}
+
 /// Card details as the checkout form sends them. Only the test provider sees the number; the
 /// shop keeps the brand and last four digits.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -279,6 +279,10 @@ pub enum CommerceError {
     RefundTooLarge { requested: String, refundable: String },
     #[error("The request could not be read.")]
     BadRequest,
+    #[error("Sign in to continue.")]
+    Unauthenticated,
+    #[error("You are not allowed to do that.")]
+    Forbidden,
     #[error("The payment service did not answer; nothing was charged. Please try again.")]
     PaymentProviderUnavailable,
     #[error("The shop is temporarily unavailable, please try again.")]
@@ -310,6 +314,8 @@ impl CommerceError {
             Self::NotPaid => "not_paid",
             Self::RefundTooLarge { .. } => "refund_too_large",
             Self::BadRequest => "bad_request",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden => "forbidden",
             Self::PaymentProviderUnavailable => "payment_provider_unavailable",
             Self::Unavailable => "unavailable",
         }
@@ -318,6 +324,8 @@ impl CommerceError {
     pub fn status(&self) -> u16 {
         match self {
             Self::MissingIdempotencyKey | Self::BadRequest => 400,
+            Self::Unauthenticated => 401,
+            Self::Forbidden => 403,
             Self::PaymentDeclined { .. } => 402,
             Self::UnknownVariant | Self::OrderNotFound => 404,
             Self::NotEnoughStock { .. }
@@ -339,6 +347,17 @@ impl CommerceError {
             | Self::RefundTooLarge { .. } => 422,
             Self::PaymentProviderUnavailable => 502,
             Self::Unavailable => 503,
+        }
+    }
+}
+
+/// The admin area's order functions check access first; its refusals keep their meaning.
+impl From<AuthError> for CommerceError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Unauthenticated => Self::Unauthenticated,
+            AuthError::Forbidden => Self::Forbidden,
+            _ => Self::Unavailable,
         }
     }
 }

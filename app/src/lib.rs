@@ -34,6 +34,7 @@ use crate::pages::account::reset::{ForgotPasswordPage, ResetPasswordPage};
 use crate::pages::account::sign_in::{SignInPage, SignUpPage};
 use crate::pages::account::AccountPage;
 use crate::pages::admin::audit::AdminAuditPage;
+use crate::pages::admin::orders::AdminOrdersPage;
 use crate::pages::admin::products::AdminProductsPage;
 use crate::pages::admin::users::AdminUsersPage;
 use crate::pages::admin::{AdminArea, AdminHome};
@@ -129,6 +130,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("users") view=AdminUsersPage/>
                         <Route path=StaticSegment("products") view=AdminProductsPage/>
                         <Route path=StaticSegment("audit") view=AdminAuditPage/>
+                        <Route path=StaticSegment("orders") view=AdminOrdersPage/>
                     </ParentRoute>
                 </Routes>
             </main>

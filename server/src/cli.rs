@@ -305,6 +305,28 @@ pub enum BenchCommand {
     Search(BenchSearchArgs),
     /// The server's time to prepare photos for upload, as the search page does in the browser.
     Preprocess(BenchPreprocessArgs),
+    /// Shop pages and add-to-cart at a fixed request rate on a generated catalog: p50/p99, errors.
+    Shop(BenchShopArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchShopArgs {
+    /// Products in the generated catalog (1 to 4 variants each).
+    #[arg(long, default_value_t = 10_000)]
+    pub products: usize,
+    /// Requests per second, sent on schedule whatever the answers (an open-loop load).
+    #[arg(long, default_value_t = 200)]
+    pub rate: u32,
+    /// Seconds of load per scenario.
+    #[arg(long, default_value_t = 15)]
+    pub seconds: u64,
+    /// Rebuild the catalog even when one of the right size exists.
+    #[arg(long)]
+    pub rebuild: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub auth: AuthArgs,
 }
 
 #[derive(Debug, Clone, Args)]

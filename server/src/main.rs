@@ -52,6 +52,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Embed(args)) => bench::embed::run(&args),
         Command::Bench(BenchCommand::Search(args)) => bench::search::run(&cli.storage, &args).await,
         Command::Bench(BenchCommand::Preprocess(args)) => bench::preprocess::run(&args),
+        Command::Bench(BenchCommand::Shop(args)) => bench::shop::run(&cli.storage, &args).await,
         Command::Model(ModelCommand::Convert { checkpoint, out }) => {
             model::convert(&checkpoint, &out)
         }

@@ -1,9 +1,9 @@
 //! Server functions answer every error with `500`; ours know better. This layer gives a server
-//! function's account or photo-search error its own status (401, 403, 404, 409, 429 …), so
+//! function's account, photo-search or shop error its own status (401, 403, 404, 409, 429 …), so
 //! clients and logs tell a refusal from a failure. Plain form posts are redirected by Leptos and
 //! left alone.
 
-use app::error::{AuthError, PhotoSearchError};
+use app::error::{AuthError, CommerceError, PhotoSearchError};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::StatusCode;
@@ -26,10 +26,10 @@ pub async fn set_error_status(request: Request, next: Next) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, MAX_ERROR_BODY).await else {
         return Response::from_parts(parts, Body::empty());
     };
-    let status =
-        serde_json::from_slice::<AuthError>(&bytes).map(|error| error.status()).or_else(|_| {
-            serde_json::from_slice::<PhotoSearchError>(&bytes).map(|error| error.status())
-        });
+    let status = serde_json::from_slice::<AuthError>(&bytes)
+        .map(|error| error.status())
+        .or_else(|_| serde_json::from_slice::<PhotoSearchError>(&bytes).map(|error| error.status()))
+        .or_else(|_| serde_json::from_slice::<CommerceError>(&bytes).map(|error| error.status()));
     if let Some(status) = status.ok().and_then(|code| StatusCode::from_u16(code).ok()) {
         parts.status = status;
     }

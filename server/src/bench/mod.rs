@@ -3,4 +3,5 @@
 pub mod embed;
 pub mod preprocess;
 pub mod search;
+pub mod shop;
 pub mod stats;

@@ -17,12 +17,28 @@ use crate::helpers::{test_auth, TestApp, TestDb};
 const PASSWORD: &str = "a long and unusual passphrase";
 
 /// A valid request for each admin endpoint (a new endpoint needs one here).
-fn request(app: &TestApp, path: &str, customer: &str, product: &str) -> reqwest::RequestBuilder {
+fn request(
+    app: &TestApp,
+    path: &str,
+    customer: &str,
+    product: &str,
+    order: &str,
+) -> reqwest::RequestBuilder {
     let post = app.client.post(app.url(path));
     match path {
         "/api/admin/users" | "/api/admin/audit" => post.form(&[] as &[(&str, &str)]),
         "/api/admin/products" => post.form(&[("query", "")]),
         "/api/admin/users/role" => post.form(&[("user_id", customer), ("role", "customer")]),
+        "/api/admin/orders" => post.form(&[("status", "")]),
+        "/api/admin/orders/status" => {
+            post.form(&[("order_id", order), ("status", "fulfilled"), ("note", "")])
+        }
+        "/api/admin/orders/refund" => post.form(&[
+            ("order_id", order),
+            ("amount", "1.00"),
+            ("reason", "matrix"),
+            ("idempotency_key", "matrix"),
+        ]),
         "/api/admin/product-images" => {
             let image = crate::helpers::fixture_image("1f34e.png");
             let form = reqwest::multipart::Form::new()
@@ -32,6 +48,44 @@ fn request(app: &TestApp, path: &str, customer: &str, product: &str) -> reqwest:
         }
         other => panic!("add a sample request for the admin endpoint {other}"),
     }
+}
+
+/// An order a guest placed and paid (the order functions need one to act on).
+async fn paid_order(app: &TestApp) -> String {
+    let guest = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let variant: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM product_variants WHERE on_hand > 0 ORDER BY sku LIMIT 1")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    let added = guest
+        .post(app.url("/api/cart/items"))
+        .json(&json!({ "variant_id": variant, "quantity": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), StatusCode::OK);
+    let order: Value = guest
+        .post(app.url("/api/orders"))
+        .json(&json!({ "email": "guest@example.com", "shipping_method": "standard",
+                       "shipping_address": { "name": "G", "line1": "1 St", "city": "Rome",
+                                             "postal_code": "00100", "country": "IT" } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = order["summary"]["id"].as_str().unwrap().to_owned();
+    let paid = guest
+        .post(app.url(&format!("/api/orders/{id}/payments")))
+        .header("Idempotency-Key", "matrix")
+        .json(&json!({ "card": { "number": "4242424242424242", "expiry": "12/30", "cvc": "123" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), StatusCode::OK);
+    id
 }
 
 async fn token(app: &TestApp, email: &str) -> String {
@@ -99,9 +153,11 @@ async fn every_admin_server_function_refuses_whoever_lacks_its_permission() {
     let staff = token(&app, "staff@example.com").await;
     let admin = token(&app, "admin@example.com").await;
 
+    let order = paid_order(&app).await;
     for (path, permission, _) in access_table() {
         let call = |bearer: Option<&str>| {
-            let mut request = request(&app, path, &customer_id.to_string(), &product.to_string());
+            let mut request =
+                request(&app, path, &customer_id.to_string(), &product.to_string(), &order);
             if let Some(token) = bearer {
                 request = request.header(AUTHORIZATION, format!("Bearer {token}"));
             }

@@ -27,7 +27,7 @@ use super::cart::unavailable;
 use super::inventory;
 use super::orders::{self, LockedOrder};
 use super::outbox;
-use crate::commerce::{CardDetails, OrderStatus};
+use crate::commerce::{CardDetails, OrderStatus, RefundReceipt};
 use crate::error::CommerceError;
 use crate::model::Money;
 
@@ -301,16 +301,6 @@ async fn settle(
     };
     tx.commit().await.map_err(unavailable)?;
     result
-}
-
-/// A refund as the API reports it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct RefundReceipt {
-    pub refund_id: Uuid,
-    pub amount: Money,
-    /// What has been refunded on the order in all, this refund included.
-    pub refunded_total: Money,
-    pub order_status: OrderStatus,
 }
 
 /// What staff ask to refund.

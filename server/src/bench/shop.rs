@@ -1,0 +1,287 @@
+//! `vitrine bench shop`: the storefront under a fixed request rate. Builds (once, then reuses) a
+//! generated catalog of `--products` products in a 10 × 10 category tree, each with one to four
+//! size variants and stock, serves the real router on a local port, and sends an open-loop load
+//! (requests leave on schedule whatever the answers, so a slow server cannot slow the load and
+//! hide its own latency) for each scenario:
+//!
+//! - a category page (server-rendered HTML, a random subcategory and page, sorted by price);
+//! - a product page (server-rendered HTML with its variants and similar items);
+//! - add to cart (`POST /api/cart/items` as a new guest);
+//! - all three mixed.
+//!
+//! Latency is measured from each request's scheduled start; errors are non-2xx answers and
+//! failed connections.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use app::backend::state::AppState;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, Executor, PgConnection, PgPool};
+use tokio::sync::Mutex;
+use uuid::Uuid;
+
+use super::stats::Samples;
+use crate::cli::{BenchShopArgs, StorageArgs};
+use crate::database;
+
+const BENCH_DATABASE: &str = "vitrine_bench_shop";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scenario {
+    Category,
+    Product,
+    AddToCart,
+    Mixed,
+}
+
+impl Scenario {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Category => "category page (HTML)",
+            Self::Product => "product page (HTML)",
+            Self::AddToCart => "add to cart (JSON)",
+            Self::Mixed => "mixed: a third each",
+        }
+    }
+}
+
+/// What the load picks from.
+struct Catalog {
+    subcategories: Vec<String>,
+    slugs: Vec<String>,
+    variants: Vec<Uuid>,
+}
+
+struct Outcome {
+    latency: Samples,
+    errors: usize,
+    sent: usize,
+    elapsed: Duration,
+}
+
+pub async fn run(storage: &StorageArgs, args: &BenchShopArgs) -> anyhow::Result<()> {
+    let server = database::resolve_url(storage).await?;
+    create_database_if_missing(server.expose()).await?;
+    let url = server.with_database(BENCH_DATABASE);
+    // Sized like a production web replica's pool.
+    let pool = PgPoolOptions::new().max_connections(16).connect(url.expose()).await?;
+    database::migrate(&pool).await?;
+    let products: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM products").fetch_one(&pool).await?;
+    if products != args.products as i64 || args.rebuild {
+        build_catalog(&pool, args.products).await?;
+    } else {
+        eprintln!("reusing the {products}-product catalog in {BENCH_DATABASE} (--rebuild to redo)");
+    }
+    let catalog = load_catalog(&pool).await?;
+
+    let images = crate::model::load_embedder_async(&args.model).await?;
+    let auth = crate::auth::build(&args.auth, storage)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let leptos_options =
+        leptos::config::LeptosOptions::builder().output_name("vitrine").site_addr(addr).build();
+    let payments = crate::shop::test_payments(Duration::ZERO);
+    let media = storage.media_store();
+    let state = AppState { leptos_options, db: pool.clone(), media, images, auth, payments };
+    let router = crate::router::build(state);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
+    let catalog = Arc::new(catalog);
+
+    // Warm-up: connections, prepared statements, caches.
+    let _ = drive(&client, &base, &catalog, Scenario::Mixed, args.rate, Duration::from_secs(2)).await;
+
+    println!(
+        "Shop pages at {} req/s for {} s each (open loop), {} products, {} variants; server and load share this machine",
+        args.rate,
+        args.seconds,
+        catalog.slugs.len(),
+        catalog.variants.len()
+    );
+    println!(
+        "{:<28} {:>9} {:>8} {:>8} {:>9} {:>9} {:>9}",
+        "scenario", "requests", "errors", "req/s", "p50 ms", "p99 ms", "max ms"
+    );
+    for scenario in [Scenario::Category, Scenario::Product, Scenario::AddToCart, Scenario::Mixed] {
+        let seconds = Duration::from_secs(args.seconds);
+        let outcome = drive(&client, &base, &catalog, scenario, args.rate, seconds).await;
+        println!(
+            "{:<28} {:>9} {:>8} {:>8.1} {:>9.2} {:>9.2} {:>9.2}",
+            scenario.name(),
+            outcome.sent,
+            outcome.errors,
+            outcome.sent as f64 / outcome.elapsed.as_secs_f64(),
+            outcome.latency.median(),
+            outcome.latency.percentile(99.0),
+            outcome.latency.percentile(100.0),
+        );
+    }
+    Ok(())
+}
+
+/// Sends `rate` requests a second for `length`, each on its own task at its scheduled time.
+async fn drive(
+    client: &reqwest::Client,
+    base: &str,
+    catalog: &Arc<Catalog>,
+    scenario: Scenario,
+    rate: u32,
+    length: Duration,
+) -> Outcome {
+    let total = (f64::from(rate) * length.as_secs_f64()).round() as usize;
+    let gap = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
+    let results = Arc::new(Mutex::new((Samples::default(), 0usize)));
+    let started = Instant::now();
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut tasks = Vec::with_capacity(total);
+    for n in 0..total {
+        let due = started + gap * n as u32;
+        tokio::time::sleep_until(due.into()).await;
+        let kind = match scenario {
+            Scenario::Mixed => [Scenario::Category, Scenario::Product, Scenario::AddToCart][n % 3],
+            other => other,
+        };
+        let request = build_request(client, base, catalog, kind, &mut rng);
+        let results = Arc::clone(&results);
+        tasks.push(tokio::spawn(async move {
+            let ok = match request.send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    // Read the whole body: a page is done when it has arrived.
+                    response.bytes().await.is_ok() && status.is_success()
+                }
+                Err(_) => false,
+            };
+            let mut results = results.lock().await;
+            results.0.push(due.elapsed());
+            results.1 += usize::from(!ok);
+        }));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    let elapsed = started.elapsed();
+    let (latency, errors) = Arc::try_unwrap(results).map(Mutex::into_inner).unwrap_or_default();
+    Outcome { latency, errors, sent: total, elapsed }
+}
+
+fn build_request(
+    client: &reqwest::Client,
+    base: &str,
+    catalog: &Catalog,
+    scenario: Scenario,
+    rng: &mut StdRng,
+) -> reqwest::RequestBuilder {
+    match scenario {
+        Scenario::Category => {
+            let category = &catalog.subcategories[rng.random_range(0..catalog.subcategories.len())];
+            let page = rng.random_range(1..=4);
+            client.get(format!("{base}/categories/{category}?page={page}&sort=price_asc"))
+        }
+        Scenario::Product => {
+            let slug = &catalog.slugs[rng.random_range(0..catalog.slugs.len())];
+            client.get(format!("{base}/products/{slug}"))
+        }
+        Scenario::AddToCart | Scenario::Mixed => {
+            let variant = catalog.variants[rng.random_range(0..catalog.variants.len())];
+            client
+                .post(format!("{base}/api/cart/items"))
+                .json(&serde_json::json!({ "variant_id": variant, "quantity": 1 }))
+        }
+    }
+}
+
+async fn create_database_if_missing(server_url: &str) -> anyhow::Result<()> {
+    let mut admin = PgConnection::connect(server_url).await.context("connecting as admin")?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(BENCH_DATABASE)
+            .fetch_one(&mut admin)
+            .await?;
+    if !exists {
+        admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {BENCH_DATABASE}"))).await?;
+    }
+    Ok(())
+}
+
+/// A fresh catalog: 10 top categories of 10 subcategories, `products` products spread over
+/// them, each with 1–4 sizes and 0–40 units of each (received through the ledger).
+async fn build_catalog(pool: &PgPool, products: usize) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut tx = pool.begin().await?;
+    tx.execute(
+        "TRUNCATE sent_emails, shop_events, outbox, payment_ledger, refunds, payments,
+                  order_status_changes, order_lines, stock_movements, orders, cart_items, carts,
+                  product_images, product_variants, products, categories CASCADE",
+    )
+    .await?;
+    sqlx::query(
+        "INSERT INTO categories (id, slug, name)
+         SELECT gen_random_uuid(), 'dept-' || d, 'Department ' || d FROM generate_series(1, 10) d;
+         ",
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO categories (id, slug, name, parent_id)
+         SELECT gen_random_uuid(), 'dept-' || d || '-aisle-' || a, 'Aisle ' || d || '.' || a,
+                (SELECT id FROM categories WHERE slug = 'dept-' || d)
+         FROM generate_series(1, 10) d, generate_series(1, 10) a",
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO products (id, category_id, slug, name, description, created_at)
+         SELECT gen_random_uuid(),
+                (SELECT id FROM categories WHERE slug = 'dept-' || (1 + g % 10) || '-aisle-' || (1 + (g / 10) % 10)),
+                'item-' || g, 'Item ' || g, 'Generated product ' || g,
+                now() - make_interval(mins => g)
+         FROM generate_series(1, $1) g",
+    )
+    .bind(products as i32)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO product_variants (id, product_id, sku, options, position, price_minor, currency, on_hand)
+         SELECT gen_random_uuid(), p.id, upper(p.slug) || '-' || s.size,
+                CASE WHEN n.count = 1 THEN '{}'::jsonb ELSE jsonb_build_object('size', s.size) END,
+                s.position, 300 + (hashtext(p.slug) & 8191) + s.position * 100, 'EUR',
+                (hashtext(p.slug || s.size) & 63) % 41
+         FROM products p
+         CROSS JOIN LATERAL (SELECT 1 + (hashtext(p.slug) & 3) AS count) n
+         JOIN (VALUES ('S', 0), ('M', 1), ('L', 2), ('XL', 3)) AS s(size, position)
+           ON s.position < n.count",
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO stock_movements (variant_id, reason, on_hand_delta, reserved_delta, note)
+         SELECT id, 'received', on_hand, 0, 'bench opening stock' FROM product_variants WHERE on_hand > 0",
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    pool.execute("ANALYZE").await?;
+    eprintln!("built a {products}-product catalog in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+async fn load_catalog(pool: &PgPool) -> anyhow::Result<Catalog> {
+    let subcategories =
+        sqlx::query_scalar("SELECT slug FROM categories WHERE parent_id IS NOT NULL ORDER BY slug")
+            .fetch_all(pool)
+            .await?;
+    let slugs = sqlx::query_scalar("SELECT slug FROM products ORDER BY slug").fetch_all(pool).await?;
+    let variants = sqlx::query_scalar(
+        "SELECT id FROM product_variants WHERE on_hand - reserved > 0 ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(Catalog { subcategories, slugs, variants })
+}
