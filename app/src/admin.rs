@@ -157,8 +157,14 @@ pub async fn set_order_status(
 ) -> Result<OrderSummary, CommerceError> {
     let actor = authorize::<SetOrderStatus>().await?;
     let state = expect_context::<crate::backend::state::AppState>();
-    crate::backend::orders::transition(&state.db, order_id, status, Some(actor.actor()), note.trim())
-        .await?;
+    crate::backend::orders::transition(
+        &state.db,
+        order_id,
+        status,
+        Some(actor.actor()),
+        note.trim(),
+    )
+    .await?;
     Ok(crate::backend::orders::order_detail(&state.db, order_id).await?.summary)
 }
 
@@ -175,7 +181,8 @@ pub async fn refund_order(
     use crate::backend::payments::{self, RefundOrder as Request};
     let actor = authorize::<RefundOrder>().await?;
     let state = expect_context::<crate::backend::state::AppState>();
-    let amount_minor = crate::model::Money::parse_minor(&amount).ok_or(CommerceError::BadRequest)?;
+    let amount_minor =
+        crate::model::Money::parse_minor(&amount).ok_or(CommerceError::BadRequest)?;
     let request = Request {
         order_id,
         amount_minor,

@@ -135,9 +135,13 @@ pub struct ShippingAddress {
 impl ShippingAddress {
     /// The address trimmed, or the first field that is missing or malformed.
     pub fn check(mut self) -> Result<Self, &'static str> {
-        for field in
-            [&mut self.name, &mut self.line1, &mut self.line2, &mut self.city, &mut self.postal_code]
-        {
+        for field in [
+            &mut self.name,
+            &mut self.line1,
+            &mut self.line2,
+            &mut self.city,
+            &mut self.postal_code,
+        ] {
             *field = field.trim().to_owned();
         }
         self.country = self.country.trim().to_ascii_uppercase();
@@ -396,7 +400,8 @@ impl CardDetails {
         if other || !(12..=19).contains(&digits.len()) || !luhn(&digits) {
             return false;
         }
-        let cvc_ok = (3..=4).contains(&self.cvc.len()) && self.cvc.bytes().all(|b| b.is_ascii_digit());
+        let cvc_ok =
+            (3..=4).contains(&self.cvc.len()) && self.cvc.bytes().all(|b| b.is_ascii_digit());
         cvc_ok && expiry_ok(&self.expiry, today)
     }
 
@@ -420,7 +425,11 @@ fn luhn(digits: &str) -> bool {
             let digit = u32::from(byte - b'0');
             if index % 2 == 1 {
                 let doubled = digit * 2;
-                if doubled > 9 { doubled - 9 } else { doubled }
+                if doubled > 9 {
+                    doubled - 9
+                } else {
+                    doubled
+                }
             } else {
                 digit
             }
@@ -481,7 +490,10 @@ mod tests {
         assert!(!card("4242 4242 4242 4242", "13/30").is_well_formed(today));
         assert!(!card("4242x4242 4242 4242", "12/30").is_well_formed(today));
         assert_eq!(card("4242 4242 4242 4242", "12/30").last4(), "4242");
-        assert_eq!(format!("{:?}", card("4242 4242 4242 4242", "12/30")).contains("4242 4242"), false);
+        assert_eq!(
+            format!("{:?}", card("4242 4242 4242 4242", "12/30")).contains("4242 4242"),
+            false
+        );
     }
 
     #[test]

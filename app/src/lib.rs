@@ -10,9 +10,9 @@ pub mod account;
 pub mod admin;
 pub mod api;
 pub mod auth;
-pub mod commerce;
 #[cfg(feature = "ssr")]
 pub mod backend;
+pub mod commerce;
 pub mod components;
 pub mod error;
 pub mod model;

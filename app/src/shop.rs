@@ -5,16 +5,21 @@
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::commerce::{Cart, CardDetails, OrderDetail, OrderSummary, ShippingAddress};
+use crate::commerce::{CardDetails, Cart, OrderDetail, OrderSummary, ShippingAddress};
 use crate::error::{CommerceError, ShopError};
 use crate::model::{CategoryListing, ListingQuery};
 
 /// What a payment attempt came to, for the checkout page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PaymentStep {
-    Paid { order_id: Uuid },
+    Paid {
+        order_id: Uuid,
+    },
     /// The bank asks the shopper to confirm this payment.
-    Confirm { order_id: Uuid, payment_id: Uuid },
+    Confirm {
+        order_id: Uuid,
+        payment_id: Uuid,
+    },
 }
 
 #[cfg(feature = "ssr")]
@@ -60,7 +65,8 @@ mod request {
     pub async fn require_viewer(order_id: Uuid) -> Result<(), CommerceError> {
         use crate::backend::orders::{self, OrderViewer};
         let (user, owner) = shopper().await;
-        let staff = user.as_ref().is_some_and(|u| u.require(crate::auth::Permission::Orders).is_ok());
+        let staff =
+            user.as_ref().is_some_and(|u| u.require(crate::auth::Permission::Orders).is_ok());
         let viewer = match (staff, owner) {
             (true, _) => OrderViewer::Staff,
             (false, Some(owner)) => OrderViewer::Owner(owner),
@@ -132,8 +138,10 @@ pub async fn checkout(
     let state = request::state();
     let (user, owner) = request::shopper().await;
     let owner = owner.ok_or(CommerceError::EmptyCart)?;
-    let cart_id =
-        cart::find(&state.db, owner).await.map_err(cart::unavailable)?.ok_or(CommerceError::EmptyCart)?;
+    let cart_id = cart::find(&state.db, owner)
+        .await
+        .map_err(cart::unavailable)?
+        .ok_or(CommerceError::EmptyCart)?;
     let shipping_method = crate::commerce::ShippingMethod::parse(&shipping_method)
         .ok_or(CommerceError::UnknownShippingMethod)?;
     if !card.is_well_formed(chrono::Utc::now().date_naive()) {
@@ -188,7 +196,9 @@ fn step(order_id: Uuid, result: crate::backend::payments::PaymentResult) -> Paym
     use crate::backend::payments::PaymentResult;
     match result {
         PaymentResult::Paid => PaymentStep::Paid { order_id },
-        PaymentResult::RequiresAction { payment_id } => PaymentStep::Confirm { order_id, payment_id },
+        PaymentResult::RequiresAction { payment_id } => {
+            PaymentStep::Confirm { order_id, payment_id }
+        }
     }
 }
 

@@ -18,8 +18,8 @@ use app::backend::catalog::{
     CategoryUpsert, ProductUpsert, VariantUpsert,
 };
 use app::backend::inventory::{self, StockLine};
-use app::commerce::VariantOptions;
 use app::backend::media::{MediaError, MediaStore};
+use app::commerce::VariantOptions;
 use app::model::{Currency, Money};
 use serde::Deserialize;
 use sqlx::PgPool;

@@ -46,7 +46,13 @@ pub async fn find_or_create(pool: &PgPool, owner: CartOwner) -> Result<Uuid, sql
         CartOwner::User(user_id) => Some(user_id),
         CartOwner::Guest(_) => None,
     };
-    // A concurrent request may create the user's cart first; the upsert then returns it.
+    let mut conn = pool.acquire().await?;
+    upsert_cart(&mut conn, user_id).await
+}
+
+/// A new guest cart (`None`), or the user's cart, created if missing. A concurrent request may
+/// create the user's cart first; the upsert then returns that one.
+async fn upsert_cart(conn: &mut PgConnection, user_id: Option<Uuid>) -> Result<Uuid, sqlx::Error> {
     sqlx::query_scalar!(
         r#"
         INSERT INTO carts (id, user_id) VALUES ($1, $2)
@@ -56,7 +62,7 @@ pub async fn find_or_create(pool: &PgPool, owner: CartOwner) -> Result<Uuid, sql
         Uuid::new_v4(),
         user_id,
     )
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await
 }
 
@@ -194,17 +200,7 @@ pub async fn merge_guest_cart(
     if guest.is_none() {
         return Ok(());
     }
-    let user_cart = sqlx::query_scalar!(
-        r#"
-        INSERT INTO carts (id, user_id) VALUES ($1, $2)
-        ON CONFLICT (user_id) DO UPDATE SET updated_at = now()
-        RETURNING id
-        "#,
-        Uuid::new_v4(),
-        user_id,
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    let user_cart = upsert_cart(conn, Some(user_id)).await?;
     sqlx::query!(
         r#"
         INSERT INTO cart_items (cart_id, variant_id, quantity, added_at)

@@ -6,8 +6,8 @@ use super::jobs::{self, NewJob};
 use super::media::{MediaStore, StoredImage};
 use crate::commerce::{Variant, VariantOptions};
 use crate::model::{
-    Category, CategoryListing, Currency, ListingQuery, Money, OptionFacet, ProductCard, ProductDetail,
-    ScoredProduct, MAX_PAGE_SIZE,
+    Category, CategoryListing, Currency, ListingQuery, Money, OptionFacet, ProductCard,
+    ProductDetail, ScoredProduct, MAX_PAGE_SIZE,
 };
 
 /// A product card as the queries select it; `distance` is set by visual search only.

@@ -244,13 +244,11 @@ pub(crate) async fn stock_lines(
     conn: &mut PgConnection,
     order_id: Uuid,
 ) -> Result<Vec<StockLine>, CommerceError> {
-    let rows = sqlx::query!(
-        "SELECT variant_id, quantity FROM order_lines WHERE order_id = $1",
-        order_id
-    )
-    .fetch_all(conn)
-    .await
-    .map_err(unavailable)?;
+    let rows =
+        sqlx::query!("SELECT variant_id, quantity FROM order_lines WHERE order_id = $1", order_id)
+            .fetch_all(conn)
+            .await
+            .map_err(unavailable)?;
     Ok(rows
         .into_iter()
         .map(|row| StockLine { variant_id: row.variant_id, quantity: row.quantity })
@@ -266,10 +264,11 @@ pub(crate) async fn hold_again(
 ) -> Result<(), CommerceError> {
     let lines = stock_lines(conn, order.id).await?;
     if let Err(short) = inventory::reserve(conn, order.id, &lines).await.map_err(unavailable)? {
-        let sku = sqlx::query_scalar!("SELECT sku FROM product_variants WHERE id = $1", short.variant_id)
-            .fetch_one(conn)
-            .await
-            .map_err(unavailable)?;
+        let sku =
+            sqlx::query_scalar!("SELECT sku FROM product_variants WHERE id = $1", short.variant_id)
+                .fetch_one(conn)
+                .await
+                .map_err(unavailable)?;
         return Err(CommerceError::SoldOut { sku });
     }
     let until = Utc::now() + hold;
@@ -406,9 +405,7 @@ pub async fn transition(
             before: Some(json!({ "status": order.status.code() })),
             after: Some(json!({ "status": to.code(), "note": note })),
         };
-        crate::backend::audit::record(&mut tx, actor, entry)
-        .await
-        .map_err(unavailable)?;
+        crate::backend::audit::record(&mut tx, actor, entry).await.map_err(unavailable)?;
     }
     tx.commit().await.map_err(unavailable)
 }

@@ -197,9 +197,8 @@ pub async fn product_page(
     let Some(product) = super::catalog::product_by_slug(pool, slug).await? else {
         return Ok(None);
     };
-    let similar = similar_products(pool, product.card.id, model_version, similar)
-        .await?
-        .unwrap_or_default();
+    let similar =
+        similar_products(pool, product.card.id, model_version, similar).await?.unwrap_or_default();
     Ok(Some(ProductPageData { product, similar }))
 }
 

@@ -36,7 +36,10 @@ pub async fn cart_for_update(
     let owner = owner(headers, user).unwrap_or(CartOwner::Guest(Uuid::new_v4()));
     let cart_id = cart::find_or_create(&state.db, owner).await?;
     let new_guest_cart = matches!(owner, CartOwner::Guest(sent) if sent != cart_id);
-    Ok((cart_id, new_guest_cart.then(|| cart_cookie(state, &cart_id.to_string(), CART_COOKIE_MAX_AGE))))
+    Ok((
+        cart_id,
+        new_guest_cart.then(|| cart_cookie(state, &cart_id.to_string(), CART_COOKIE_MAX_AGE)),
+    ))
 }
 
 /// After a sign-in or registration: the guest's cart joins the account's, and the guest cookie

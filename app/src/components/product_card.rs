@@ -10,8 +10,17 @@ pub fn ProductCardView(
     #[prop(optional)]
     score: Option<f32>,
 ) -> impl IntoView {
-    let ProductCard { id, slug, name, category, price, price_varies, in_stock, image_url, image_alt } =
-        product;
+    let ProductCard {
+        id,
+        slug,
+        name,
+        category,
+        price,
+        price_varies,
+        in_stock,
+        image_url,
+        image_alt,
+    } = product;
     let href = format!("/products/{slug}");
     view! {
         <article class="product-card" data-product-slug=slug>

@@ -2,8 +2,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::{categories, newest_products};
-use crate::model::Category;
 use crate::components::product_card::ProductCardView;
+use crate::model::Category;
 
 #[component]
 pub fn HomePage() -> impl IntoView {

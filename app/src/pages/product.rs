@@ -3,13 +3,13 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::product_page;
+use crate::commerce::{Variant, MAX_LINE_QUANTITY};
 use crate::components::product_card::ScoredGrid;
 use crate::components::wishlist::WishlistToggle;
 use crate::error::ShopError;
-use crate::commerce::{Variant, MAX_LINE_QUANTITY};
 use crate::model::ProductPageData;
-use crate::shop::AddToCart;
 use crate::pages::not_found::NotFound;
+use crate::shop::AddToCart;
 
 #[component]
 pub fn ProductPage() -> impl IntoView {

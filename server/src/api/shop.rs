@@ -111,9 +111,8 @@ async fn change_cart(
     quantity: i32,
     replace: bool,
 ) -> Result<Response, ApiError> {
-    let (cart_id, cookie) = shopper::cart_for_update(state, headers, user.as_ref())
-        .await
-        .map_err(cart::unavailable)?;
+    let (cart_id, cookie) =
+        shopper::cart_for_update(state, headers, user.as_ref()).await.map_err(cart::unavailable)?;
     cart::change_line(&state.db, cart_id, variant_id, quantity, replace).await?;
     let cart = cart::view(&state.db, cart_id).await.map_err(cart::unavailable)?;
     Ok(with_cookie(Json(cart).into_response(), cookie))
@@ -127,8 +126,10 @@ pub async fn place_order(
 ) -> Result<Response, ApiError> {
     let checkout = json_body(body)?;
     let owner = shopper::owner(&headers, user.as_ref()).ok_or(CommerceError::EmptyCart)?;
-    let cart_id =
-        cart::find(&state.db, owner).await.map_err(cart::unavailable)?.ok_or(CommerceError::EmptyCart)?;
+    let cart_id = cart::find(&state.db, owner)
+        .await
+        .map_err(cart::unavailable)?
+        .ok_or(CommerceError::EmptyCart)?;
     let email = match (checkout.email, &user) {
         (Some(email), _) => email,
         (None, Some(user)) => account_email(&state, user.id).await?,
@@ -190,8 +191,14 @@ pub async fn cancel(
 ) -> Result<Json<OrderDetail>, ApiError> {
     require_viewer(&state, &headers, user.as_ref(), order_id).await?;
     let actor = user.as_ref().map(CurrentUser::actor);
-    orders::transition(&state.db, order_id, OrderStatus::Cancelled, actor, "cancelled by the shopper")
-        .await?;
+    orders::transition(
+        &state.db,
+        order_id,
+        OrderStatus::Cancelled,
+        actor,
+        "cancelled by the shopper",
+    )
+    .await?;
     Ok(Json(orders::order_detail(&state.db, order_id).await?))
 }
 

@@ -5,3 +5,20 @@ pub mod preprocess;
 pub mod search;
 pub mod shop;
 pub mod stats;
+
+/// Creates the benchmark's own database on the server unless it exists (it is kept between
+/// runs, so a large catalog is built once).
+async fn create_database_if_missing(server_url: &str, name: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use sqlx::{Connection, Executor};
+    let mut admin = sqlx::PgConnection::connect(server_url).await.context("connecting as admin")?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&mut admin)
+            .await?;
+    if !exists {
+        admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await?;
+    }
+    Ok(())
+}

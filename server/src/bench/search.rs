@@ -22,7 +22,7 @@ use pgvector::Vector;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, Executor, PgConnection, PgPool};
+use sqlx::{Executor, PgPool};
 use uuid::Uuid;
 
 use super::stats::Samples;
@@ -41,7 +41,7 @@ const UPLOAD_IMAGES: usize = 64;
 pub async fn run(storage: &StorageArgs, args: &BenchSearchArgs) -> anyhow::Result<()> {
     let server = database::resolve_url(storage).await?;
     let url = server.with_database(BENCH_DATABASE);
-    create_database_if_missing(server.expose()).await?;
+    super::create_database_if_missing(server.expose(), BENCH_DATABASE).await?;
     let pool = PgPoolOptions::new().max_connections(16).connect(url.expose()).await?;
     database::migrate(&pool).await?;
     let media = MediaStore::new(storage.state_dir.join("bench-media"));
@@ -109,19 +109,6 @@ pub async fn run(storage: &StorageArgs, args: &BenchSearchArgs) -> anyhow::Resul
     let own_first = http.iter().map(|load| load.own_first).sum::<usize>();
     let requests = http.iter().map(|load| load.latency.len()).sum::<usize>();
     println!("uploaded catalog image's own product ranked first: {own_first}/{requests}");
-    Ok(())
-}
-
-async fn create_database_if_missing(server_url: &str) -> anyhow::Result<()> {
-    let mut admin = PgConnection::connect(server_url).await.context("connecting as admin")?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(BENCH_DATABASE)
-            .fetch_one(&mut admin)
-            .await?;
-    if !exists {
-        admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {BENCH_DATABASE}"))).await?;
-    }
     Ok(())
 }
 

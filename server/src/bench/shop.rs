@@ -15,12 +15,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use app::backend::state::AppState;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, Executor, PgConnection, PgPool};
+use sqlx::{Executor, PgPool};
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
@@ -65,7 +64,7 @@ struct Outcome {
 
 pub async fn run(storage: &StorageArgs, args: &BenchShopArgs) -> anyhow::Result<()> {
     let server = database::resolve_url(storage).await?;
-    create_database_if_missing(server.expose()).await?;
+    super::create_database_if_missing(server.expose(), BENCH_DATABASE).await?;
     let url = server.with_database(BENCH_DATABASE);
     // Sized like a production web replica's pool.
     let pool = PgPoolOptions::new().max_connections(16).connect(url.expose()).await?;
@@ -95,7 +94,8 @@ pub async fn run(storage: &StorageArgs, args: &BenchShopArgs) -> anyhow::Result<
     let catalog = Arc::new(catalog);
 
     // Warm-up: connections, prepared statements, caches.
-    let _ = drive(&client, &base, &catalog, Scenario::Mixed, args.rate, Duration::from_secs(2)).await;
+    let _ =
+        drive(&client, &base, &catalog, Scenario::Mixed, args.rate, Duration::from_secs(2)).await;
 
     println!(
         "Shop pages at {} req/s for {} s each (open loop), {} products, {} variants; server and load share this machine",
@@ -197,19 +197,6 @@ fn build_request(
     }
 }
 
-async fn create_database_if_missing(server_url: &str) -> anyhow::Result<()> {
-    let mut admin = PgConnection::connect(server_url).await.context("connecting as admin")?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(BENCH_DATABASE)
-            .fetch_one(&mut admin)
-            .await?;
-    if !exists {
-        admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {BENCH_DATABASE}"))).await?;
-    }
-    Ok(())
-}
-
 /// A fresh catalog: 10 top categories of 10 subcategories, `products` products spread over
 /// them, each with 1–4 sizes and 0–40 units of each (received through the ledger).
 async fn build_catalog(pool: &PgPool, products: usize) -> anyhow::Result<()> {
@@ -277,7 +264,8 @@ async fn load_catalog(pool: &PgPool) -> anyhow::Result<Catalog> {
         sqlx::query_scalar("SELECT slug FROM categories WHERE parent_id IS NOT NULL ORDER BY slug")
             .fetch_all(pool)
             .await?;
-    let slugs = sqlx::query_scalar("SELECT slug FROM products ORDER BY slug").fetch_all(pool).await?;
+    let slugs =
+        sqlx::query_scalar("SELECT slug FROM products ORDER BY slug").fetch_all(pool).await?;
     let variants = sqlx::query_scalar(
         "SELECT id FROM product_variants WHERE on_hand - reserved > 0 ORDER BY id",
     )

@@ -55,9 +55,12 @@ impl Relay {
         for event in &events {
             match self.deliver(event).await {
                 Ok(()) => {
-                    sqlx::query!("UPDATE outbox SET delivered_at = now(), last_error = NULL WHERE id = $1", event.id)
-                        .execute(&self.pool)
-                        .await?;
+                    sqlx::query!(
+                        "UPDATE outbox SET delivered_at = now(), last_error = NULL WHERE id = $1",
+                        event.id
+                    )
+                    .execute(&self.pool)
+                    .await?;
                 }
                 Err(err) => {
                     // 2, 4, 8 … seconds, at most an hour; never given up (the error is kept).
@@ -93,13 +96,15 @@ impl Relay {
         )
         .execute(&self.pool)
         .await?;
-        let sent = sqlx::query_scalar!("SELECT outbox_id FROM sent_emails WHERE outbox_id = $1", event.id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let sent =
+            sqlx::query_scalar!("SELECT outbox_id FROM sent_emails WHERE outbox_id = $1", event.id)
+                .fetch_optional(&self.pool)
+                .await?;
         if sent.is_some() {
             return Ok(());
         }
-        let Some(email) = emails::render(&self.pool, &self.public_url, &event.topic, &event.payload).await?
+        let Some(email) =
+            emails::render(&self.pool, &self.public_url, &event.topic, &event.payload).await?
         else {
             return Ok(());
         };

@@ -50,44 +50,6 @@ fn request(
     }
 }
 
-/// An order a guest placed and paid (the order functions need one to act on).
-async fn paid_order(app: &TestApp) -> String {
-    let guest = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let variant: uuid::Uuid =
-        sqlx::query_scalar("SELECT id FROM product_variants WHERE on_hand > 0 ORDER BY sku LIMIT 1")
-            .fetch_one(&app.db.pool)
-            .await
-            .unwrap();
-    let added = guest
-        .post(app.url("/api/cart/items"))
-        .json(&json!({ "variant_id": variant, "quantity": 1 }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(added.status(), StatusCode::OK);
-    let order: Value = guest
-        .post(app.url("/api/orders"))
-        .json(&json!({ "email": "guest@example.com", "shipping_method": "standard",
-                       "shipping_address": { "name": "G", "line1": "1 St", "city": "Rome",
-                                             "postal_code": "00100", "country": "IT" } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = order["summary"]["id"].as_str().unwrap().to_owned();
-    let paid = guest
-        .post(app.url(&format!("/api/orders/{id}/payments")))
-        .header("Idempotency-Key", "matrix")
-        .json(&json!({ "card": { "number": "4242424242424242", "expiry": "12/30", "cvc": "123" } }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(paid.status(), StatusCode::OK);
-    id
-}
-
 async fn token(app: &TestApp, email: &str) -> String {
     let response = app
         .client
@@ -153,7 +115,7 @@ async fn every_admin_server_function_refuses_whoever_lacks_its_permission() {
     let staff = token(&app, "staff@example.com").await;
     let admin = token(&app, "admin@example.com").await;
 
-    let order = paid_order(&app).await;
+    let order = crate::helpers::paid_guest_order(&app, "TEAPOT", "guest@example.com").await;
     for (path, permission, _) in access_table() {
         let call = |bearer: Option<&str>| {
             let mut request =

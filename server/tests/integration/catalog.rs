@@ -50,7 +50,8 @@ async fn seeded_products_are_listed_with_prices_categories_stock_and_images() {
     assert!(!teapot.price_varies, "the teapot has one variant");
     assert_eq!(teapot.in_stock, expected.variants[0].stock > 0);
     let shirt = products.iter().find(|p| p.slug == "shirt").expect("the shirt");
-    let sizes = fixture_catalog().products.into_iter().find(|p| p.slug == "shirt").unwrap().variants;
+    let sizes =
+        fixture_catalog().products.into_iter().find(|p| p.slug == "shirt").unwrap().variants;
     assert_eq!(sizes.len(), 4, "S, M, L and XL");
     assert_eq!(shirt.in_stock, sizes.iter().any(|v| v.stock > 0));
 
@@ -77,14 +78,17 @@ async fn seeding_twice_updates_in_place_and_keeps_unchanged_embeddings() {
         .await
         .unwrap();
     // Stock sold meanwhile stays sold: a re-seed never resets inventory.
-    sqlx::query("UPDATE product_variants SET on_hand = on_hand - 1 WHERE sku = 'SHIRT-M' AND on_hand > 0")
-        .execute(&db.pool)
-        .await
-        .unwrap();
-    let shirt_stock: i32 = sqlx::query_scalar("SELECT on_hand FROM product_variants WHERE sku = 'SHIRT-M'")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE product_variants SET on_hand = on_hand - 1 WHERE sku = 'SHIRT-M' AND on_hand > 0",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let shirt_stock: i32 =
+        sqlx::query_scalar("SELECT on_hand FROM product_variants WHERE sku = 'SHIRT-M'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
     // As if the embedding job had run for the teapot's image.
     pretend_embedded(&db, "WHERE product_id = (SELECT id FROM products WHERE slug = 'teapot')")
         .await;
@@ -112,10 +116,11 @@ async fn seeding_twice_updates_in_place_and_keeps_unchanged_embeddings() {
     .await
     .unwrap();
     assert_ne!(price, 1, "the seed restores the demo price");
-    let shirt_after: i32 = sqlx::query_scalar("SELECT on_hand FROM product_variants WHERE sku = 'SHIRT-M'")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let shirt_after: i32 =
+        sqlx::query_scalar("SELECT on_hand FROM product_variants WHERE sku = 'SHIRT-M'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
     assert_eq!(shirt_after, shirt_stock, "the seed leaves stock alone");
     let variants: i64 = sqlx::query_scalar("SELECT count(*) FROM product_variants")
         .fetch_one(&db.pool)

@@ -120,7 +120,10 @@ async fn stock(db: &TestDb, variant_id: Uuid) -> (i32, i32) {
 async fn assert_ledger_balances(db: &TestDb) {
     let mut conn = db.pool.acquire().await.unwrap();
     let unbalanced = inventory::unbalanced_variants(&mut conn).await.unwrap();
-    assert!(unbalanced.is_empty(), "variants whose stock disagrees with the ledger: {unbalanced:?}");
+    assert!(
+        unbalanced.is_empty(),
+        "variants whose stock disagrees with the ledger: {unbalanced:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -162,7 +165,8 @@ async fn two_hundred_concurrent_checkouts_sell_exactly_the_ten_in_stock() {
             let (status, body) = shopper.place_order().await;
             match status {
                 201 => {
-                    let (paid, body) = shopper.pay(&order_id(&body), &format!("pay-{n}"), SUCCESS_CARD).await;
+                    let (paid, body) =
+                        shopper.pay(&order_id(&body), &format!("pay-{n}"), SUCCESS_CARD).await;
                     assert_eq!(paid, 200, "{body}");
                     "paid"
                 }
@@ -205,8 +209,10 @@ async fn a_payment_retried_with_the_same_key_charges_once() {
     let id = order_id(&order);
 
     // A double click and a retry after a lost response: the same key each time.
-    let (first, second) =
-        tokio::join!(shopper.pay(&id, "key-1", SUCCESS_CARD), shopper.pay(&id, "key-1", SUCCESS_CARD));
+    let (first, second) = tokio::join!(
+        shopper.pay(&id, "key-1", SUCCESS_CARD),
+        shopper.pay(&id, "key-1", SUCCESS_CARD)
+    );
     let statuses = [first.0, second.0];
     assert!(statuses.contains(&200), "{first:?} {second:?}");
     assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "in flight at most: {statuses:?}");
@@ -325,10 +331,14 @@ async fn illegal_order_transitions_are_refused() {
     let id: Uuid = order_id(&order).parse().unwrap();
     let pool = &app.db.pool;
 
-    let refused = orders::transition(pool, id, OrderStatus::Shipped, Some(Actor::Command), "").await;
+    let refused =
+        orders::transition(pool, id, OrderStatus::Shipped, Some(Actor::Command), "").await;
     assert_eq!(
         refused,
-        Err(CommerceError::IllegalTransition { from: "pending_payment".into(), to: "shipped".into() })
+        Err(CommerceError::IllegalTransition {
+            from: "pending_payment".into(),
+            to: "shipped".into()
+        })
     );
     shopper.pay(&id.to_string(), "k", SUCCESS_CARD).await;
     // A paid order is refunded, never cancelled.
@@ -340,7 +350,8 @@ async fn illegal_order_transitions_are_refused() {
     let back = orders::transition(pool, id, OrderStatus::Shipped, Some(Actor::Command), "").await;
     assert!(matches!(back, Err(CommerceError::IllegalTransition { .. })));
     // Refunded is reached only through a refund.
-    let refunded = orders::transition(pool, id, OrderStatus::Refunded, Some(Actor::Command), "").await;
+    let refunded =
+        orders::transition(pool, id, OrderStatus::Refunded, Some(Actor::Command), "").await;
     assert!(matches!(refunded, Err(CommerceError::IllegalTransition { .. })));
 
     let (_, detail) = shopper.get(&format!("/api/orders/{id}")).await;
@@ -498,8 +509,11 @@ async fn bad_checkout_input_gets_clear_errors() {
     assert_eq!((status, body["error"]["code"].as_str()), (404, Some("unknown_variant")));
     shopper.add(mug, 1).await;
     let (status, body) = shopper
-        .post("/api/orders", json!({ "email": "a@b.c", "shipping_address": { "name": "", "line1": "x",
-              "city": "y", "postal_code": "1", "country": "DE" }, "shipping_method": "standard" }))
+        .post(
+            "/api/orders",
+            json!({ "email": "a@b.c", "shipping_address": { "name": "", "line1": "x",
+              "city": "y", "postal_code": "1", "country": "DE" }, "shipping_method": "standard" }),
+        )
         .await;
     assert_eq!((status, body["error"]["code"].as_str()), (422, Some("bad_address")));
     let (status, body) = shopper.post("/api/orders", json!({ "nonsense": true })).await;

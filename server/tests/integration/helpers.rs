@@ -299,3 +299,43 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.expect("sending the request")
     }
 }
+
+/// An order for one unit of `sku`, placed and paid by a guest through the shop's JSON API
+/// with the sandbox's success card; returns its id.
+pub async fn paid_guest_order(app: &TestApp, sku: &str, email: &str) -> String {
+    use serde_json::{json, Value};
+    let guest = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let variant: uuid::Uuid = sqlx::query_scalar("SELECT id FROM product_variants WHERE sku = $1")
+        .bind(sku)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let added = guest
+        .post(app.url("/api/cart/items"))
+        .json(&json!({ "variant_id": variant, "quantity": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), 200, "{sku} is in stock");
+    let order: Value = guest
+        .post(app.url("/api/orders"))
+        .json(&json!({ "email": email, "shipping_method": "standard",
+                       "shipping_address": { "name": "B", "line1": "1 Way", "city": "Oslo",
+                                             "postal_code": "0150", "country": "NO" } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = order["summary"]["id"].as_str().expect("an order").to_owned();
+    let paid = guest
+        .post(app.url(&format!("/api/orders/{id}/payments")))
+        .header("Idempotency-Key", "paid-guest-order")
+        .json(&json!({ "card": { "number": "4242424242424242", "expiry": "12/30", "cvc": "123" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), 200);
+    id
+}

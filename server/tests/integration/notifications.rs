@@ -3,11 +3,10 @@
 
 use std::time::Duration;
 
-use serde_json::json;
 use vitrine::notify::mailer::Mailer;
 use vitrine::notify::Relay;
 
-use crate::helpers::{TestApp, TestDb};
+use crate::helpers::{paid_guest_order, TestApp, TestDb};
 
 fn relay(app: &TestApp, mailer: Mailer) -> Relay {
     Relay {
@@ -26,52 +25,12 @@ fn emails(dir: &std::path::Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn place_paid_order(app: &TestApp) -> String {
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let variant: uuid::Uuid =
-        sqlx::query_scalar("SELECT id FROM product_variants WHERE sku = 'TEAPOT'")
-            .fetch_one(&app.db.pool)
-            .await
-            .unwrap();
-    let response = client
-        .post(app.url("/api/cart/items"))
-        .json(&json!({ "variant_id": variant, "quantity": 1 }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let order: serde_json::Value = client
-        .post(app.url("/api/orders"))
-        .json(&json!({
-            "email": "buyer@example.com",
-            "shipping_address": { "name": "B", "line1": "1 Way", "city": "Oslo",
-                                  "postal_code": "0150", "country": "NO" },
-            "shipping_method": "standard",
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = order["summary"]["id"].as_str().unwrap().to_owned();
-    let paid = client
-        .post(app.url(&format!("/api/orders/{id}/payments")))
-        .header("Idempotency-Key", "once")
-        .json(&json!({ "card": { "number": "4242424242424242", "expiry": "12/30", "cvc": "123" } }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(paid.status(), 200);
-    id
-}
-
 #[tokio::test]
 async fn a_paid_order_is_confirmed_by_email_once_and_published_to_the_feed() {
     let db = TestDb::migrated().await;
     db.seed_fixture().await;
     let app = TestApp::spawn(db).await;
-    let order_id = place_paid_order(&app).await;
+    let order_id = paid_guest_order(&app, "TEAPOT", "buyer@example.com").await;
     let folder = std::env::temp_dir().join(format!("vitrine-mail-{}", uuid::Uuid::new_v4()));
     let relay = relay(&app, Mailer::folder(folder.clone(), "Shop <shop@vitrine.test>").unwrap());
 
@@ -83,10 +42,11 @@ async fn a_paid_order_is_confirmed_by_email_once_and_published_to_the_feed() {
     assert!(confirmation.contains("Subject: Order 1001 confirmed"), "{confirmation}");
     assert!(confirmation.contains("1 × Teapot"), "{confirmation}");
     assert!(confirmation.contains(&format!("http://shop.test/orders/{order_id}")));
-    let topics: Vec<String> = sqlx::query_scalar("SELECT topic FROM shop_events ORDER BY outbox_id")
-        .fetch_all(&app.db.pool)
-        .await
-        .unwrap();
+    let topics: Vec<String> =
+        sqlx::query_scalar("SELECT topic FROM shop_events ORDER BY outbox_id")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
     assert_eq!(topics, ["order.placed", "order.paid"]);
 
     // At-least-once: the same events delivered again change nothing.
@@ -109,7 +69,7 @@ async fn an_unreachable_mail_server_leaves_the_email_to_retry() {
     let db = TestDb::migrated().await;
     db.seed_fixture().await;
     let app = TestApp::spawn(db).await;
-    place_paid_order(&app).await;
+    paid_guest_order(&app, "TEAPOT", "buyer@example.com").await;
     // Nothing listens on port 9 here: the connection is refused.
     let relay = relay(&app, Mailer::smtp("smtp://127.0.0.1:9", "shop@vitrine.test").unwrap());
     relay.run_once().await.unwrap();

@@ -45,7 +45,9 @@ pub struct Payments {
 pub enum PaymentResult {
     Paid,
     /// The cardholder must confirm with their bank; then call [`confirm_payment`].
-    RequiresAction { payment_id: Uuid },
+    RequiresAction {
+        payment_id: Uuid,
+    },
 }
 
 /// Pays the order with `card`. See the module's comment for the steps.
@@ -105,7 +107,10 @@ pub async fn confirm_payment(
 enum Started {
     /// The key was used before: its outcome, without calling the provider.
     Done(Result<PaymentResult, CommerceError>),
-    Charge { payment_id: Uuid, order: LockedOrder },
+    Charge {
+        payment_id: Uuid,
+        order: LockedOrder,
+    },
 }
 
 async fn start(
@@ -279,7 +284,9 @@ async fn settle(
             orders::mark_paid(&mut tx, &order, order.total_minor).await?;
             Ok(PaymentResult::Paid)
         }
-        Ok(ChargeOutcome::RequiresAction { .. }) => Ok(PaymentResult::RequiresAction { payment_id }),
+        Ok(ChargeOutcome::RequiresAction { .. }) => {
+            Ok(PaymentResult::RequiresAction { payment_id })
+        }
         Ok(ChargeOutcome::Declined { code, .. }) => {
             if order.stock_state == "held" {
                 orders::release_stock(&mut tx, order_id).await?;
@@ -456,7 +463,9 @@ pub async fn refund_order(
         action: "orders.refund.create",
         entity: "order",
         entity_id: request.order_id.to_string(),
-        before: Some(json!({ "refunded_minor": order.refunded_minor, "status": order.status.code() })),
+        before: Some(
+            json!({ "refunded_minor": order.refunded_minor, "status": order.status.code() }),
+        ),
         after: Some(json!({ "refunded_minor": refunded_total, "status": status.code(),
                             "reason": request.reason, "restock": request.restock })),
     };

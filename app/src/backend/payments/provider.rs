@@ -8,7 +8,8 @@ use std::pin::Pin;
 use crate::commerce::CardDetails;
 use crate::model::Money;
 
-pub type ProviderFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ProviderError>> + Send + 'a>>;
+pub type ProviderFuture<'a, T> =
+    Pin<Box<dyn Future<Output = Result<T, ProviderError>> + Send + 'a>>;
 
 #[derive(Debug, Clone)]
 pub struct ChargeRequest<'a> {
@@ -23,10 +24,17 @@ pub struct ChargeRequest<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChargeOutcome {
     /// The money is captured; `reference` names the charge at the provider.
-    Succeeded { reference: String },
+    Succeeded {
+        reference: String,
+    },
     /// The bank wants the cardholder to confirm (3-D Secure); nothing is captured yet.
-    RequiresAction { reference: String },
-    Declined { reference: String, code: String },
+    RequiresAction {
+        reference: String,
+    },
+    Declined {
+        reference: String,
+        code: String,
+    },
 }
 
 #[derive(Debug, Clone)]

@@ -79,7 +79,10 @@ impl TestProvider {
     }
 
     fn decide(card_digits: &str, reference: String) -> Result<ChargeOutcome, ProviderError> {
-        let declined = |code: &str| ChargeOutcome::Declined { reference: reference.clone(), code: code.into() };
+        let declined = |code: &str| ChargeOutcome::Declined {
+            reference: reference.clone(),
+            code: code.into(),
+        };
         Ok(match card_digits {
             SUCCESS_CARD | "5555555555554444" => ChargeOutcome::Succeeded { reference },
             DECLINED_CARD => declined("card_declined"),

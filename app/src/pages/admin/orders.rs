@@ -37,7 +37,11 @@ fn OrdersTable(
     orders: Resource<Result<Vec<OrderSummary>, CommerceError>>,
 ) -> impl IntoView {
     let error = Signal::derive(move || {
-        set_status.value().get().and_then(Result::err).or_else(|| refund.value().get().and_then(Result::err))
+        set_status
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| refund.value().get().and_then(Result::err))
     });
     view! {
         <h1>"Orders"</h1>
@@ -70,7 +74,10 @@ fn OrderRow(
     let id = order.id.to_string();
     let moves: Vec<OrderStatus> =
         order.status.next().iter().copied().filter(|status| status.is_manual()).collect();
-    let paid = !matches!(order.status, OrderStatus::PendingPayment | OrderStatus::Cancelled | OrderStatus::Refunded);
+    let paid = !matches!(
+        order.status,
+        OrderStatus::PendingPayment | OrderStatus::Cancelled | OrderStatus::Refunded
+    );
     let refundable = Money { minor: order.total.minor - order.refunded.minor, ..order.total };
     // The same form submitted twice is the same refund; after it, the key changes.
     let key = format!("admin-{}-{}", order.id, order.refunded.minor);

@@ -69,7 +69,9 @@ fn page_href(query: &ListingQuery, page: i64) -> String {
 fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -185,7 +187,10 @@ mod tests {
             sort: ListingSort::PriceAsc,
         };
         let href = page_href(&query, 3);
-        assert_eq!(href, "/categories/clothing?page=3&min=5.00&in_stock=1&opt.size=M&sort=price_asc");
+        assert_eq!(
+            href,
+            "/categories/clothing?page=3&min=5.00&in_stock=1&opt.size=M&sort=price_asc"
+        );
         let params: ParamsMap = href
             .split_once('?')
             .unwrap()

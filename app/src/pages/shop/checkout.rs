@@ -34,12 +34,18 @@ fn CheckoutForm(start: CheckoutDraft) -> impl IntoView {
     let checkout = ServerAction::<Checkout>::new();
     let confirm = ServerAction::<ConfirmPayment>::new();
     let error = Signal::derive(move || {
-        let latest = if confirm.version().get() > 0 { confirm.value().get() } else { checkout.value().get() };
+        let latest = if confirm.version().get() > 0 {
+            confirm.value().get()
+        } else {
+            checkout.value().get()
+        };
         latest.and_then(Result::err)
     });
     let confirming = move || match (confirm.value().get(), checkout.value().get()) {
         (Some(Ok(PaymentStep::Confirm { order_id, payment_id })), _)
-        | (None, Some(Ok(PaymentStep::Confirm { order_id, payment_id }))) => Some((order_id, payment_id)),
+        | (None, Some(Ok(PaymentStep::Confirm { order_id, payment_id }))) => {
+            Some((order_id, payment_id))
+        }
         _ => None,
     };
     let cart = start.cart;

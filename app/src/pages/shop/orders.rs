@@ -71,8 +71,18 @@ pub fn OrderPage() -> impl IntoView {
 
 #[component]
 fn OrderView(detail: OrderDetail, placed: bool) -> impl IntoView {
-    let OrderDetail { summary, lines, subtotal, shipping, shipping_method, shipping_address, paid, history, payments, .. } =
-        detail;
+    let OrderDetail {
+        summary,
+        lines,
+        subtotal,
+        shipping,
+        shipping_method,
+        shipping_address,
+        paid,
+        history,
+        payments,
+        ..
+    } = detail;
     let address = [
         shipping_address.name,
         shipping_address.line1,
