@@ -22,14 +22,15 @@ pub enum PaymentStep {
     },
 }
 
+/// The shopper and cart of the request a server function runs in.
 #[cfg(feature = "ssr")]
-mod request {
+mod this_request {
     use axum::http::header::SET_COOKIE;
     use axum::http::request::Parts;
     use leptos::prelude::*;
     use uuid::Uuid;
 
-    use crate::backend::auth::{request, CurrentUser};
+    use crate::backend::auth::{request as auth_request, CurrentUser};
     use crate::backend::cart::{self, CartOwner};
     use crate::backend::shopper;
     use crate::backend::state::AppState;
@@ -44,14 +45,14 @@ mod request {
     }
 
     pub async fn shopper() -> (Option<CurrentUser>, Option<CartOwner>) {
-        let user = request::maybe_user().await;
+        let user = auth_request::maybe_user().await;
         let owner = shopper::owner(&headers(), user.as_ref());
         (user, owner)
     }
 
     /// The request's cart for a change, made (and its cookie set) when missing.
     pub async fn cart_for_update() -> Result<Uuid, CommerceError> {
-        let user = request::maybe_user().await;
+        let user = auth_request::maybe_user().await;
         let (cart_id, cookie) = shopper::cart_for_update(&state(), &headers(), user.as_ref())
             .await
             .map_err(cart::unavailable)?;
@@ -83,7 +84,7 @@ mod request {
 /// A page of a category with the shopper's filters and order.
 #[server(prefix = "/api/shop", endpoint = "category")]
 pub async fn category_page(query: ListingQuery) -> Result<CategoryListing, ShopError> {
-    let state = request::state();
+    let state = this_request::state();
     crate::backend::catalog::category_listing(&state.db, &query)
         .await
         .map_err(|err| {
@@ -96,8 +97,8 @@ pub async fn category_page(query: ListingQuery) -> Result<CategoryListing, ShopE
 #[server(prefix = "/api/shop", endpoint = "cart")]
 pub async fn current_cart() -> Result<Cart, CommerceError> {
     use crate::backend::cart;
-    let state = request::state();
-    let (_, owner) = request::shopper().await;
+    let state = this_request::state();
+    let (_, owner) = this_request::shopper().await;
     let Some(owner) = owner else { return Ok(Cart::default()) };
     match cart::find(&state.db, owner).await.map_err(cart::unavailable)? {
         Some(cart_id) => cart::view(&state.db, cart_id).await.map_err(cart::unavailable),
@@ -108,8 +109,8 @@ pub async fn current_cart() -> Result<Cart, CommerceError> {
 #[server(prefix = "/api/shop", endpoint = "add-to-cart")]
 pub async fn add_to_cart(variant_id: Uuid, quantity: i32) -> Result<Cart, CommerceError> {
     use crate::backend::cart;
-    let state = request::state();
-    let cart_id = request::cart_for_update().await?;
+    let state = this_request::state();
+    let cart_id = this_request::cart_for_update().await?;
     cart::change_line(&state.db, cart_id, variant_id, quantity, false).await?;
     cart::view(&state.db, cart_id).await.map_err(cart::unavailable)
 }
@@ -118,8 +119,8 @@ pub async fn add_to_cart(variant_id: Uuid, quantity: i32) -> Result<Cart, Commer
 #[server(prefix = "/api/shop", endpoint = "set-quantity")]
 pub async fn set_cart_quantity(variant_id: Uuid, quantity: i32) -> Result<Cart, CommerceError> {
     use crate::backend::cart;
-    let state = request::state();
-    let cart_id = request::cart_for_update().await?;
+    let state = this_request::state();
+    let cart_id = this_request::cart_for_update().await?;
     cart::change_line(&state.db, cart_id, variant_id, quantity, true).await?;
     cart::view(&state.db, cart_id).await.map_err(cart::unavailable)
 }
@@ -135,8 +136,8 @@ pub async fn checkout(
     idempotency_key: String,
 ) -> Result<PaymentStep, CommerceError> {
     use crate::backend::{cart, orders};
-    let state = request::state();
-    let (user, owner) = request::shopper().await;
+    let state = this_request::state();
+    let (user, owner) = this_request::shopper().await;
     let owner = owner.ok_or(CommerceError::EmptyCart)?;
     let cart_id = cart::find(&state.db, owner)
         .await
@@ -174,7 +175,7 @@ pub async fn pay_order(
     card: CardDetails,
     idempotency_key: String,
 ) -> Result<PaymentStep, CommerceError> {
-    request::require_viewer(order_id).await?;
+    this_request::require_viewer(order_id).await?;
     pay(order_id, &idempotency_key, &card).await
 }
 
@@ -185,7 +186,7 @@ async fn pay(
     card: &CardDetails,
 ) -> Result<PaymentStep, CommerceError> {
     use crate::backend::payments;
-    let state = request::state();
+    let state = this_request::state();
     let result =
         payments::pay_order(&state.db, &state.payments, order_id, idempotency_key, card).await?;
     Ok(to_confirmation(step(order_id, result)))
@@ -210,8 +211,8 @@ pub async fn confirm_payment(
     approved: bool,
 ) -> Result<PaymentStep, CommerceError> {
     use crate::backend::payments;
-    request::require_viewer(order_id).await?;
-    let state = request::state();
+    this_request::require_viewer(order_id).await?;
+    let state = this_request::state();
     let result =
         payments::confirm_payment(&state.db, &state.payments, order_id, payment_id, approved)
             .await?;
@@ -230,10 +231,10 @@ pub struct CheckoutDraft {
 #[server(prefix = "/api/shop", endpoint = "checkout-start")]
 pub async fn checkout_start() -> Result<CheckoutDraft, CommerceError> {
     let cart = current_cart().await?;
-    let (user, _) = request::shopper().await;
+    let (user, _) = this_request::shopper().await;
     let email = match user {
         Some(user) => {
-            let state = request::state();
+            let state = this_request::state();
             crate::backend::auth::accounts::account(&state.db, &state.auth, user.id)
                 .await
                 .ok()
@@ -247,13 +248,13 @@ pub async fn checkout_start() -> Result<CheckoutDraft, CommerceError> {
 #[server(prefix = "/api/shop", endpoint = "orders")]
 pub async fn my_orders() -> Result<Vec<OrderSummary>, CommerceError> {
     use crate::backend::orders;
-    let (_, owner) = request::shopper().await;
+    let (_, owner) = this_request::shopper().await;
     let Some(owner) = owner else { return Ok(Vec::new()) };
-    orders::list_orders(&request::state().db, Some(owner), 50).await
+    orders::list_orders(&this_request::state().db, Some(owner), None, 50).await
 }
 
 #[server(prefix = "/api/shop", endpoint = "order")]
 pub async fn order(order_id: Uuid) -> Result<OrderDetail, CommerceError> {
-    request::require_viewer(order_id).await?;
-    crate::backend::orders::order_detail(&request::state().db, order_id).await
+    this_request::require_viewer(order_id).await?;
+    crate::backend::orders::order_detail(&this_request::state().db, order_id).await
 }

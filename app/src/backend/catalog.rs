@@ -224,35 +224,37 @@ pub async fn category_listing(
 
     let per_page = query.per_page.clamp(1, MAX_PAGE_SIZE);
     let page = query.page.max(1);
-    let wanted_options = serde_json::to_value(&query.options).expect("options serialise");
-    // `matching`: each product with a variant that passes every filter, priced by the cheapest
-    // such variant. The sort keys are CASEs so one prepared statement serves every order.
+    let wanted_options = (!query.options.is_empty())
+        .then(|| serde_json::to_value(&query.options).expect("options serialise"));
+    // For each product of the subtree (found by its index), `offer` looks at its variants (by
+    // theirs) that pass every filter: the cheapest price, and whether one is available. A
+    // per-product lookup keeps a page of an aisle to a few hundred index reads, where grouping
+    // every variant of the shop would read them all. The sort keys are CASEs so one prepared
+    // statement serves every order.
     let rows = sqlx::query!(
         r#"
-        WITH matching AS (
-            SELECT v.product_id, min(v.price_minor) AS price_minor, min(v.currency) AS currency,
+        SELECT p.id, p.slug, p.name, c.name AS category,
+               offer.price_minor AS "price_minor!", offer.currency AS "currency!",
+               offer.price_varies AS "price_varies!", offer.in_stock AS "in_stock!",
+               i.storage_key AS "storage_key?", i.alt_text AS "alt_text?",
+               count(*) OVER () AS "total!"
+        FROM products p
+        JOIN LATERAL (
+            SELECT min(v.price_minor) AS price_minor, min(v.currency) AS currency,
                    max(v.price_minor) > min(v.price_minor) AS price_varies,
                    bool_or(v.on_hand > v.reserved) AS in_stock
             FROM product_variants v
-            JOIN products p ON p.id = v.product_id
-            WHERE p.published AND p.category_id = ANY($1)
-              AND v.options @> $2
+            WHERE v.product_id = p.id
+              AND ($2::jsonb IS NULL OR v.options @> $2)
               AND ($3::int8 IS NULL OR v.price_minor >= $3)
               AND ($4::int8 IS NULL OR v.price_minor <= $4)
               AND (NOT $5 OR v.on_hand > v.reserved)
-            GROUP BY v.product_id
-        )
-        SELECT p.id, p.slug, p.name, c.name AS category,
-               m.price_minor AS "price_minor!", m.currency AS "currency!",
-               m.price_varies AS "price_varies!", m.in_stock AS "in_stock!",
-               i.storage_key AS "storage_key?", i.alt_text AS "alt_text?",
-               count(*) OVER () AS "total!"
-        FROM matching m
-        JOIN products p ON p.id = m.product_id
+        ) offer ON offer.price_minor IS NOT NULL
         JOIN categories c ON c.id = p.category_id
         LEFT JOIN product_images i ON i.product_id = p.id AND i.position = 0
-        ORDER BY CASE WHEN $6 = 'price_asc' THEN m.price_minor END ASC,
-                 CASE WHEN $6 = 'price_desc' THEN m.price_minor END DESC,
+        WHERE p.published AND p.category_id = ANY($1)
+        ORDER BY CASE WHEN $6 = 'price_asc' THEN offer.price_minor END ASC,
+                 CASE WHEN $6 = 'price_desc' THEN offer.price_minor END DESC,
                  CASE WHEN $6 = 'newest' THEN p.created_at END DESC,
                  p.name, p.id
         LIMIT $7 OFFSET $8

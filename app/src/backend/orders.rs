@@ -48,8 +48,9 @@ pub enum OrderViewer {
 }
 
 /// Places an order for the cart's contents and holds their stock for `hold`. The cart's other
-/// unpaid orders (an abandoned earlier checkout) are cancelled first so they stop holding stock.
-/// `SoldOut` when a line cannot be held: nothing is written then.
+/// unpaid orders (an abandoned earlier checkout) are cancelled first so they stop holding stock;
+/// while one of them is being charged, `PaymentInProgress`. `SoldOut` when a line cannot be
+/// held: nothing is written then.
 pub async fn place_order(
     pool: &PgPool,
     order: PlaceOrder,
@@ -105,13 +106,11 @@ pub async fn place_order(
     if in_flight > 0 {
         return Err(CommerceError::PaymentInProgress);
     }
+    // Earlier unpaid orders of this cart were abandoned (a bank's confirmation step included):
+    // they stop holding stock now rather than when their holds expire.
     let abandoned = sqlx::query_scalar!(
         r#"
-        SELECT o.id FROM orders o
-        WHERE o.cart_id = $1 AND o.status = 'pending_payment'
-          AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id
-                                                  AND p.status IN ('processing', 'requires_action'))
-        FOR UPDATE
+        SELECT id FROM orders WHERE cart_id = $1 AND status = 'pending_payment' FOR UPDATE
         "#,
         order.cart_id
     )
@@ -199,7 +198,8 @@ pub(crate) struct LockedOrder {
     pub number: i64,
     pub email: String,
     pub status: OrderStatus,
-    pub stock_state: String,
+    /// Its stock is held (not yet sold, or released by a decline or an expiry).
+    pub stock_held: bool,
     pub reserved_until: Option<DateTime<Utc>>,
     pub currency: Currency,
     pub total_minor: i64,
@@ -214,7 +214,8 @@ pub(crate) async fn lock_order(
 ) -> Result<LockedOrder, CommerceError> {
     let row = sqlx::query!(
         r#"
-        SELECT id, number, email, status, stock_state, reserved_until, currency, total_minor,
+        SELECT id, number, email, status, stock_state = 'held' AS "stock_held!", reserved_until,
+               currency, total_minor,
                paid_minor, refunded_minor, cart_id
         FROM orders WHERE id = $1 FOR UPDATE
         "#,
@@ -229,7 +230,7 @@ pub(crate) async fn lock_order(
         number: row.number,
         email: row.email,
         status: parse_status(&row.status)?,
-        stock_state: row.stock_state,
+        stock_held: row.stock_held,
         reserved_until: row.reserved_until,
         currency: parse_currency(&row.currency).map_err(unavailable)?,
         total_minor: row.total_minor,
@@ -447,7 +448,7 @@ async fn cancel(
     reason: &str,
 ) -> Result<(), CommerceError> {
     let order = lock_order(conn, order_id).await?;
-    if order.stock_state == "held" {
+    if order.stock_held {
         release_stock(conn, order_id).await?;
     }
     sqlx::query!("UPDATE orders SET cancel_reason = $2 WHERE id = $1", order_id, reason)
@@ -492,7 +493,7 @@ pub async fn release_expired_hold(
         Err(err) => return Err(err),
     };
     let due = order.status == OrderStatus::PendingPayment
-        && order.stock_state == "held"
+        && order.stock_held
         && order.reserved_until.is_some_and(|until| until <= Utc::now());
     if !due {
         return Ok(HoldOutcome::NotDue);
@@ -641,10 +642,12 @@ pub async fn order_detail(pool: &PgPool, order_id: Uuid) -> Result<OrderDetail, 
     })
 }
 
-/// The owner's orders, newest first (one query). Staff lists pass `None` for every order.
+/// The owner's orders, newest first (one query). Staff lists pass `None` for every order, and
+/// may narrow them to one status.
 pub async fn list_orders(
     pool: &PgPool,
     owner: Option<cart::CartOwner>,
+    status: Option<OrderStatus>,
     limit: i64,
 ) -> Result<Vec<OrderSummary>, CommerceError> {
     let (user_id, cart_id) = match owner {
@@ -659,7 +662,8 @@ pub async fn list_orders(
                o.refunded_minor, o.email,
                (SELECT coalesce(sum(quantity), 0) FROM order_lines WHERE order_id = o.id) AS "items!"
         FROM orders o
-        WHERE $1 OR o.user_id = $2 OR (o.user_id IS NULL AND o.cart_id = $3)
+        WHERE ($1 OR o.user_id = $2 OR (o.user_id IS NULL AND o.cart_id = $3))
+          AND ($5::text IS NULL OR o.status = $5)
         ORDER BY o.created_at DESC
         LIMIT $4
         "#,
@@ -667,6 +671,7 @@ pub async fn list_orders(
         user_id,
         cart_id,
         limit,
+        status.map(OrderStatus::code),
     )
     .fetch_all(pool)
     .await

@@ -210,7 +210,7 @@ pub async fn list_orders(
     let Some(owner) = shopper::owner(&headers, user.as_ref()) else {
         return Ok(Json(Vec::new()));
     };
-    Ok(Json(orders::list_orders(&state.db, Some(owner), ORDER_HISTORY).await?))
+    Ok(Json(orders::list_orders(&state.db, Some(owner), None, ORDER_HISTORY).await?))
 }
 
 pub async fn order(

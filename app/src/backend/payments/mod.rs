@@ -197,7 +197,7 @@ async fn ensure_payable(
     order: &LockedOrder,
 ) -> Result<(), CommerceError> {
     match order.status {
-        OrderStatus::PendingPayment if order.stock_state == "held" => Ok(()),
+        OrderStatus::PendingPayment if order.stock_held => Ok(()),
         OrderStatus::PendingPayment => orders::hold_again(conn, order, payments.hold).await,
         OrderStatus::Cancelled => Err(CommerceError::ReservationExpired),
         status => Err(CommerceError::IllegalTransition {
@@ -275,7 +275,7 @@ async fn settle(
             .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
-            if order.stock_state != "held" {
+            if !order.stock_held {
                 // Cannot happen while the release job respects `processing`; if it does, the
                 // stock is taken again rather than selling what is not held.
                 tracing::error!(%order_id, "a paid order had no stock held; holding it again");
@@ -288,7 +288,7 @@ async fn settle(
             Ok(PaymentResult::RequiresAction { payment_id })
         }
         Ok(ChargeOutcome::Declined { code, .. }) => {
-            if order.stock_state == "held" {
+            if order.stock_held {
                 orders::release_stock(&mut tx, order_id).await?;
             }
             outbox::record(

@@ -11,7 +11,7 @@ use crate::auth::Permission;
 use crate::commerce::{OrderStatus, OrderSummary};
 use crate::error::CommerceError;
 use crate::model::Money;
-use crate::pages::shop::ShopError;
+use crate::pages::shop::RefusalNotice;
 
 #[component]
 pub fn AdminOrdersPage() -> impl IntoView {
@@ -45,7 +45,7 @@ fn OrdersTable(
     });
     view! {
         <h1>"Orders"</h1>
-        <ShopError error/>
+        <RefusalNotice error/>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match orders.await {

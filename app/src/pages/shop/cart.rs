@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::ShopError;
+use super::RefusalNotice;
 use crate::commerce::{options_label, Cart, CartLine, MAX_LINE_QUANTITY};
 use crate::shop::{current_cart, SetCartQuantity};
 
@@ -15,7 +15,7 @@ pub fn CartPage() -> impl IntoView {
     view! {
         <Title text="Your cart"/>
         <h1>"Your cart"</h1>
-        <ShopError error/>
+        <RefusalNotice error/>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match cart.await {

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::ShopError;
+use super::RefusalNotice;
 use crate::commerce::{options_label, ShippingMethod};
 use crate::shop::{checkout_start, Checkout, CheckoutDraft, ConfirmPayment, PaymentStep};
 
@@ -106,7 +106,7 @@ fn CheckoutForm(start: CheckoutDraft) -> impl IntoView {
                 {move || if checkout.pending().get() { "Paying…" } else { "Place order and pay" }}
             </button>
         </ActionForm>
-        <ShopError error/>
+        <RefusalNotice error/>
         {move || confirming().map(|(order_id, payment_id)| view! {
             <section class="confirm-payment" aria-labelledby="confirm-heading">
                 <h2 id="confirm-heading">"Your bank asks you to confirm this payment"</h2>

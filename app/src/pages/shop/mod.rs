@@ -11,7 +11,7 @@ use crate::error::CommerceError;
 
 /// A shop action's refusal, in words, next to its form.
 #[component]
-pub fn ShopError(error: Signal<Option<CommerceError>>) -> impl IntoView {
+pub fn RefusalNotice(error: Signal<Option<CommerceError>>) -> impl IntoView {
     move || {
         error.get().map(|error| {
             view! { <p class="error" role="alert" data-error=error.code()>{error.to_string()}</p> }
