@@ -114,3 +114,69 @@ test('a declined card is explained and another card can be used', async ({ page 
   await expect(page.getByTestId('order-confirmation')).toContainText('is paid');
   await emailTo(email, /Subject: Payment for order \d+ did not go through/);
 });
+
+test('a card that asks for confirmation is paid once the shopper confirms', async ({ page }) => {
+  await page.goto('/categories/objects?in_stock=1&sort=price_asc');
+  await hydrated(page);
+  await page.locator('.product-card .product-name a').first().click();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await expect(page.getByTestId('added-to-cart')).toBeVisible();
+  await page.goto('/checkout');
+  await hydrated(page);
+  await page.getByLabel('Email for the receipt').fill(freshEmail('confirming'));
+  await fillCheckout(page, '4000 0027 6000 3184');
+  await page.getByRole('button', { name: 'Place order and pay' }).click();
+  await expect(page.getByRole('heading', { name: 'Your bank asks you to confirm this payment' })).toBeVisible();
+  await page.getByRole('button', { name: 'Confirm payment' }).click();
+  await expect(page.getByTestId('order-confirmation')).toContainText('is paid');
+});
+
+test('staff pack, ship and partly refund an order; the shopper sees it', async ({ page, browser }) => {
+  // A shopper buys something.
+  const shopper = await browser.newPage();
+  await shopper.goto('/categories/activities?in_stock=1&sort=price_desc');
+  await hydrated(shopper);
+  await shopper.locator('.product-card .product-name a').first().click();
+  await hydrated(shopper);
+  await shopper.getByRole('button', { name: 'Add to cart' }).click();
+  await expect(shopper.getByTestId('added-to-cart')).toBeVisible();
+  await shopper.goto('/checkout');
+  await hydrated(shopper);
+  const email = freshEmail('refunded');
+  await shopper.getByLabel('Email for the receipt').fill(email);
+  await fillCheckout(shopper, '4242 4242 4242 4242');
+  await shopper.getByRole('button', { name: 'Place order and pay' }).click();
+  await expect(shopper.getByTestId('order-confirmation')).toBeVisible();
+  const orderUrl = shopper.url().replace(/\?.*$/, '');
+  const number = (await shopper.locator('h1').textContent())!.replace(/\D/g, '');
+
+  // Staff move it along and refund part of it.
+  await page.goto('/account/sign-in');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(process.env.VITRINE_E2E_ADMIN_EMAIL ?? 'admin@vitrine.test');
+  await page.getByLabel('Password').fill(process.env.VITRINE_E2E_ADMIN_PASSWORD ?? 'e2e admin passphrase, not secret');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await page.goto('/admin/orders');
+  await hydrated(page);
+  await page.waitForLoadState('networkidle');
+  const row = () => page.locator(`tr[data-order="${number}"]`);
+  await row().getByLabel(`New status of order ${number}`).selectOption('fulfilled');
+  await row().getByRole('button', { name: 'Move' }).click();
+  await expect(row()).toContainText('Packed');
+  await row().getByLabel(`New status of order ${number}`).selectOption('shipped');
+  await row().getByLabel(`Note for order ${number}`).fill('parcel 42');
+  await row().getByRole('button', { name: 'Move' }).click();
+  await expect(row()).toContainText('Shipped');
+  await row().getByLabel(`Amount to refund of order ${number}`).fill('1.00');
+  await row().getByLabel(`Reason for refunding order ${number}`).fill('scratched box');
+  await row().getByRole('button', { name: 'Refund' }).click();
+  await expect(row()).toContainText('Shipped · partially refunded');
+
+  await shopper.goto(orderUrl);
+  await expect(shopper.getByTestId('order-status')).toHaveText('Shipped · partially refunded');
+  await expect(shopper.locator('.order-history')).toContainText('Shipped (parcel 42)');
+  await emailTo(email, new RegExp(`Subject: Order ${number} is on its way`));
+  await emailTo(email, new RegExp(`Subject: Refund for order ${number}`));
+});
