@@ -39,6 +39,8 @@ pub fn access_table() -> Vec<(&'static str, Permission, Via)> {
         (ListOrders::PATH, Permission::Orders, Via::ServerFn),
         (SetOrderStatus::PATH, Permission::Orders, Via::ServerFn),
         (RefundOrder::PATH, Permission::Orders, Via::ServerFn),
+        (ListStock::PATH, Permission::Inventory, Via::ServerFn),
+        (AdjustStock::PATH, Permission::Inventory, Via::ServerFn),
     ]
 }
 
@@ -190,4 +192,52 @@ pub async fn refund_order(
         idempotency_key: &idempotency_key,
     };
     payments::refund_order(&state.db, &state.payments, request, actor.actor()).await
+}
+
+/// A variant's stock, as the inventory page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockRow {
+    pub variant_id: Uuid,
+    pub sku: String,
+    pub product_name: String,
+    pub options: crate::commerce::VariantOptions,
+    pub on_hand: i32,
+    pub reserved: i32,
+}
+
+/// What a stock change is: a count (on-hand becomes the number) or a delivery (adds it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StockChange {
+    Count,
+    Delivery,
+}
+
+/// Variants whose SKU or product name contains `query` (the first 50 by SKU).
+#[server(prefix = "/api/admin", endpoint = "stock")]
+pub async fn list_stock(query: String) -> Result<Vec<StockRow>, CommerceError> {
+    authorize::<ListStock>().await?;
+    let state = expect_context::<crate::backend::state::AppState>();
+    crate::backend::admin::list_stock(&state.db, query.trim(), 50).await
+}
+
+/// Records a stock count or a delivery for a variant, in the ledger and the audit log.
+#[server(prefix = "/api/admin", endpoint = "stock/adjust")]
+pub async fn adjust_stock(
+    variant_id: Uuid,
+    change: StockChange,
+    quantity: i32,
+    note: String,
+) -> Result<StockRow, CommerceError> {
+    let actor = authorize::<AdjustStock>().await?;
+    let state = expect_context::<crate::backend::state::AppState>();
+    crate::backend::admin::adjust_stock(
+        &state.db,
+        actor.actor(),
+        variant_id,
+        change,
+        quantity,
+        note.trim(),
+    )
+    .await
 }

@@ -273,6 +273,8 @@ pub enum CommerceError {
     MissingIdempotencyKey,
     #[error("That idempotency key was used for a different request.")]
     IdempotencyKeyReused,
+    #[error("{reserved} units are held by checkouts; a count cannot be lower.")]
+    CountBelowReserved { reserved: i32 },
     #[error("Only paid orders can be refunded.")]
     NotPaid,
     #[error("A refund of {requested} would exceed the {refundable} that can still be refunded.")]
@@ -311,6 +313,7 @@ impl CommerceError {
             Self::NothingToConfirm => "nothing_to_confirm",
             Self::MissingIdempotencyKey => "missing_idempotency_key",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::CountBelowReserved { .. } => "count_below_reserved",
             Self::NotPaid => "not_paid",
             Self::RefundTooLarge { .. } => "refund_too_large",
             Self::BadRequest => "bad_request",
@@ -334,6 +337,7 @@ impl CommerceError {
             | Self::ReservationExpired
             | Self::PaymentInProgress
             | Self::NothingToConfirm
+            | Self::CountBelowReserved { .. }
             | Self::NotPaid => 409,
             Self::NotForSale
             | Self::BadQuantity { .. }

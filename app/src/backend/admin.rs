@@ -4,11 +4,11 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::audit::{self, Entry};
+use super::audit::{self, Actor, Entry};
 use super::auth::{unavailable, CurrentUser};
-use crate::admin::{AdminUser, AuditEntry};
+use crate::admin::{AdminUser, AuditEntry, StockChange, StockRow};
 use crate::auth::Role;
-use crate::error::AuthError;
+use crate::error::{AuthError, CommerceError};
 
 struct UserRow {
     id: Uuid,
@@ -192,4 +192,120 @@ pub async fn add_product_image(
         height: image.height,
         bytes: image.byte_size,
     }))
+}
+
+/// Variants whose SKU or product name contains `query`, by SKU.
+pub async fn list_stock(
+    pool: &PgPool,
+    query: &str,
+    limit: i64,
+) -> Result<Vec<StockRow>, CommerceError> {
+    let pattern =
+        format!("%{}%", query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    stock_rows(pool, None, &pattern, limit).await
+}
+
+/// Stock rows of one variant (`variant`) or of those matching the ILIKE `pattern`.
+async fn stock_rows(
+    pool: &PgPool,
+    variant: Option<Uuid>,
+    pattern: &str,
+    limit: i64,
+) -> Result<Vec<StockRow>, CommerceError> {
+    use crate::backend::cart::unavailable;
+    let rows = sqlx::query!(
+        r#"
+        SELECT v.id, v.sku, p.name, v.options, v.on_hand, v.reserved
+        FROM product_variants v JOIN products p ON p.id = v.product_id
+        WHERE ($1::uuid IS NULL OR v.id = $1) AND (v.sku ILIKE $2 OR p.name ILIKE $2)
+        ORDER BY v.sku
+        LIMIT $3
+        "#,
+        variant,
+        pattern,
+        limit,
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(unavailable)?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(StockRow {
+                variant_id: row.id,
+                sku: row.sku,
+                product_name: row.name,
+                options: crate::backend::catalog::parse_options(row.options)
+                    .map_err(unavailable)?,
+                on_hand: row.on_hand,
+                reserved: row.reserved,
+            })
+        })
+        .collect()
+}
+
+/// A count or a delivery for one variant: the ledger row, the new stock and the audit entry in
+/// one transaction.
+pub async fn adjust_stock(
+    pool: &PgPool,
+    actor: Actor,
+    variant_id: Uuid,
+    change: StockChange,
+    quantity: i32,
+    note: &str,
+) -> Result<StockRow, CommerceError> {
+    use crate::backend::cart::unavailable;
+    use crate::backend::inventory::{self, StockLine};
+    let valid = match change {
+        StockChange::Count => quantity >= 0,
+        StockChange::Delivery => quantity > 0,
+    };
+    if !valid || quantity > 1_000_000 {
+        return Err(CommerceError::BadQuantity { max: 1_000_000 });
+    }
+    let mut tx = pool.begin().await.map_err(unavailable)?;
+    let (before, after) = match change {
+        StockChange::Count => {
+            match inventory::count(&mut tx, variant_id, quantity, actor.user_id(), note)
+                .await
+                .map_err(unavailable)?
+            {
+                Some(counted) => counted,
+                None => {
+                    let reserved = sqlx::query_scalar!(
+                        "SELECT reserved FROM product_variants WHERE id = $1",
+                        variant_id
+                    )
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(unavailable)?
+                    .ok_or(CommerceError::UnknownVariant)?;
+                    return Err(CommerceError::CountBelowReserved { reserved });
+                }
+            }
+        }
+        StockChange::Delivery => {
+            let before = sqlx::query_scalar!(
+                "SELECT on_hand FROM product_variants WHERE id = $1 FOR UPDATE",
+                variant_id
+            )
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unavailable)?
+            .ok_or(CommerceError::UnknownVariant)?;
+            let line = StockLine { variant_id, quantity };
+            inventory::receive(&mut tx, line, actor.user_id(), note).await.map_err(unavailable)?;
+            (before, before + quantity)
+        }
+    };
+    let entry = Entry {
+        action: "inventory.stock.adjust",
+        entity: "variant",
+        entity_id: variant_id.to_string(),
+        before: Some(json!({ "on_hand": before })),
+        after: Some(json!({ "on_hand": after, "change": change, "note": note })),
+    };
+    audit::record(&mut tx, actor, entry).await.map_err(unavailable)?;
+    tx.commit().await.map_err(unavailable)?;
+    let mut rows = stock_rows(pool, Some(variant_id), "%", 1).await?;
+    rows.pop().ok_or(CommerceError::UnknownVariant)
 }

@@ -147,6 +147,32 @@ pub async fn receive(
     add_on_hand(conn, line, Movement::Received, None, actor_id, note).await
 }
 
+/// A stock count: on-hand becomes `counted`, the difference recorded as `adjusted`. Refused
+/// (`None`) when fewer are counted than checkouts hold; returns on-hand before and after.
+pub async fn count(
+    conn: &mut PgConnection,
+    variant_id: Uuid,
+    counted: i32,
+    actor_id: Option<Uuid>,
+    note: &str,
+) -> Result<Option<(i32, i32)>, sqlx::Error> {
+    let Some(row) = sqlx::query!(
+        "SELECT on_hand, reserved FROM product_variants WHERE id = $1 FOR UPDATE",
+        variant_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    if counted < row.reserved {
+        return Ok(None);
+    }
+    let line = StockLine { variant_id, quantity: counted - row.on_hand };
+    add_on_hand(conn, line, Movement::Adjusted, None, actor_id, note).await?;
+    Ok(Some((row.on_hand, counted)))
+}
+
 async fn add_on_hand(
     conn: &mut PgConnection,
     line: StockLine,

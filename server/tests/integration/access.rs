@@ -23,6 +23,7 @@ fn request(
     customer: &str,
     product: &str,
     order: &str,
+    variant: &str,
 ) -> reqwest::RequestBuilder {
     let post = app.client.post(app.url(path));
     match path {
@@ -30,6 +31,13 @@ fn request(
         "/api/admin/products" => post.form(&[("query", "")]),
         "/api/admin/users/role" => post.form(&[("user_id", customer), ("role", "customer")]),
         "/api/admin/orders" => post.form(&[("status", "")]),
+        "/api/admin/stock" => post.form(&[("query", "tea")]),
+        "/api/admin/stock/adjust" => post.form(&[
+            ("variant_id", variant),
+            ("change", "delivery"),
+            ("quantity", "1"),
+            ("note", "matrix"),
+        ]),
         "/api/admin/orders/status" => {
             post.form(&[("order_id", order), ("status", "fulfilled"), ("note", "")])
         }
@@ -116,10 +124,21 @@ async fn every_admin_server_function_refuses_whoever_lacks_its_permission() {
     let admin = token(&app, "admin@example.com").await;
 
     let order = crate::helpers::paid_guest_order(&app, "TEAPOT", "guest@example.com").await;
+    let variant: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM product_variants WHERE sku = 'TEAPOT'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
     for (path, permission, _) in access_table() {
         let call = |bearer: Option<&str>| {
-            let mut request =
-                request(&app, path, &customer_id.to_string(), &product.to_string(), &order);
+            let mut request = request(
+                &app,
+                path,
+                &customer_id.to_string(),
+                &product.to_string(),
+                &order,
+                &variant.to_string(),
+            );
             if let Some(token) = bearer {
                 request = request.header(AUTHORIZATION, format!("Bearer {token}"));
             }

@@ -532,3 +532,35 @@ async fn bad_checkout_input_gets_clear_errors() {
     let (status, body) = read(response).await;
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("missing_idempotency_key")));
 }
+
+#[tokio::test]
+async fn stock_counts_and_deliveries_go_through_the_ledger_and_the_audit_log() {
+    use app::admin::StockChange;
+    use app::backend::admin::adjust_stock;
+    let db = TestDb::migrated().await;
+    let variant = stocked_variant(&db, "COUNTED", 5).await;
+    let app = TestApp::spawn(db).await;
+    let shopper = Shopper::new(&app);
+    shopper.add(variant, 2).await;
+    shopper.place_order().await; // holds 2
+    let pool = &app.db.pool;
+
+    let refused = adjust_stock(pool, Actor::Command, variant, StockChange::Count, 1, "").await;
+    assert_eq!(refused, Err(CommerceError::CountBelowReserved { reserved: 2 }));
+    let delivered =
+        adjust_stock(pool, Actor::Command, variant, StockChange::Delivery, 10, "pallet 7").await;
+    assert_eq!(delivered.map(|row| (row.on_hand, row.reserved)), Ok((15, 2)));
+    let counted =
+        adjust_stock(pool, Actor::Command, variant, StockChange::Count, 12, "count").await;
+    assert_eq!(counted.map(|row| (row.on_hand, row.reserved)), Ok((12, 2)));
+    let bad = adjust_stock(pool, Actor::Command, variant, StockChange::Delivery, 0, "").await;
+    assert!(matches!(bad, Err(CommerceError::BadQuantity { .. })));
+    assert_ledger_balances(&app.db).await;
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'inventory.stock.adjust'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 2, "the two changes made, not the refused ones");
+}

@@ -13,15 +13,19 @@ use crate::error::AuthError;
 
 /// The signed-in user, or `Unauthenticated`.
 pub async fn current_user() -> Result<CurrentUser, AuthError> {
-    let state = expect_context::<AppState>();
+    let state = use_context::<AppState>().ok_or(AuthError::Unauthenticated)?;
     leptos_axum::extract_with_state::<CurrentUser, AppState>(&state)
         .await
         .map_err(|_| AuthError::Unauthenticated)
 }
 
 /// The signed-in user, if any.
+///
+/// Without a request there is nobody: leptos_axum renders the app once at start-up to list its
+/// routes, with no `AppState` in context, and the header's account resource runs then too.
+/// Expecting the context there panicked (now and then, as resources happened to be polled).
 pub async fn maybe_user() -> Option<CurrentUser> {
-    let state = expect_context::<AppState>();
+    let state = use_context::<AppState>()?;
     leptos_axum::extract_with_state::<MaybeUser, AppState>(&state).await.ok().and_then(|m| m.0)
 }
 

@@ -4,6 +4,7 @@
 //! ([`crate::admin::access_table`]).
 
 pub mod audit;
+pub mod inventory;
 pub mod orders;
 pub mod products;
 pub mod users;
@@ -17,8 +18,9 @@ use crate::components::session::use_session;
 use crate::pages::account::SignInFirst;
 
 /// The sections of the admin area and what each needs.
-pub const SECTIONS: [(&str, &str, Permission); 4] = [
+pub const SECTIONS: [(&str, &str, Permission); 5] = [
     ("/admin/products", "Products and images", Permission::Catalog),
+    ("/admin/inventory", "Inventory", Permission::Inventory),
     ("/admin/orders", "Orders and refunds", Permission::Orders),
     ("/admin/users", "Users and roles", Permission::Users),
     ("/admin/audit", "Audit log", Permission::Audit),
