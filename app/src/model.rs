@@ -197,6 +197,8 @@ pub struct OptionFacet {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CategoryListing {
     pub category: Category,
+    /// The category above it, for the breadcrumbs.
+    pub parent: Option<Category>,
     pub subcategories: Vec<Category>,
     pub products: Vec<ProductCard>,
     /// Products matching the filters, on all pages.

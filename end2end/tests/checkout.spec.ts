@@ -29,6 +29,18 @@ async function fillCard(page: Page, card: string): Promise<void> {
   await page.getByLabel('Security code').fill('123');
 }
 
+/** As a guest, puts the first product of a category listing in the cart and opens checkout. */
+async function buyFirstOf(page: Page, listing: string): Promise<void> {
+  await page.goto(listing);
+  await hydrated(page);
+  await page.locator('.product-card .product-name a').first().click();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await expect(page.getByTestId('added-to-cart')).toBeVisible();
+  await page.goto('/checkout');
+  await hydrated(page);
+}
+
 /** The email sent to `to` whose subject matches, once the worker's relay has written it. */
 async function emailTo(to: string, subject: RegExp): Promise<string> {
   let found: string | undefined;
@@ -93,15 +105,7 @@ test('a guest filters, picks a size, signs up with the cart kept, pays and gets 
 });
 
 test('a declined card is explained and another card can be used', async ({ page }) => {
-  await page.goto('/categories/food-drink?in_stock=1&sort=price_desc');
-  await hydrated(page);
-  await page.locator('.product-card .product-name a').first().click();
-  await hydrated(page);
-  await page.getByRole('button', { name: 'Add to cart' }).click();
-  await expect(page.getByTestId('added-to-cart')).toBeVisible();
-
-  await page.goto('/checkout');
-  await hydrated(page);
+  await buyFirstOf(page, '/categories/food-drink?in_stock=1&sort=price_desc');
   const email = freshEmail('declined');
   await page.getByLabel('Email for the receipt').fill(email);
   await fillCheckout(page, '4000 0000 0000 0002');
@@ -116,14 +120,7 @@ test('a declined card is explained and another card can be used', async ({ page 
 });
 
 test('a card that asks for confirmation is paid once the shopper confirms', async ({ page }) => {
-  await page.goto('/categories/objects?in_stock=1&sort=price_asc');
-  await hydrated(page);
-  await page.locator('.product-card .product-name a').first().click();
-  await hydrated(page);
-  await page.getByRole('button', { name: 'Add to cart' }).click();
-  await expect(page.getByTestId('added-to-cart')).toBeVisible();
-  await page.goto('/checkout');
-  await hydrated(page);
+  await buyFirstOf(page, '/categories/objects?in_stock=1&sort=price_asc');
   await page.getByLabel('Email for the receipt').fill(freshEmail('confirming'));
   await fillCheckout(page, '4000 0027 6000 3184');
   await page.getByRole('button', { name: 'Place order and pay' }).click();
@@ -135,14 +132,7 @@ test('a card that asks for confirmation is paid once the shopper confirms', asyn
 test('staff pack, ship and partly refund an order; the shopper sees it', async ({ page, browser }) => {
   // A shopper buys something.
   const shopper = await browser.newPage();
-  await shopper.goto('/categories/activities?in_stock=1&sort=price_desc');
-  await hydrated(shopper);
-  await shopper.locator('.product-card .product-name a').first().click();
-  await hydrated(shopper);
-  await shopper.getByRole('button', { name: 'Add to cart' }).click();
-  await expect(shopper.getByTestId('added-to-cart')).toBeVisible();
-  await shopper.goto('/checkout');
-  await hydrated(shopper);
+  await buyFirstOf(shopper, '/categories/activities?in_stock=1&sort=price_desc');
   const email = freshEmail('refunded');
   await shopper.getByLabel('Email for the receipt').fill(email);
   await fillCheckout(shopper, '4242 4242 4242 4242');

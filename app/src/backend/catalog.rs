@@ -196,7 +196,7 @@ pub async fn category_listing(
             UNION ALL
             SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id
         )
-        SELECT c.slug, c.name, parent.slug AS "parent_slug?",
+        SELECT c.slug, c.name, parent.slug AS "parent_slug?", parent.name AS "parent_name?",
                (SELECT array_agg(id) FROM tree) AS "subtree!"
         FROM categories c
         LEFT JOIN categories parent ON parent.id = c.parent_id
@@ -310,12 +310,18 @@ pub async fn category_listing(
         .map(|row| OptionFacet { name: row.name, values: row.values })
         .collect();
 
+    let parent = category
+        .parent_slug
+        .clone()
+        .zip(category.parent_name)
+        .map(|(slug, name)| Category { slug, name, parent_slug: None });
     Ok(Some(CategoryListing {
         category: Category {
             slug: category.slug,
             name: category.name,
             parent_slug: category.parent_slug,
         },
+        parent,
         subcategories,
         products,
         total,

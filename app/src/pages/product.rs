@@ -47,6 +47,13 @@ fn ProductView(data: ProductPageData) -> impl IntoView {
                 </p>
                 <h1>{card.name.clone()}</h1>
                 <p class="product-description">{product.description}</p>
+                {(!product.attributes.is_empty()).then(|| view! {
+                    <dl class="account-facts product-attributes">
+                        {product.attributes.into_iter().map(|(name, value)| view! {
+                            <dt>{crate::commerce::option_name(&name)}</dt><dd>{value}</dd>
+                        }).collect_view()}
+                    </dl>
+                })}
                 <VariantPicker variants=product.variants/>
                 <WishlistToggle product_id=card.id product_name=card.name.clone()/>
             </div>

@@ -102,15 +102,16 @@ pub fn CategoryPage() -> impl IntoView {
 #[component]
 fn Listing(listing: CategoryListing, query: ListingQuery) -> impl IntoView {
     let pages = listing.page_count();
-    let CategoryListing { category, subcategories, products, total, page, facets, .. } = listing;
+    let CategoryListing { category, parent, subcategories, products, total, page, facets, .. } =
+        listing;
     let action = format!("/categories/{}", category.slug);
     let price_field = |minor: Option<i64>| minor.map(Money::plain).unwrap_or_default();
     view! {
         <Title text=category.name.clone()/>
         <nav class="breadcrumbs" aria-label="Breadcrumbs">
             <a href="/">"Shop"</a>
-            {category.parent_slug.clone().map(|parent| view! {
-                " › " <a href=format!("/categories/{parent}")>"Up"</a>
+            {parent.map(|parent| view! {
+                " › " <a href=format!("/categories/{}", parent.slug)>{parent.name}</a>
             })}
         </nav>
         <h1>{category.name.clone()}</h1>
