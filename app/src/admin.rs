@@ -35,6 +35,7 @@ pub fn access_table() -> Vec<(&'static str, Permission, Via)> {
         (SetUserRole::PATH, Permission::Users, Via::ServerFn),
         (AuditLog::PATH, Permission::Audit, Via::ServerFn),
         (ListProducts::PATH, Permission::Catalog, Via::ServerFn),
+        (SetProductPublished::PATH, Permission::Catalog, Via::ServerFn),
         (PRODUCT_IMAGES, Permission::Catalog, Via::Upload),
         (ListOrders::PATH, Permission::Orders, Via::ServerFn),
         (SetOrderStatus::PATH, Permission::Orders, Via::ServerFn),
@@ -118,6 +119,8 @@ pub struct AdminProduct {
     pub id: Uuid,
     pub slug: String,
     pub name: String,
+    /// Whether the shop shows it (listings, its page, search, carts).
+    pub published: bool,
     /// Its images' URLs, in order.
     pub images: Vec<String>,
 }
@@ -138,6 +141,19 @@ pub async fn list_products(query: String) -> Result<Vec<AdminProduct>, AuthError
     authorize::<ListProducts>().await?;
     let state = expect_context::<crate::backend::state::AppState>();
     crate::backend::admin::list_products(&state.db, query.trim(), 50).await
+}
+
+/// Shows a product in the shop or hides it; audited, and announced in the event feed. A hidden
+/// product leaves listings, search and similar items, its page answers 404, and carts holding
+/// it cannot check out until it is shown again.
+#[server(prefix = "/api/admin", endpoint = "products/publish")]
+pub async fn set_product_published(
+    product_id: Uuid,
+    published: bool,
+) -> Result<AdminProduct, CommerceError> {
+    let actor = authorize::<SetProductPublished>().await?;
+    let state = expect_context::<crate::backend::state::AppState>();
+    crate::backend::admin::set_published(&state.db, actor.actor(), product_id, published).await
 }
 
 /// Orders for the staff's list, newest first; `status` narrows it (empty: all).

@@ -237,6 +237,8 @@ impl FromServerFnError for AuthError {
 pub enum CommerceError {
     #[error("There is no such product option.")]
     UnknownVariant,
+    #[error("There is no such product.")]
+    UnknownProduct,
     #[error("That item is not for sale.")]
     NotForSale,
     #[error("Choose a quantity between 1 and {max}.")]
@@ -295,6 +297,7 @@ impl CommerceError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::UnknownVariant => "unknown_variant",
+            Self::UnknownProduct => "unknown_product",
             Self::NotForSale => "not_for_sale",
             Self::BadQuantity { .. } => "bad_quantity",
             Self::NotEnoughStock { .. } => "not_enough_stock",
@@ -330,7 +333,7 @@ impl CommerceError {
             Self::Unauthenticated => 401,
             Self::Forbidden => 403,
             Self::PaymentDeclined { .. } => 402,
-            Self::UnknownVariant | Self::OrderNotFound => 404,
+            Self::UnknownVariant | Self::UnknownProduct | Self::OrderNotFound => 404,
             Self::NotEnoughStock { .. }
             | Self::SoldOut { .. }
             | Self::IllegalTransition { .. }

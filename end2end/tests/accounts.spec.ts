@@ -161,3 +161,22 @@ test('an admin adds a phone photo to a product; the browser uploads only the dis
   expect(stored.bytes * 10).toBeLessThan(readFileSync(photo).length);
   await expect(row.locator('.admin-thumbnails img')).toHaveCount(before + 1);
 });
+
+test('an admin hides a product from the shop and shows it again', async ({ page, browser }) => {
+  await signIn(page, adminEmail, adminPassword);
+  await expect(page).toHaveURL(/\/account$/);
+  await page.goto('/admin/products?q=Hedgehog');
+  await hydrated(page);
+  const row = page.locator('tr[data-product="hedgehog"]');
+  await expect(row.getByTestId('publish-state')).toHaveText('Shown');
+  await row.getByRole('button', { name: 'Hide Hedgehog in the shop' }).click();
+  await expect(row.getByTestId('publish-state')).toHaveText('Hidden');
+
+  const visitor = await browser.newPage();
+  expect((await visitor.goto('/products/hedgehog'))?.status()).toBe(404);
+
+  await row.getByRole('button', { name: 'Show Hedgehog in the shop' }).click();
+  await expect(row.getByTestId('publish-state')).toHaveText('Shown');
+  expect((await visitor.goto('/products/hedgehog'))?.status()).toBe(200);
+  await visitor.close();
+});

@@ -6,7 +6,8 @@ use uuid::Uuid;
 
 use super::audit::{self, Actor, Entry};
 use super::auth::{unavailable, CurrentUser};
-use crate::admin::{AdminUser, AuditEntry, StockChange, StockRow};
+use super::outbox;
+use crate::admin::{AdminProduct, AdminUser, AuditEntry, StockChange, StockRow};
 use crate::auth::Role;
 use crate::error::{AuthError, CommerceError};
 
@@ -116,33 +117,92 @@ pub async fn list_products(
     pool: &PgPool,
     query: &str,
     limit: i64,
-) -> Result<Vec<crate::admin::AdminProduct>, AuthError> {
+) -> Result<Vec<AdminProduct>, AuthError> {
+    product_rows(pool, None, &ilike_pattern(query), limit).await.map_err(unavailable)
+}
+
+/// `%query%` for ILIKE, with the pattern's own wildcards escaped.
+fn ilike_pattern(query: &str) -> String {
+    format!("%{}%", query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+}
+
+/// Products (newest first) that are `product`, or whose name matches the ILIKE `pattern`.
+async fn product_rows(
+    pool: &PgPool,
+    product: Option<Uuid>,
+    pattern: &str,
+    limit: i64,
+) -> Result<Vec<AdminProduct>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"
-        SELECT p.id, p.slug, p.name,
+        SELECT p.id, p.slug, p.name, p.published,
                coalesce(array_agg(i.storage_key ORDER BY i.position)
                         FILTER (WHERE i.id IS NOT NULL), '{}') AS "images!"
         FROM products p LEFT JOIN product_images i ON i.product_id = p.id
-        WHERE p.name ILIKE '%' || $1 || '%'
+        WHERE ($1::uuid IS NULL OR p.id = $1) AND p.name ILIKE $2
         GROUP BY p.id
         ORDER BY p.created_at DESC, p.id
-        LIMIT $2
+        LIMIT $3
         "#,
-        query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"),
+        product,
+        pattern,
         limit
     )
     .fetch_all(pool)
-    .await
-    .map_err(unavailable)?;
+    .await?;
     Ok(rows
         .into_iter()
-        .map(|row| crate::admin::AdminProduct {
+        .map(|row| AdminProduct {
             id: row.id,
             slug: row.slug,
             name: row.name,
+            published: row.published,
             images: row.images.iter().map(|key| super::media::MediaStore::url(key)).collect(),
         })
         .collect())
+}
+
+/// Shows or hides a product: the change, its audit entry and its event in one transaction.
+/// Setting the state it already has changes nothing and records nothing.
+pub async fn set_published(
+    pool: &PgPool,
+    actor: Actor,
+    product: Uuid,
+    published: bool,
+) -> Result<AdminProduct, CommerceError> {
+    use crate::backend::cart::unavailable;
+    let mut tx = pool.begin().await.map_err(unavailable)?;
+    let before =
+        sqlx::query_scalar!("SELECT published FROM products WHERE id = $1 FOR UPDATE", product)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unavailable)?
+            .ok_or(CommerceError::UnknownProduct)?;
+    if before != published {
+        sqlx::query!(
+            "UPDATE products SET published = $2, updated_at = now() WHERE id = $1",
+            product,
+            published
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        let entry = Entry {
+            action: "catalog.product.publish",
+            entity: "product",
+            entity_id: product.to_string(),
+            before: Some(json!({ "published": before })),
+            after: Some(json!({ "published": published })),
+        };
+        audit::record(&mut tx, actor, entry).await.map_err(unavailable)?;
+        let topic = if published { "product.published" } else { "product.hidden" };
+        outbox::record(&mut tx, topic, &json!({ "product_id": product }))
+            .await
+            .map_err(unavailable)?;
+    }
+    tx.commit().await.map_err(unavailable)?;
+    let mut rows = product_rows(pool, Some(product), "%", 1).await.map_err(unavailable)?;
+    rows.pop().ok_or(CommerceError::UnknownProduct)
 }
 
 /// Adds a stored image to a product, after its others: the file must already be in the media
@@ -200,9 +260,7 @@ pub async fn list_stock(
     query: &str,
     limit: i64,
 ) -> Result<Vec<StockRow>, CommerceError> {
-    let pattern =
-        format!("%{}%", query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-    stock_rows(pool, None, &pattern, limit).await
+    stock_rows(pool, None, &ilike_pattern(query), limit).await
 }
 
 /// Stock rows of one variant (`variant`) or of those matching the ILIKE `pattern`.

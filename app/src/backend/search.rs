@@ -157,8 +157,8 @@ pub async fn category_subtree(pool: &PgPool, slug: &str) -> Result<Option<Vec<Uu
     Ok(if ids.is_empty() { None } else { Some(ids) })
 }
 
-/// The products that look most like this one; `None` when there is no such product, and an
-/// empty list while its image is still waiting for an embedding.
+/// The products that look most like this one; `None` when there is no such product (or it is
+/// hidden from the shop), and an empty list while its image is still waiting for an embedding.
 pub async fn similar_products(
     pool: &PgPool,
     product_id: Uuid,
@@ -173,7 +173,7 @@ pub async fn similar_products(
                 ORDER BY position
                 LIMIT 1) AS "embedding: Vec<f32>"
         FROM products p
-        WHERE p.id = $1
+        WHERE p.id = $1 AND p.published
         "#,
         product_id,
         model_version,

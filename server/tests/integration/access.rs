@@ -29,6 +29,9 @@ fn request(
     match path {
         "/api/admin/users" | "/api/admin/audit" => post.form(&[] as &[(&str, &str)]),
         "/api/admin/products" => post.form(&[("query", "")]),
+        "/api/admin/products/publish" => {
+            post.form(&[("product_id", product), ("published", "true")])
+        }
         "/api/admin/users/role" => post.form(&[("user_id", customer), ("role", "customer")]),
         "/api/admin/orders" => post.form(&[("status", "")]),
         "/api/admin/stock" => post.form(&[("query", "tea")]),

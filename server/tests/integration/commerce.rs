@@ -564,3 +564,50 @@ async fn stock_counts_and_deliveries_go_through_the_ledger_and_the_audit_log() {
     .unwrap();
     assert_eq!(audited, 2, "the two changes made, not the refused ones");
 }
+
+#[tokio::test]
+async fn a_hidden_product_leaves_the_shop_and_carts_holding_it_cannot_check_out() {
+    use app::backend::admin::set_published;
+    let db = TestDb::migrated().await;
+    let variant = stocked_variant(&db, "HIDDEN", 5).await;
+    let app = TestApp::spawn(db).await;
+    let pool = &app.db.pool;
+    let product: Uuid = sqlx::query_scalar("SELECT id FROM products WHERE slug = 'hidden'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let shopper = Shopper::new(&app);
+    assert_eq!(shopper.add(variant, 1).await.0, 200, "in the cart before it is hidden");
+
+    let hidden = set_published(pool, Actor::Command, product, false).await.unwrap();
+    assert!(!hidden.published);
+    let again = set_published(pool, Actor::Command, product, false).await.unwrap();
+    assert!(!again.published, "hiding a hidden product changes nothing");
+
+    assert_eq!(app.get("/products/hidden").await.status(), 404);
+    let aisle = app.get("/categories/mugs").await;
+    assert_eq!(aisle.status(), 200);
+    assert!(!aisle.text().await.unwrap().contains("/products/hidden"), "not listed");
+    let similar = app.get(&format!("/api/products/{product}/similar")).await;
+    assert_eq!(similar.status(), 404);
+    let (status, body) = shopper.add(variant, 1).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("not_for_sale")));
+    let (status, body) = shopper.place_order().await;
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("sold_out")));
+    assert_eq!(stock(&app.db, variant).await, (5, 0), "nothing held");
+
+    set_published(pool, Actor::Command, product, true).await.unwrap();
+    assert_eq!(app.get("/products/hidden").await.status(), 200);
+    assert_eq!(shopper.place_order().await.0, 201, "the same cart checks out once it is shown");
+
+    let recorded: (i64, Vec<String>) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM audit_log WHERE action = 'catalog.product.publish'),
+                (SELECT array_agg(topic ORDER BY id) FROM outbox WHERE topic LIKE 'product.%')",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(recorded, (2, vec!["product.hidden".to_owned(), "product.published".to_owned()]));
+    let unknown = set_published(pool, Actor::Command, Uuid::new_v4(), false).await;
+    assert_eq!(unknown.map(|_| ()), Err(CommerceError::UnknownProduct));
+}

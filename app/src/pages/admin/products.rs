@@ -1,4 +1,4 @@
-//! Products and their images. Adding an image: the admin picks a photo, the page's WASM decodes
+//! Products and their images, and whether the shop shows each. Adding an image: the admin picks a photo, the page's WASM decodes
 //! and orients it and makes the display image (longest side 1024 px, JPEG) with the shared
 //! preprocessing code, shows it with its size, and uploads only that. Without JavaScript the form
 //! posts the original and the server makes the same display image.
@@ -9,9 +9,10 @@ use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
 
 use super::RequirePermission;
-use crate::admin::{list_products, AdminProduct, PRODUCT_IMAGES};
+use crate::admin::{list_products, AdminProduct, SetProductPublished, PRODUCT_IMAGES};
 use crate::auth::Permission;
 use crate::error::AuthError;
+use crate::pages::shop::RefusalNotice;
 
 #[component]
 pub fn AdminProductsPage() -> impl IntoView {
@@ -19,14 +20,15 @@ pub fn AdminProductsPage() -> impl IntoView {
     // be created in another order while hydrating than on the server, and never resolve.
     let query = use_query_map();
     let uploads = RwSignal::new(0u32);
+    let publish = ServerAction::<SetProductPublished>::new();
     let products = Resource::new(
-        move || (query.read().get("q").unwrap_or_default(), uploads.get()),
-        |(q, _)| list_products(q),
+        move || (query.read().get("q").unwrap_or_default(), uploads.get(), publish.version().get()),
+        |(q, ..)| list_products(q),
     );
     view! {
         <Title text="Products · Admin"/>
         <RequirePermission permission=Some(Permission::Catalog)>
-            <ProductsTable products uploads/>
+            <ProductsTable products uploads publish/>
         </RequirePermission>
     }
 }
@@ -35,10 +37,12 @@ pub fn AdminProductsPage() -> impl IntoView {
 fn ProductsTable(
     products: Resource<Result<Vec<AdminProduct>, AuthError>>,
     uploads: RwSignal<u32>,
+    publish: ServerAction<SetProductPublished>,
 ) -> impl IntoView {
     let query = use_query_map();
     view! {
         <h1>"Products and images"</h1>
+        <RefusalNotice error=Signal::derive(move || publish.value().get().and_then(Result::err))/>
         <form method="get" class="inline-form" role="search">
             <input type="search" name="q" aria-label="Product name" placeholder="Product name"
                 value=move || query.read().get("q").unwrap_or_default()/>
@@ -49,10 +53,10 @@ fn ProductsTable(
                 match products.await {
                     Ok(list) => view! {
                         <table class="admin-table">
-                            <thead><tr><th>"Product"</th><th>"Images"</th><th>"Add an image"</th></tr></thead>
+                            <thead><tr><th>"Product"</th><th>"In the shop"</th><th>"Images"</th><th>"Add an image"</th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|product| view! {
-                                    <ProductRow product on_upload=move || uploads.update(|n| *n += 1)/>
+                                    <ProductRow product publish on_upload=move || uploads.update(|n| *n += 1)/>
                                 }).collect_view()}
                             </tbody>
                         </table>
@@ -68,12 +72,24 @@ fn ProductsTable(
 #[component]
 fn ProductRow(
     product: AdminProduct,
+    publish: ServerAction<SetProductPublished>,
     on_upload: impl Fn() + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let images = product.images.clone();
+    let (state, button) = if product.published { ("Shown", "Hide") } else { ("Hidden", "Show") };
+    let publish_label = format!("{button} {} in the shop", product.name);
     view! {
         <tr data-product=product.slug.clone()>
             <td><a href=format!("/products/{}", product.slug)>{product.name.clone()}</a></td>
+            <td>
+                <ActionForm action=publish attr:class="inline-form">
+                    <input type="hidden" name="product_id" value=product.id.to_string()/>
+                    <input type="hidden" name="published" value=(!product.published).to_string()/>
+                    <span data-testid="publish-state">{state}</span>
+                    <button type="submit" class="secondary"
+                        aria-label=publish_label>{button}</button>
+                </ActionForm>
+            </td>
             <td class="admin-thumbnails">
                 {images.into_iter().map(|url| view! { <img src=url alt="" width="48" height="48"/> }).collect_view()}
             </td>
