@@ -50,7 +50,7 @@ mod this_request {
         (user, owner)
     }
 
-    /// The request's cart for a change, made (and its cookie set) when missing.
+    /// The request's cart for a change, made when missing; a guest's cookie is set (again).
     pub async fn cart_for_update() -> Result<Uuid, CommerceError> {
         let user = auth_request::maybe_user().await;
         let (cart_id, cookie) = shopper::cart_for_update(&state(), &headers(), user.as_ref())

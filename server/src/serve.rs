@@ -45,9 +45,11 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
             media: storage.media_store(),
             images: images.clone(),
         };
+        crate::shop::schedule_cart_pruning(&pool, chrono::Utc::now()).await?;
         let worker = Worker::new(pool.clone())
             .with_handler(Arc::new(handler))
-            .with_handler(Arc::new(crate::shop::ReleaseHoldHandler { pool: pool.clone() }));
+            .with_handler(Arc::new(crate::shop::ReleaseHoldHandler { pool: pool.clone() }))
+            .with_handler(Arc::new(crate::shop::PruneCartsHandler { pool: pool.clone() }));
         let relay = crate::shop::relay(pool.clone(), &args.shop, &args.auth, storage)?;
         tokio::spawn(relay.run(stopped.clone()));
         Some(tokio::spawn(worker.run(stopped.clone())))

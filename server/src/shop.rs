@@ -1,13 +1,16 @@
 //! Wiring of the selling side: the payment provider and hold time from the command line, the
-//! job that releases expired holds, and the outbox relay's mail transport.
+//! jobs that release expired holds and prune idle guest carts, and the outbox relay's mail
+//! transport.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::backend::jobs::ClaimedJob;
+use app::backend::cart;
+use app::backend::jobs::{self, ClaimedJob, NewJob};
 use app::backend::orders::{self, HoldOutcome, ReleaseHold, RELEASE_HOLD_JOB};
 use app::backend::payments::test_provider::TestProvider;
 use app::backend::payments::Payments;
+use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use crate::cli::{AuthArgs, ShopArgs, StorageArgs};
@@ -86,5 +89,48 @@ impl ReleaseHoldHandler {
             Ok(HoldOutcome::PaymentInFlight) => Err("a payment is in flight; retrying".into()),
             Err(err) => Err(err.to_string()),
         }
+    }
+}
+
+pub const PRUNE_CARTS_JOB: &str = "prune_guest_carts";
+
+/// Queues the pruning of idle guest carts to run at `at`, unless one for that day is queued. The
+/// worker queues one when it starts and each run queues the next day's, so there is one a day
+/// however many workers start (their runs' keys for a day are the same).
+pub async fn schedule_cart_pruning(pool: &PgPool, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    let job = NewJob::new(PRUNE_CARTS_JOB, serde_json::json!({}))
+        .dedupe(format!("{PRUNE_CARTS_JOB}:{}", at.date_naive()))
+        .run_at(at);
+    let mut conn = pool.acquire().await?;
+    jobs::enqueue(&mut conn, &job).await.map(|_| ())
+}
+
+/// The `prune_guest_carts` job: deletes guest carts idle for [`cart::GUEST_CART_DAYS`], then
+/// queues tomorrow's run. Idempotent: a repeat finds nothing left to delete.
+pub struct PruneCartsHandler {
+    pub pool: PgPool,
+}
+
+impl JobHandler for PruneCartsHandler {
+    fn kind(&self) -> &'static str {
+        PRUNE_CARTS_JOB
+    }
+
+    fn run<'a>(&'a self, jobs: &'a [ClaimedJob]) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            let mut outcomes = Vec::with_capacity(jobs.len());
+            for _ in jobs {
+                outcomes.push(self.prune().await.map_err(|err| err.to_string()));
+            }
+            outcomes
+        })
+    }
+}
+
+impl PruneCartsHandler {
+    async fn prune(&self) -> Result<(), sqlx::Error> {
+        let pruned = cart::prune_idle_guest_carts(&self.pool).await?;
+        tracing::info!(pruned, "pruned idle guest carts");
+        schedule_cart_pruning(&self.pool, Utc::now() + chrono::Duration::days(1)).await
     }
 }

@@ -12,6 +12,9 @@ use crate::commerce::{Cart, CartLine, MAX_LINE_QUANTITY};
 use crate::error::CommerceError;
 use crate::model::Money;
 
+/// How long a guest cart is kept after its last change; its cookie lasts as long.
+pub const GUEST_CART_DAYS: i32 = 30;
+
 /// Whose cart a request means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CartOwner {
@@ -242,6 +245,36 @@ async fn touch(conn: &mut PgConnection, cart_id: Uuid) -> Result<(), CommerceErr
         .await
         .map_err(unavailable)?;
     Ok(())
+}
+
+/// Deletes guest carts unchanged for [`GUEST_CART_DAYS`]: their cookies have expired, so no
+/// browser can reach them any more. Orders placed from them keep their own copy of the lines.
+/// Deletes in batches, so a large backlog never holds many row locks at once. Returns how many.
+pub async fn prune_idle_guest_carts(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    const BATCH: i64 = 5_000;
+    let mut pruned = 0;
+    loop {
+        // A cart changed meanwhile is locked by its change, and re-checked here once free.
+        let deleted = sqlx::query!(
+            r#"
+            DELETE FROM carts WHERE id IN (
+                SELECT id FROM carts
+                WHERE user_id IS NULL AND updated_at < now() - make_interval(days => $1)
+                LIMIT $2
+            )
+              AND user_id IS NULL AND updated_at < now() - make_interval(days => $1)
+            "#,
+            GUEST_CART_DAYS,
+            BATCH,
+        )
+        .execute(pool)
+        .await?
+        .rows_affected();
+        pruned += deleted;
+        if deleted < BATCH as u64 {
+            return Ok(pruned);
+        }
+    }
 }
 
 /// A database failure: logged with its detail, shown as unavailable.

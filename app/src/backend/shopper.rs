@@ -6,12 +6,11 @@ use uuid::Uuid;
 
 use super::auth::session::cookie;
 use super::auth::CurrentUser;
-use super::cart::{self, CartOwner};
+use super::cart::{self, CartOwner, GUEST_CART_DAYS};
 use super::state::AppState;
 
 pub const CART_COOKIE: &str = "vitrine_cart";
-/// A guest cart is kept for 30 days after its last change.
-const CART_COOKIE_MAX_AGE: u64 = 30 * 24 * 3600;
+const CART_COOKIE_MAX_AGE: u64 = GUEST_CART_DAYS as u64 * 24 * 3600;
 
 /// The guest cart id the browser sent, if any and well formed.
 pub fn guest_cart(headers: &HeaderMap) -> Option<Uuid> {
@@ -26,7 +25,8 @@ pub fn owner(headers: &HeaderMap, user: Option<&CurrentUser>) -> Option<CartOwne
     }
 }
 
-/// The request's cart, created when missing; with the cookie to set when a guest cart was made.
+/// The request's cart, created when missing; for a guest, with the cookie to set. It is set on
+/// every change, so it expires when the cart is pruned ([`GUEST_CART_DAYS`] after the last).
 pub async fn cart_for_update(
     state: &AppState,
     headers: &HeaderMap,
@@ -35,11 +35,8 @@ pub async fn cart_for_update(
     // A guest without a cookie gets a fresh id, which `find_or_create` then creates.
     let owner = owner(headers, user).unwrap_or(CartOwner::Guest(Uuid::new_v4()));
     let cart_id = cart::find_or_create(&state.db, owner).await?;
-    let new_guest_cart = matches!(owner, CartOwner::Guest(sent) if sent != cart_id);
-    Ok((
-        cart_id,
-        new_guest_cart.then(|| cart_cookie(state, &cart_id.to_string(), CART_COOKIE_MAX_AGE)),
-    ))
+    let guest = matches!(owner, CartOwner::Guest(_));
+    Ok((cart_id, guest.then(|| cart_cookie(state, &cart_id.to_string(), CART_COOKIE_MAX_AGE))))
 }
 
 /// After a sign-in or registration: the guest's cart joins the account's, and the guest cookie

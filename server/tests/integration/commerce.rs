@@ -611,3 +611,74 @@ async fn a_hidden_product_leaves_the_shop_and_carts_holding_it_cannot_check_out(
     let unknown = set_published(pool, Actor::Command, Uuid::new_v4(), false).await;
     assert_eq!(unknown.map(|_| ()), Err(CommerceError::UnknownProduct));
 }
+
+#[tokio::test]
+async fn guest_carts_idle_for_30_days_are_pruned_by_a_daily_job_and_the_rest_kept() {
+    use vitrine::shop::{schedule_cart_pruning, PruneCartsHandler};
+    let db = TestDb::migrated().await;
+    let variant = stocked_variant(&db, "PRUNED", 5).await;
+    let app = TestApp::spawn(db).await;
+    let pool = &app.db.pool;
+    let (idle, active, member) = (Shopper::new(&app), Shopper::new(&app), Shopper::new(&app));
+    idle.add(variant, 1).await;
+    assert_eq!(idle.place_order().await.0, 201, "an order placed from the cart that goes");
+    active.add(variant, 1).await;
+    member
+        .post(
+            "/api/auth/register",
+            json!({ "email": "member@example.com", "password": "correct horse battery" }),
+        )
+        .await;
+    member.add(variant, 1).await;
+    sqlx::query("UPDATE carts SET updated_at = now() - interval '31 days'")
+        .execute(pool)
+        .await
+        .unwrap();
+
+    // A change starts the 30 days again, and sets the cookie again for as long.
+    let active_cart: Uuid = sqlx::query_scalar(
+        "SELECT c.id FROM carts c WHERE c.user_id IS NULL
+         AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.cart_id = c.id)",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let response = app
+        .client
+        .put(app.url(&format!("/api/cart/items/{variant}")))
+        .header("cookie", format!("vitrine_cart={active_cart}"))
+        .json(&json!({ "quantity": 2 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.starts_with(&format!("vitrine_cart={active_cart};"))
+            && cookie.contains("Max-Age=2592000"),
+        "{cookie}"
+    );
+
+    schedule_cart_pruning(pool, chrono::Utc::now()).await.unwrap();
+    let worker =
+        Worker::new(pool.clone()).with_handler(Arc::new(PruneCartsHandler { pool: pool.clone() }));
+    assert_eq!(worker.run_once().await.unwrap(), 1);
+
+    let items = |(_, cart): (u16, Value)| cart["item_count"].as_i64();
+    assert_eq!(items(idle.get("/api/cart").await), Some(0), "the idle guest's cart is gone");
+    assert_eq!(items(active.get("/api/cart").await), Some(2), "a cart changed today stays");
+    assert_eq!(items(member.get("/api/cart").await), Some(1), "an account's cart is never pruned");
+    let orphaned: (i64, i64) = sqlx::query_as("SELECT count(*), count(cart_id) FROM orders")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(orphaned, (1, 0), "the order stays, no longer pointing at a cart");
+    let tomorrow: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM jobs WHERE kind = 'prune_guest_carts' AND status = 'queued'
+         AND run_at > now() + interval '23 hours'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(tomorrow, 1, "the next run is queued for tomorrow");
+}
