@@ -16,7 +16,7 @@ use sqlx::PgPool;
 use crate::cli::{AuthArgs, ShopArgs, StorageArgs};
 use crate::notify::mailer::Mailer;
 use crate::notify::Relay;
-use crate::worker::{HandlerFuture, JobHandler};
+use crate::worker::{one_by_one, HandlerFuture, JobHandler};
 
 /// The built-in test provider is the only one so far; a real one implements the same trait.
 pub fn payments(args: &ShopArgs) -> Payments {
@@ -66,13 +66,7 @@ impl JobHandler for ReleaseHoldHandler {
     }
 
     fn run<'a>(&'a self, jobs: &'a [ClaimedJob]) -> HandlerFuture<'a> {
-        Box::pin(async move {
-            let mut outcomes = Vec::with_capacity(jobs.len());
-            for job in jobs {
-                outcomes.push(self.release(job).await);
-            }
-            outcomes
-        })
+        one_by_one(jobs, move |job| self.release(job))
     }
 }
 
@@ -117,13 +111,7 @@ impl JobHandler for PruneCartsHandler {
     }
 
     fn run<'a>(&'a self, jobs: &'a [ClaimedJob]) -> HandlerFuture<'a> {
-        Box::pin(async move {
-            let mut outcomes = Vec::with_capacity(jobs.len());
-            for _ in jobs {
-                outcomes.push(self.prune().await.map_err(|err| err.to_string()));
-            }
-            outcomes
-        })
+        one_by_one(jobs, move |_| async move { self.prune().await.map_err(|err| err.to_string()) })
     }
 }
 

@@ -20,6 +20,21 @@ use tracing::Instrument;
 /// One outcome per job handed to [`JobHandler::run`], in the same order.
 pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Vec<Result<(), String>>> + Send + 'a>>;
 
+/// A [`JobHandler::run`] for jobs handled alone: `one` runs each in turn.
+pub fn one_by_one<'a, F, Fut>(jobs: &'a [ClaimedJob], one: F) -> HandlerFuture<'a>
+where
+    F: Fn(&'a ClaimedJob) -> Fut + Send + 'a,
+    Fut: Future<Output = Result<(), String>> + Send + 'a,
+{
+    Box::pin(async move {
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            outcomes.push(one(job).await);
+        }
+        outcomes
+    })
+}
+
 /// Runs one kind of job. Must be idempotent: an attempt can be repeated.
 pub trait JobHandler: Send + Sync + 'static {
     fn kind(&self) -> &'static str;
