@@ -1,7 +1,8 @@
-//! Products and their images, and whether the shop shows each. Adding an image: the admin picks a photo, the page's WASM decodes
-//! and orients it and makes the display image (longest side 1024 px, JPEG) with the shared
-//! preprocessing code, shows it with its size, and uploads only that. Without JavaScript the form
-//! posts the original and the server makes the same display image.
+//! Products, whether the shop shows each (hiding one is audited), and their images. Adding an
+//! image: the admin picks a photo, the page's WASM decodes and orients it and makes the display
+//! image (longest side 1024 px, JPEG) with the shared preprocessing code, shows it with its
+//! size, and uploads only that. Without JavaScript the form posts the original and the server
+//! makes the same display image.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
