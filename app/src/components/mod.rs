@@ -1,4 +1,3 @@
-pub mod cart_count;
 #[cfg(feature = "hydrate")]
 pub mod fetch;
 pub mod header;
