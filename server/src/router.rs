@@ -1,5 +1,6 @@
 //! The HTTP surface: operations endpoints, the Leptos pages and server functions, static files.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use app::backend::state::AppState;
@@ -8,7 +9,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue, Request};
 use axum::routing::{get, post, put};
 use axum::Router;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
@@ -22,8 +23,17 @@ use crate::ops;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The app's pages, listed once per process. Listing renders the whole app, and a listing that
+/// runs while another thread renders a page can stall that page for good (leptos 0.8.23: in a
+/// stress test 26 of 40 pages hung while another thread listed routes). A server lists them
+/// before it serves; the integration tests start a server per test while others are serving.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn build(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let leptos_options = state.leptos_options.clone();
 
     // Stored media by their own static route, not the Leptos file handler. Names are content
