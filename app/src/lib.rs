@@ -27,6 +27,7 @@ use leptos_router::{
     ParamSegment, SsrMode, StaticSegment,
 };
 
+use crate::components::cart_count::provide_cart_count;
 use crate::components::header::SiteHeader;
 use crate::components::session::provide_session;
 use crate::components::wishlist::provide_wishlist;
@@ -71,6 +72,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_wishlist();
     provide_session();
+    provide_cart_count();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/vitrine.css"/>

@@ -106,6 +106,15 @@ pub async fn current_cart() -> Result<Cart, CommerceError> {
     }
 }
 
+/// How many items the shopper's cart holds, for the header.
+#[server(prefix = "/api/shop", endpoint = "cart-count")]
+pub async fn cart_count() -> Result<i32, CommerceError> {
+    use crate::backend::cart;
+    let (_, owner) = this_request::shopper().await;
+    let Some(owner) = owner else { return Ok(0) };
+    cart::item_count(&this_request::state().db, owner).await.map_err(cart::unavailable)
+}
+
 #[server(prefix = "/api/shop", endpoint = "add-to-cart")]
 pub async fn add_to_cart(variant_id: Uuid, quantity: i32) -> Result<Cart, CommerceError> {
     use crate::backend::cart;

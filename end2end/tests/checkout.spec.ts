@@ -69,6 +69,7 @@ test('a guest filters, picks a size, signs up with the cart kept, pays and gets 
   await page.getByLabel(/^Size M —/).check();
   await page.getByRole('button', { name: 'Add to cart' }).click();
   await expect(page.getByTestId('added-to-cart')).toContainText('1 items');
+  await expect(page.getByTestId('cart-count')).toHaveText('(1)');
 
   // Signing up keeps what the guest put in the cart.
   const email = freshEmail('buyer');
@@ -78,6 +79,7 @@ test('a guest filters, picks a size, signs up with the cart kept, pays and gets 
   await page.getByLabel(/^Password/).fill('a long and unusual passphrase');
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByTestId('cart-count')).toHaveText('(1)');
   await page.goto('/cart');
   await expect(page.locator('.cart-table')).toContainText(productName);
   await expect(page.locator('.cart-table')).toContainText('Size M');
@@ -92,6 +94,7 @@ test('a guest filters, picks a size, signs up with the cart kept, pays and gets 
   await expect(page).toHaveURL(/\/orders\/[0-9a-f-]+\?placed=1$/);
   await expect(page.getByTestId('order-confirmation')).toContainText('is paid');
   await expect(page.getByTestId('order-status')).toHaveText('Paid');
+  await expect(page.getByTestId('cart-count')).toHaveCount(0);
   const heading = (await page.locator('h1').textContent())!; // "Order #1234"
   const number = heading.replace(/\D/g, '');
 

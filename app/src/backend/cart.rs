@@ -39,6 +39,25 @@ pub async fn find(pool: &PgPool, owner: CartOwner) -> Result<Option<Uuid>, sqlx:
     }
 }
 
+/// How many items the owner's cart holds (0 without a cart): one query, for the header.
+pub async fn item_count(pool: &PgPool, owner: CartOwner) -> Result<i32, sqlx::Error> {
+    let (user_id, guest_cart_id) = match owner {
+        CartOwner::User(user_id) => (Some(user_id), None),
+        CartOwner::Guest(cart_id) => (None, Some(cart_id)),
+    };
+    sqlx::query_scalar!(
+        r#"
+        SELECT coalesce(sum(i.quantity), 0)::int4 AS "count!"
+        FROM carts c JOIN cart_items i ON i.cart_id = c.id
+        WHERE c.user_id = $1 OR (c.id = $2 AND c.user_id IS NULL)
+        "#,
+        user_id,
+        guest_cart_id,
+    )
+    .fetch_one(pool)
+    .await
+}
+
 /// The owner's cart, created when missing. A guest gets a new random id (the caller sets the
 /// cookie) rather than the one they sent, so a client cannot choose its cart's id.
 pub async fn find_or_create(pool: &PgPool, owner: CartOwner) -> Result<Uuid, sqlx::Error> {

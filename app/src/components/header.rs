@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use super::cart_count::CartLink;
 use super::session::AccountLinks;
 use super::wishlist::{Hydrated, Wishlist};
 
@@ -13,7 +14,7 @@ pub fn SiteHeader() -> impl IntoView {
             <A href="/" attr:class="brand">"Vitrine"</A>
             <nav aria-label="Shop">
                 <A href="/search/photo" attr:class="nav-link">"Search by photo"</A>
-                <A href="/cart" attr:class="nav-link">"Cart"</A>
+                <CartLink/>
                 <A href="/orders" attr:class="nav-link">"Orders"</A>
                 <span class="wishlist-count" data-testid="wishlist-count">
                     "Wishlist (" {move || wishlist.len()} ")"

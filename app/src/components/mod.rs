@@ -1,3 +1,4 @@
+pub mod cart_count;
 #[cfg(feature = "hydrate")]
 pub mod fetch;
 pub mod header;

@@ -7,6 +7,7 @@ use leptos_meta::Title;
 
 use super::RefusalNotice;
 use crate::commerce::{options_label, ShippingMethod};
+use crate::components::cart_count::recount_after;
 use crate::shop::{checkout_start, Checkout, CheckoutDraft, ConfirmPayment, PaymentStep};
 
 #[component]
@@ -33,6 +34,9 @@ pub fn CheckoutPage() -> impl IntoView {
 fn CheckoutForm(start: CheckoutDraft) -> impl IntoView {
     let checkout = ServerAction::<Checkout>::new();
     let confirm = ServerAction::<ConfirmPayment>::new();
+    // A paid order empties the cart.
+    recount_after(checkout.version());
+    recount_after(confirm.version());
     let error = Signal::derive(move || {
         let latest = if confirm.version().get() > 0 {
             confirm.value().get()
