@@ -1,12 +1,14 @@
 //! The header's cart link with the number of items in the cart. The count is one small query
-//! per page load (rendered on the server with the page), fetched again whenever a page changes
-//! the cart (adding, quantities, a paid checkout) or the shopper signs in or out (signing in
-//! merges the guest's cart into the account's).
+//! per page load (rendered on the server with the page). An action that answers with the cart
+//! (adding, quantities) shows its count directly; a checkout or a sign-in or sign-out (signing in
+//! merges the guest's cart into the account's) fetches it again.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::session::use_session;
+use crate::commerce::Cart;
+use crate::error::CommerceError;
 use crate::shop::cart_count;
 
 #[derive(Clone, Copy)]
@@ -34,6 +36,16 @@ pub fn provide_cart_count() {
 pub fn recount_after(version: RwSignal<usize>) {
     let CartCount { changed, .. } = expect_context::<CartCount>();
     Effect::watch(move || version.get(), move |_, _, _| changed.update(|n| *n += 1), false);
+}
+
+/// Shows the item count of the cart an action answered with, without asking the server again.
+pub fn count_from(cart: impl Fn() -> Option<Result<Cart, CommerceError>> + 'static) {
+    let CartCount { count, .. } = expect_context::<CartCount>();
+    Effect::new(move |_| {
+        if let Some(Ok(cart)) = cart() {
+            count.set(Some(cart.item_count));
+        }
+    });
 }
 
 /// "Cart", with "(n)" when the cart holds something.

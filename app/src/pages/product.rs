@@ -4,7 +4,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::product_page;
 use crate::commerce::{Variant, MAX_LINE_QUANTITY};
-use crate::components::cart_count::recount_after;
+use crate::components::cart_count::count_from;
 use crate::components::product_card::ScoredGrid;
 use crate::components::wishlist::WishlistToggle;
 use crate::error::ShopError;
@@ -84,7 +84,7 @@ fn availability(available: i32) -> String {
 #[component]
 fn VariantPicker(variants: Vec<Variant>) -> impl IntoView {
     let add = ServerAction::<AddToCart>::new();
-    recount_after(add.version());
+    count_from(move || add.value().get());
     let first = variants.iter().find(|v| v.available > 0).or(variants.first()).map(|v| v.id);
     let selected = RwSignal::new(first);
     let chosen = {

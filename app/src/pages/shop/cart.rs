@@ -5,13 +5,13 @@ use leptos_meta::Title;
 
 use super::RefusalNotice;
 use crate::commerce::{options_label, Cart, CartLine, MAX_LINE_QUANTITY};
-use crate::components::cart_count::recount_after;
+use crate::components::cart_count::count_from;
 use crate::shop::{current_cart, SetCartQuantity};
 
 #[component]
 pub fn CartPage() -> impl IntoView {
     let set = ServerAction::<SetCartQuantity>::new();
-    recount_after(set.version());
+    count_from(move || set.value().get());
     let cart = Resource::new(move || set.version().get(), |_| current_cart());
     let error = Signal::derive(move || set.value().get().and_then(Result::err));
     view! {
