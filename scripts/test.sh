@@ -5,7 +5,8 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-ensure_toolchain chromium
+# dataset-fashion-mnist: the labelled set `vitrine eval visual` measures on.
+ensure_toolchain chromium dataset-fashion-mnist
 
 # The end-to-end server listens here, so a shop already running on :3000 is left alone.
 export LEPTOS_SITE_ADDR="${VITRINE_E2E_ADDR:-127.0.0.1:3100}"
@@ -48,9 +49,41 @@ export VITRINE_E2E_ADMIN_EMAIL="admin@vitrine.test" VITRINE_E2E_ADMIN_PASSWORD="
 VITRINE_ADMIN_PASSWORD="$VITRINE_E2E_ADMIN_PASSWORD" DATABASE_URL="$e2e_url" \
   "${CARGO_TARGET_DIR}/debug/vitrine" user create-admin --email "$VITRINE_E2E_ADMIN_EMAIL"
 
+step "Smoke runs of every measurement command (tiny sizes; the figures mean nothing)"
+# So a schema or API change that breaks a bench or an eval fails here instead of rotting unseen.
+# `vitrine eval parity` runs inside the Playwright suite, on what the page's WASM uploaded.
+# Each is one test in the closing count.
+vitrine_bin="${CARGO_TARGET_DIR}/debug/vitrine"
+smoke() {
+  local name="$1"; shift
+  if RUST_LOG=warn "$@" >"$results.smoke" 2>&1; then
+    note "ok: ${name}"
+    echo "test result: ok. 1 passed; 0 failed (smoke: ${name})" >>"$results"
+  else
+    cat "$results.smoke"
+    note "FAILED: ${name}"
+    echo "test result: FAILED. 0 passed; 1 failed (smoke: ${name})" >>"$results"
+    smoke_failed=1
+  fi
+}
+smoke_failed=""
+fixture_catalog="${ROOT}/server/tests/fixtures/emoji-mini"
+smoke "bench embed" "$vitrine_bin" bench embed --runs 2 --warmup 1 --threads 1 --batch 2 --batch-runs 1 --no-peer
+smoke "bench preprocess" "$vitrine_bin" bench preprocess --runs 1 "${ROOT}/server/tests/fixtures/photos/rocket.jpg"
+smoke "bench search" env DATABASE_URL="$server_url" "$vitrine_bin" bench search --database vitrine_smoke_search \
+  --rebuild --demo-data "$fixture_catalog" --products 300 --queries 5 --requests 8 --clients 2
+smoke "bench shop" env DATABASE_URL="$server_url" "$vitrine_bin" bench shop --database vitrine_smoke_shop \
+  --rebuild --products 50 --rate 20 --seconds 2
+smoke "eval visual" "$vitrine_bin" eval visual --gallery 200 --queries 20
+smoke "eval robustness" env DATABASE_URL="$e2e_url" "$vitrine_bin" eval robustness --limit 3
+rm -f "$results.smoke"
+psql -q "$server_url" -c "DROP DATABASE IF EXISTS vitrine_smoke_search WITH (FORCE)" \
+  -c "DROP DATABASE IF EXISTS vitrine_smoke_shop WITH (FORCE)"
+
 step "End-to-end tests (Playwright + Chromium)"
 # The server logs only warnings here, so the test report stays readable.
 RUST_LOG="${RUST_LOG:-warn}" DATABASE_URL="$e2e_url" cargo leptos end-to-end 2>&1 | tee -a "$results"
 
-# One closing line for the whole run: cargo's per-binary results plus Playwright's.
+# One closing line for the whole run: cargo's per-binary results, the smoke runs and Playwright's.
 summarise_results "$results"
+[ -z "$smoke_failed" ]

@@ -6,19 +6,13 @@
 //! jobs). Server functions are declared here so one Rust signature types both ends of the call;
 //! their bodies run only on the server and reach the [`backend`] through Leptos context.
 
-pub mod account;
-pub mod admin;
-pub mod api;
-pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod backend;
-pub mod commerce;
 pub mod components;
-pub mod error;
-pub mod model;
 pub mod pages;
 pub mod preprocess;
-pub mod shop;
+pub mod server_fns;
+pub mod types;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};

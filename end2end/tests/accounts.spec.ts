@@ -1,41 +1,22 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
-import { expect, Page, test } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 
-import { repoRoot } from './catalog';
+import {
+  adminEmail,
+  adminPassword,
+  emailTo,
+  freshEmail,
+  hydrated,
+  PASSWORD,
+  repoRoot,
+  signIn,
+  signUp,
+} from './support';
 
 // Accounts in the browser: sign-up, sign-out, sign-in, the account page, a password reset by
 // email (read from the development mail folder), and the admin area's "not allowed".
-const PASSWORD = 'a long and unusual passphrase';
-const mailFolder = path.join(repoRoot, '.vitrine/mail');
-const adminEmail = process.env.VITRINE_E2E_ADMIN_EMAIL ?? 'admin@vitrine.test';
-const adminPassword = process.env.VITRINE_E2E_ADMIN_PASSWORD ?? 'e2e admin passphrase, not secret';
-
-/** An email no other test (or earlier run) uses. */
-const freshEmail = (who: string) => `${who}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
-
-async function hydrated(page: Page): Promise<void> {
-  await expect(page.locator('header.site-header')).toHaveAttribute('data-hydrated', 'true');
-}
-
-async function signUp(page: Page, email: string): Promise<void> {
-  await page.goto('/account/sign-up');
-  await hydrated(page);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel(/^Password/).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL(/\/account$/);
-  await expect(page.getByTestId('account-email')).toHaveText(email);
-}
-
-async function signIn(page: Page, email: string, password: string): Promise<void> {
-  await page.goto('/account/sign-in');
-  await hydrated(page);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
 
 test('a shopper signs up, signs out, signs in and sees the account page', async ({ page }) => {
   const email = freshEmail('shopper');
@@ -88,13 +69,7 @@ test('a forgotten password is reset from the emailed link', async ({ page }) => 
   // The development mail folder holds the email (the worker's relay writes it); find the reset
   // link among the emails to this address (the welcome email is there too).
   const resetLink = /https?:\/\/\S+\/account\/reset\?token=\S+/;
-  let link = '';
-  await expect(async () => {
-    const mails = readdirSync(mailFolder).map((name) => readFileSync(path.join(mailFolder, name), 'utf8'));
-    const mail = mails.find((text) => text.includes(`To: ${email}`) && resetLink.test(text));
-    expect(mail).toBeDefined();
-    link = resetLink.exec(mail!)![0];
-  }).toPass({ timeout: 15_000 });
+  const link = resetLink.exec(await emailTo(email, resetLink))![0];
 
   await page.goto(new URL(link).pathname + new URL(link).search);
   await hydrated(page);

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 
 import { expect, Page, test } from '@playwright/test';
 
-import { catalogImage, repoRoot } from './catalog';
+import { catalogImage, hydrated, repoRoot } from './support';
 
 // The search page prepares the photo in the browser (WASM): decode, orient, crop, resize to the
 // model's 224×224 square, upload that as a PNG. These tests check it against the server's own
@@ -20,7 +20,7 @@ const LARGE = 'coffee-large.jpg';
 async function openSearchPage(page: Page): Promise<void> {
   await recordUploads(page);
   await page.goto('/search/photo');
-  await expect(page.locator('header.site-header')).toHaveAttribute('data-hydrated', 'true');
+  await hydrated(page);
 }
 
 /** A request body exactly as the browser sends it, with its content type. */

@@ -1,18 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import * as path from 'node:path';
-
 import { expect, Page, test } from '@playwright/test';
 
-import { repoRoot } from './catalog';
+import { adminEmail, adminPassword, emailTo, freshEmail, hydrated, signIn, submitSignUp } from './support';
 
 // The buying path in the browser: browse a category, filter, pick a variant, add to the cart,
 // sign up (the cart comes along), pay with the sandbox's cards, see the order and its email.
-const mailFolder = path.join(repoRoot, '.vitrine/mail');
-const freshEmail = (who: string) => `${who}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
-
-async function hydrated(page: Page): Promise<void> {
-  await expect(page.locator('header.site-header')).toHaveAttribute('data-hydrated', 'true');
-}
 
 async function fillCheckout(page: Page, card: string): Promise<void> {
   await page.getByLabel('Full name').fill('Ada Lovelace');
@@ -41,17 +32,6 @@ async function buyFirstOf(page: Page, listing: string): Promise<void> {
   await hydrated(page);
 }
 
-/** The email sent to `to` whose subject matches, once the worker's relay has written it. */
-async function emailTo(to: string, subject: RegExp): Promise<string> {
-  let found: string | undefined;
-  await expect(async () => {
-    const mails = readdirSync(mailFolder).map((name) => readFileSync(path.join(mailFolder, name), 'utf8'));
-    found = mails.find((text) => text.includes(`To: ${to}`) && subject.test(text));
-    expect(found).toBeDefined();
-  }).toPass({ timeout: 15_000 });
-  return found!;
-}
-
 test('a guest filters, picks a size, signs up with the cart kept, pays and gets the confirmation', async ({ page }) => {
   await page.goto('/categories/clothing');
   await hydrated(page);
@@ -73,11 +53,7 @@ test('a guest filters, picks a size, signs up with the cart kept, pays and gets 
 
   // Signing up keeps what the guest put in the cart.
   const email = freshEmail('buyer');
-  await page.goto('/account/sign-up');
-  await hydrated(page);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel(/^Password/).fill('a long and unusual passphrase');
-  await page.getByRole('button', { name: 'Create account' }).click();
+  await submitSignUp(page, email);
   await expect(page).toHaveURL(/\/account$/);
   await expect(page.getByTestId('cart-count')).toHaveText('(1)');
   await page.goto('/cart');
@@ -145,11 +121,7 @@ test('staff pack, ship and partly refund an order; the shopper sees it', async (
   const number = (await shopper.locator('h1').textContent())!.replace(/\D/g, '');
 
   // Staff move it along and refund part of it.
-  await page.goto('/account/sign-in');
-  await hydrated(page);
-  await page.getByLabel('Email').fill(process.env.VITRINE_E2E_ADMIN_EMAIL ?? 'admin@vitrine.test');
-  await page.getByLabel('Password').fill(process.env.VITRINE_E2E_ADMIN_PASSWORD ?? 'e2e admin passphrase, not secret');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(page, adminEmail, adminPassword);
   await expect(page).toHaveURL(/\/account$/);
   await page.goto('/admin/orders');
   await hydrated(page);

@@ -1,5 +1,7 @@
 import { expect, test } from '@playwright/test';
 
+import { hydrated } from './support';
+
 // The end-to-end database holds the full demo catalog (`vitrine seed`): 857 products made from
 // the Noto emoji set. The home page lists 24 of them, newest first, then by name; all are
 // seeded together, so the first ones alphabetically are shown.
@@ -27,8 +29,7 @@ test('product images load from the media route', async ({ page }) => {
 
 test('the page hydrates and the wishlist toggle works', async ({ page }) => {
   await page.goto('/');
-  const header = page.locator('header.site-header');
-  await expect(header).toHaveAttribute('data-hydrated', 'true');
+  await hydrated(page);
 
   const card = page.locator('article.product-card', { hasText: 'Abacus' });
   const toggle = card.getByRole('button', { name: /Save Abacus/ });
@@ -43,7 +44,7 @@ test('the page hydrates and the wishlist toggle works', async ({ page }) => {
 
   // The wishlist lives in the browser and survives a reload.
   await page.reload();
-  await expect(header).toHaveAttribute('data-hydrated', 'true');
+  await hydrated(page);
   await expect(page.getByTestId('wishlist-count')).toHaveText('Wishlist (1)');
   await page
     .locator('article.product-card', { hasText: 'Abacus' })

@@ -1,6 +1,6 @@
 import { expect, Page, test } from '@playwright/test';
 
-import { catalogImage } from './catalog';
+import { catalogImage, hydrated } from './support';
 
 // Search by photo over the full demo catalog, embedded by `vitrine reindex` before the suite
 // runs. The query photos are the catalog's own image files, as the seed read them.
@@ -64,7 +64,7 @@ test.describe('without JavaScript', () => {
 
 test('a recoloured, cropped photo of a product still finds it first', async ({ page }) => {
   await page.goto('/search/photo');
-  await expect(page.locator('header.site-header')).toHaveAttribute('data-hydrated', 'true');
+  await hydrated(page);
   const photo = await recolouredCrop(page, catalogImage(ABACUS));
   await page
     .locator('.drop-zone input[name="image"]')
@@ -77,7 +77,7 @@ test('a recoloured, cropped photo of a product still finds it first', async ({ p
 
 test('a photo dropped onto the form is searched for', async ({ page }) => {
   await page.goto('/search/photo');
-  await expect(page.locator('header.site-header')).toHaveAttribute('data-hydrated', 'true');
+  await hydrated(page);
   const transfer = await page.evaluateHandle((base64) => {
     const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
     const data = new DataTransfer();

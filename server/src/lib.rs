@@ -1,25 +1,16 @@
 //! The `vitrine` server: command line, configuration, the axum router around the Leptos app,
-//! the project-local PostgreSQL cluster, migrations, demo data and operations endpoints.
+//! the project-local PostgreSQL cluster, migrations, demo data, the job worker and operations
+//! endpoints.
 //!
 //! The domain code lives in the `app` crate behind its `ssr` feature (see
-//! `docs/architecture.md`); this crate wires it into a process.
+//! `docs/architecture.md`); this crate wires it into a process, grouped by role:
+//! [`http`] (what answers requests), [`jobs`] (the worker and its handlers), [`commands`]
+//! (one-shot commands), [`runtime`] (configuration, database, state, serving), and the
+//! measurement tools [`bench`] and [`eval`].
 
-pub mod api;
-pub mod auth;
 pub mod bench;
-pub mod cli;
-pub mod database;
-pub mod embedding;
+pub mod commands;
 pub mod eval;
-pub mod local_pg;
-pub mod model;
-pub mod notify;
-pub mod ops;
-pub mod reindex;
-pub mod router;
-pub mod seed;
-pub mod serve;
-pub mod server_fn_status;
-pub mod shop;
-pub mod telemetry;
-pub mod worker;
+pub mod http;
+pub mod jobs;
+pub mod runtime;

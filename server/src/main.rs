@@ -1,7 +1,11 @@
 use clap::Parser;
 
-use vitrine::cli::{BenchCommand, Cli, Command, DbCommand, EvalCommand, ModelCommand, UserCommand};
-use vitrine::{bench, database, eval, model, reindex, seed, serve, telemetry};
+use vitrine::commands::{model, reindex, seed};
+use vitrine::runtime::cli::{
+    BenchCommand, Cli, Command, DbCommand, EvalCommand, ModelCommand, UserCommand,
+};
+use vitrine::runtime::{database, serve, telemetry};
+use vitrine::{bench, eval};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -71,7 +75,9 @@ async fn main() -> anyhow::Result<()> {
             let pool = database::connect(&cli.storage).await?;
             database::migrate(&pool).await?;
             let passwords = app::backend::auth::password::Passwords::new(1);
-            let id = vitrine::auth::create_admin(&pool, &passwords, &email, password).await?;
+            let id =
+                app::backend::auth::accounts::create_admin(&pool, &passwords, &email, password)
+                    .await?;
             println!("{email} is an admin (user {id})");
             Ok(())
         }

@@ -5,11 +5,12 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::audit::{self, Actor, Entry};
-use super::auth::{unavailable, CurrentUser};
+use super::auth::CurrentUser;
 use super::outbox;
-use crate::admin::{AdminProduct, AdminUser, AuditEntry, StockChange, StockRow};
-use crate::auth::Role;
-use crate::error::{AuthError, CommerceError};
+use crate::types::{
+    AdminProduct, AdminUser, AuditEntry, AuthError, CommerceError, Refusal, Role, StockChange,
+    StockRow,
+};
 
 struct UserRow {
     id: Uuid,
@@ -37,7 +38,7 @@ pub async fn list_users(pool: &PgPool, limit: i64) -> Result<Vec<AdminUser>, Aut
     )
     .fetch_all(pool)
     .await
-    .map_err(unavailable)?;
+    .map_err(AuthError::unavailable)?;
     Ok(rows.into_iter().map(AdminUser::from).collect())
 }
 
@@ -48,16 +49,16 @@ pub async fn set_role(
     user: Uuid,
     role: Role,
 ) -> Result<AdminUser, AuthError> {
-    let mut tx = pool.begin().await.map_err(unavailable)?;
+    let mut tx = pool.begin().await.map_err(AuthError::unavailable)?;
     // Locks every admin row, so two demotions at once cannot both pass the last-admin check.
     let admins = sqlx::query_scalar!("SELECT id FROM users WHERE role = 'admin' FOR UPDATE")
         .fetch_all(&mut *tx)
         .await
-        .map_err(unavailable)?;
+        .map_err(AuthError::unavailable)?;
     let before = sqlx::query_scalar!("SELECT role FROM users WHERE id = $1 FOR UPDATE", user)
         .fetch_optional(&mut *tx)
         .await
-        .map_err(unavailable)?
+        .map_err(AuthError::unavailable)?
         .ok_or(AuthError::UnknownUser)?;
     if before == Role::Admin.as_str() && role != Role::Admin && admins.len() <= 1 {
         return Err(AuthError::LastAdmin);
@@ -70,7 +71,7 @@ pub async fn set_role(
     )
     .fetch_one(&mut *tx)
     .await
-    .map_err(unavailable)?;
+    .map_err(AuthError::unavailable)?;
     let entry = Entry {
         action: "users.role.update",
         entity: "user",
@@ -78,8 +79,8 @@ pub async fn set_role(
         before: Some(json!({ "role": before })),
         after: Some(json!({ "role": role.as_str() })),
     };
-    audit::record(&mut tx, actor.actor(), entry).await.map_err(unavailable)?;
-    tx.commit().await.map_err(unavailable)?;
+    audit::record(&mut tx, actor.actor(), entry).await.map_err(AuthError::unavailable)?;
+    tx.commit().await.map_err(AuthError::unavailable)?;
     Ok(row.into())
 }
 
@@ -95,7 +96,7 @@ pub async fn audit_log(pool: &PgPool, limit: i64) -> Result<Vec<AuditEntry>, Aut
     )
     .fetch_all(pool)
     .await
-    .map_err(unavailable)?;
+    .map_err(AuthError::unavailable)?;
     Ok(rows
         .into_iter()
         .map(|row| AuditEntry {
@@ -118,7 +119,7 @@ pub async fn list_products(
     query: &str,
     limit: i64,
 ) -> Result<Vec<AdminProduct>, AuthError> {
-    product_rows(pool, None, &ilike_pattern(query), limit).await.map_err(unavailable)
+    product_rows(pool, None, &ilike_pattern(query), limit).await.map_err(AuthError::unavailable)
 }
 
 /// `%query%` for ILIKE, with the pattern's own wildcards escaped.
@@ -170,13 +171,12 @@ pub async fn set_published(
     product: Uuid,
     published: bool,
 ) -> Result<AdminProduct, CommerceError> {
-    use crate::backend::cart::unavailable;
-    let mut tx = pool.begin().await.map_err(unavailable)?;
+    let mut tx = pool.begin().await.map_err(CommerceError::unavailable)?;
     let before =
         sqlx::query_scalar!("SELECT published FROM products WHERE id = $1 FOR UPDATE", product)
             .fetch_optional(&mut *tx)
             .await
-            .map_err(unavailable)?
+            .map_err(CommerceError::unavailable)?
             .ok_or(CommerceError::UnknownProduct)?;
     if before != published {
         sqlx::query!(
@@ -186,7 +186,7 @@ pub async fn set_published(
         )
         .execute(&mut *tx)
         .await
-        .map_err(unavailable)?;
+        .map_err(CommerceError::unavailable)?;
         let entry = Entry {
             action: "catalog.product.publish",
             entity: "product",
@@ -194,14 +194,15 @@ pub async fn set_published(
             before: Some(json!({ "published": before })),
             after: Some(json!({ "published": published })),
         };
-        audit::record(&mut tx, actor, entry).await.map_err(unavailable)?;
+        audit::record(&mut tx, actor, entry).await.map_err(CommerceError::unavailable)?;
         let topic = if published { "product.published" } else { "product.hidden" };
         outbox::record(&mut tx, topic, &json!({ "product_id": product }))
             .await
-            .map_err(unavailable)?;
+            .map_err(CommerceError::unavailable)?;
     }
-    tx.commit().await.map_err(unavailable)?;
-    let mut rows = product_rows(pool, Some(product), "%", 1).await.map_err(unavailable)?;
+    tx.commit().await.map_err(CommerceError::unavailable)?;
+    let mut rows =
+        product_rows(pool, Some(product), "%", 1).await.map_err(CommerceError::unavailable)?;
     rows.pop().ok_or(CommerceError::UnknownProduct)
 }
 
@@ -213,7 +214,7 @@ pub async fn add_product_image(
     actor: &CurrentUser,
     product: Uuid,
     image: &super::media::StoredImage,
-) -> Result<Option<crate::admin::AdminImage>, sqlx::Error> {
+) -> Result<Option<crate::types::AdminImage>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     // Locks the product, so two uploads at once take different positions.
     let Some(name) =
@@ -245,7 +246,7 @@ pub async fn add_product_image(
     };
     audit::record(&mut tx, actor.actor(), entry).await?;
     tx.commit().await?;
-    Ok(Some(crate::admin::AdminImage {
+    Ok(Some(crate::types::AdminImage {
         id,
         url: super::media::MediaStore::url(&image.storage_key),
         width: image.width,
@@ -270,7 +271,6 @@ async fn stock_rows(
     pattern: &str,
     limit: i64,
 ) -> Result<Vec<StockRow>, CommerceError> {
-    use crate::backend::cart::unavailable;
     let rows = sqlx::query!(
         r#"
         SELECT v.id, v.sku, p.name, v.options, v.on_hand, v.reserved
@@ -285,7 +285,7 @@ async fn stock_rows(
     )
     .fetch_all(pool)
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
     rows.into_iter()
         .map(|row| {
             Ok(StockRow {
@@ -293,7 +293,7 @@ async fn stock_rows(
                 sku: row.sku,
                 product_name: row.name,
                 options: crate::backend::catalog::parse_options(row.options)
-                    .map_err(unavailable)?,
+                    .map_err(CommerceError::unavailable)?,
                 on_hand: row.on_hand,
                 reserved: row.reserved,
             })
@@ -311,7 +311,6 @@ pub async fn adjust_stock(
     quantity: i32,
     note: &str,
 ) -> Result<StockRow, CommerceError> {
-    use crate::backend::cart::unavailable;
     use crate::backend::inventory::{self, StockLine};
     let valid = match change {
         StockChange::Count => quantity >= 0,
@@ -320,12 +319,12 @@ pub async fn adjust_stock(
     if !valid || quantity > 1_000_000 {
         return Err(CommerceError::BadQuantity { max: 1_000_000 });
     }
-    let mut tx = pool.begin().await.map_err(unavailable)?;
+    let mut tx = pool.begin().await.map_err(CommerceError::unavailable)?;
     let (before, after) = match change {
         StockChange::Count => {
             match inventory::count(&mut tx, variant_id, quantity, actor.user_id(), note)
                 .await
-                .map_err(unavailable)?
+                .map_err(CommerceError::unavailable)?
             {
                 Some(counted) => counted,
                 None => {
@@ -335,7 +334,7 @@ pub async fn adjust_stock(
                     )
                     .fetch_optional(&mut *tx)
                     .await
-                    .map_err(unavailable)?
+                    .map_err(CommerceError::unavailable)?
                     .ok_or(CommerceError::UnknownVariant)?;
                     return Err(CommerceError::CountBelowReserved { reserved });
                 }
@@ -348,10 +347,12 @@ pub async fn adjust_stock(
             )
             .fetch_optional(&mut *tx)
             .await
-            .map_err(unavailable)?
+            .map_err(CommerceError::unavailable)?
             .ok_or(CommerceError::UnknownVariant)?;
             let line = StockLine { variant_id, quantity };
-            inventory::receive(&mut tx, line, actor.user_id(), note).await.map_err(unavailable)?;
+            inventory::receive(&mut tx, line, actor.user_id(), note)
+                .await
+                .map_err(CommerceError::unavailable)?;
             (before, before + quantity)
         }
     };
@@ -362,8 +363,8 @@ pub async fn adjust_stock(
         before: Some(json!({ "on_hand": before })),
         after: Some(json!({ "on_hand": after, "change": change, "note": note })),
     };
-    audit::record(&mut tx, actor, entry).await.map_err(unavailable)?;
-    tx.commit().await.map_err(unavailable)?;
+    audit::record(&mut tx, actor, entry).await.map_err(CommerceError::unavailable)?;
+    tx.commit().await.map_err(CommerceError::unavailable)?;
     let mut rows = stock_rows(pool, Some(variant_id), "%", 1).await?;
     rows.pop().ok_or(CommerceError::UnknownVariant)
 }

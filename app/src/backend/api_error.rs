@@ -1,7 +1,8 @@
 //! The API's error body: `{"error": {"code": "...", "message": "..."}}` with a matching status
 //! (and `Retry-After` when the client must wait).
 
-use crate::error::{AuthError, CommerceError, PhotoSearchError};
+use crate::types::Refusal;
+use axum::extract::rejection::JsonRejection;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -29,47 +30,25 @@ impl ApiError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self { status: StatusCode::BAD_REQUEST, code, message: message.into(), retry_after: None }
     }
-
-    /// A failure of ours: logged with its detail, reported without it.
-    pub fn internal(context: &str, error: &dyn std::fmt::Display) -> Self {
-        tracing::error!(%error, "{context}");
-        Self::from(PhotoSearchError::Unavailable)
-    }
 }
 
-impl From<PhotoSearchError> for ApiError {
-    fn from(error: PhotoSearchError) -> Self {
-        Self {
-            status: StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST),
-            code: error.code(),
-            message: error.to_string(),
-            retry_after: None,
-        }
-    }
+/// The body of a JSON request, or `400 bad_request` when it is missing or malformed (the same
+/// answer as every domain's `BadRequest`).
+pub fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    body.map(|Json(body)| body)
+        .map_err(|_| ApiError::bad_request("bad_request", "The request could not be read."))
 }
 
-impl From<AuthError> for ApiError {
-    fn from(error: AuthError) -> Self {
-        let retry_after = match error {
-            AuthError::TooManyAttempts { retry_after_secs } => Some(retry_after_secs),
-            _ => None,
-        };
+/// The one conversion from a domain's refusal to the API's answer.
+impl<E: Refusal> From<E> for ApiError {
+    fn from(refusal: E) -> Self {
         Self {
-            status: StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST),
-            code: error.code(),
-            message: error.to_string(),
-            retry_after,
-        }
-    }
-}
-
-impl From<CommerceError> for ApiError {
-    fn from(error: CommerceError) -> Self {
-        Self {
-            status: StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST),
-            code: error.code(),
-            message: error.to_string(),
-            retry_after: None,
+            // Every status a refusal names is a valid one; 500 would only mean a typo there.
+            status: StatusCode::from_u16(refusal.status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            code: refusal.code(),
+            message: refusal.to_string(),
+            retry_after: refusal.retry_after(),
         }
     }
 }

@@ -4,7 +4,7 @@
 use serde_json::Value;
 use sqlx::PgConnection;
 
-use crate::auth::Role;
+use crate::types::Role;
 
 /// Who made a change: a signed-in account, or a command run on the server.
 #[derive(Debug, Clone, Copy)]

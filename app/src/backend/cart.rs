@@ -8,9 +8,7 @@ use uuid::Uuid;
 
 use super::catalog::{parse_currency, parse_options};
 use super::media::MediaStore;
-use crate::commerce::{Cart, CartLine, MAX_LINE_QUANTITY};
-use crate::error::CommerceError;
-use crate::model::Money;
+use crate::types::{Cart, CartLine, CommerceError, Money, Refusal, MAX_LINE_QUANTITY};
 
 /// How long a guest cart is kept after its last change; its cookie lasts as long.
 pub const GUEST_CART_DAYS: i32 = 30;
@@ -102,7 +100,7 @@ pub async fn change_line(
     if !(min..=MAX_LINE_QUANTITY).contains(&quantity) {
         return Err(CommerceError::BadQuantity { max: MAX_LINE_QUANTITY });
     }
-    let mut tx = pool.begin().await.map_err(unavailable)?;
+    let mut tx = pool.begin().await.map_err(CommerceError::unavailable)?;
     lock(&mut tx, cart_id).await?;
     let variant = sqlx::query!(
         r#"
@@ -119,7 +117,7 @@ pub async fn change_line(
     )
     .fetch_optional(&mut *tx)
     .await
-    .map_err(unavailable)?
+    .map_err(CommerceError::unavailable)?
     .ok_or(CommerceError::UnknownVariant)?;
     let wanted = if replace { quantity } else { variant.in_cart.unwrap_or(0) + quantity };
     if wanted == 0 {
@@ -130,7 +128,7 @@ pub async fn change_line(
         )
         .execute(&mut *tx)
         .await
-        .map_err(unavailable)?;
+        .map_err(CommerceError::unavailable)?;
     } else {
         if !variant.published {
             return Err(CommerceError::NotForSale);
@@ -158,10 +156,10 @@ pub async fn change_line(
         )
         .execute(&mut *tx)
         .await
-        .map_err(unavailable)?;
+        .map_err(CommerceError::unavailable)?;
     }
     touch(&mut tx, cart_id).await?;
-    tx.commit().await.map_err(unavailable)
+    tx.commit().await.map_err(CommerceError::unavailable)
 }
 
 /// The cart as its page shows it, priced now: one query.
@@ -253,7 +251,7 @@ pub(crate) async fn lock(conn: &mut PgConnection, cart_id: Uuid) -> Result<(), C
     sqlx::query_scalar!("SELECT id FROM carts WHERE id = $1 FOR UPDATE", cart_id)
         .fetch_optional(conn)
         .await
-        .map_err(unavailable)?
+        .map_err(CommerceError::unavailable)?
         .map(|_| ())
         .ok_or(CommerceError::EmptyCart)
 }
@@ -262,7 +260,7 @@ async fn touch(conn: &mut PgConnection, cart_id: Uuid) -> Result<(), CommerceErr
     sqlx::query!("UPDATE carts SET updated_at = now() WHERE id = $1", cart_id)
         .execute(conn)
         .await
-        .map_err(unavailable)?;
+        .map_err(CommerceError::unavailable)?;
     Ok(())
 }
 
@@ -294,10 +292,4 @@ pub async fn prune_idle_guest_carts(pool: &PgPool) -> Result<u64, sqlx::Error> {
             return Ok(pruned);
         }
     }
-}
-
-/// A database failure: logged with its detail, shown as unavailable.
-pub fn unavailable(err: sqlx::Error) -> CommerceError {
-    tracing::error!(error = %err, "a shop database call failed");
-    CommerceError::Unavailable
 }

@@ -4,10 +4,9 @@ use sqlx::PgPool;
 
 use super::jobs::{self, NewJob};
 use super::media::{MediaStore, StoredImage};
-use crate::commerce::{Variant, VariantOptions};
-use crate::model::{
+use crate::types::{
     Category, CategoryListing, Currency, ListingQuery, Money, OptionFacet, ProductCard,
-    ProductDetail, ScoredProduct, MAX_PAGE_SIZE,
+    ProductDetail, ScoredProduct, Variant, VariantOptions, MAX_PAGE_SIZE,
 };
 
 /// A product card as the queries select it; `distance` is set by visual search only.

@@ -1,6 +1,6 @@
 //! Server-only domain code, compiled with the `ssr` feature and never into the WASM build.
 //!
-//! Server functions in [`crate::api`] reach it through the [`state::AppState`] the server puts
+//! Server functions in [`crate::server_fns`] reach it through the [`state::AppState`] the server puts
 //! into Leptos context once per request; axum handlers in the `server` crate get the same state
 //! through axum's `State`. One module owns each group of tables: others call its functions, not
 //! its SQL.
@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod cart;
 pub mod catalog;
+pub mod checkout;
 pub mod db;
 pub mod inventory;
 pub mod jobs;

@@ -10,17 +10,16 @@ use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::cart::{self, unavailable};
+use super::cart;
 use super::catalog::{parse_currency, parse_options};
 use super::inventory::{self, StockLine};
 use super::jobs::{self, NewJob};
 use super::outbox;
-use crate::commerce::{
-    OrderDetail, OrderLine, OrderStatus, OrderSummary, PaymentStatus, PaymentSummary,
-    ShippingAddress, ShippingMethod, StatusChange,
+use super::shopper::Shopper;
+use crate::types::{
+    CommerceError, Currency, Money, OrderDetail, OrderLine, OrderStatus, OrderSummary,
+    PaymentStatus, PaymentSummary, Refusal, ShippingAddress, ShippingMethod, StatusChange,
 };
-use crate::error::CommerceError;
-use crate::model::{Currency, Money};
 
 /// The job that releases an order's hold when it expires; its payload is [`ReleaseHold`].
 pub const RELEASE_HOLD_JOB: &str = "release_order_hold";
@@ -29,6 +28,9 @@ pub const RELEASE_HOLD_JOB: &str = "release_order_hold";
 pub struct ReleaseHold {
     pub order_id: Uuid,
 }
+
+/// How many orders a shopper's history lists.
+pub const ORDER_HISTORY: i64 = 50;
 
 /// What checkout sends to place an order.
 #[derive(Debug, Clone)]
@@ -63,7 +65,7 @@ pub async fn place_order(
         .check()
         .map_err(|field| CommerceError::BadAddress { field: field.to_owned() })?;
 
-    let mut tx = pool.begin().await.map_err(unavailable)?;
+    let mut tx = pool.begin().await.map_err(CommerceError::unavailable)?;
     cart::lock(&mut tx, order.cart_id).await?;
     let lines = sqlx::query!(
         r#"
@@ -79,11 +81,11 @@ pub async fn place_order(
     )
     .fetch_all(&mut *tx)
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
     let Some(first) = lines.first() else {
         return Err(CommerceError::EmptyCart);
     };
-    let currency = parse_currency(&first.currency).map_err(unavailable)?;
+    let currency = parse_currency(&first.currency).map_err(CommerceError::unavailable)?;
     if lines.iter().any(|line| line.currency != first.currency) {
         return Err(CommerceError::CurrencyMismatch);
     }
@@ -102,7 +104,7 @@ pub async fn place_order(
     )
     .fetch_one(&mut *tx)
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
     if in_flight > 0 {
         return Err(CommerceError::PaymentInProgress);
     }
@@ -116,7 +118,7 @@ pub async fn place_order(
     )
     .fetch_all(&mut *tx)
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
     for order_id in abandoned {
         cancel(&mut tx, order_id, None, "replaced by a newer checkout").await?;
     }
@@ -147,7 +149,7 @@ pub async fn place_order(
     )
     .fetch_one(&mut *tx)
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
     for line in &lines {
         sqlx::query!(
             r#"
@@ -166,13 +168,15 @@ pub async fn place_order(
         )
         .execute(&mut *tx)
         .await
-        .map_err(unavailable)?;
+        .map_err(CommerceError::unavailable)?;
     }
     let stock: Vec<StockLine> = lines
         .iter()
         .map(|line| StockLine { variant_id: line.variant_id, quantity: line.quantity })
         .collect();
-    if let Err(short) = inventory::reserve(&mut tx, order_id, &stock).await.map_err(unavailable)? {
+    if let Err(short) =
+        inventory::reserve(&mut tx, order_id, &stock).await.map_err(CommerceError::unavailable)?
+    {
         // Dropping the transaction rolls back the order and the holds taken before this line.
         let sku = lines.iter().find(|line| line.variant_id == short.variant_id).map(|l| &l.sku);
         return Err(CommerceError::SoldOut { sku: sku.cloned().unwrap_or_default() });
@@ -185,9 +189,9 @@ pub async fn place_order(
                  "total_minor": subtotal + shipping, "currency": currency.code() }),
     )
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
     schedule_release(&mut tx, order_id, reserved_until).await?;
-    tx.commit().await.map_err(unavailable)?;
+    tx.commit().await.map_err(CommerceError::unavailable)?;
     Ok(order_id)
 }
 
@@ -223,7 +227,7 @@ pub(crate) async fn lock_order(
     )
     .fetch_optional(conn)
     .await
-    .map_err(unavailable)?
+    .map_err(CommerceError::unavailable)?
     .ok_or(CommerceError::OrderNotFound)?;
     Ok(LockedOrder {
         id: row.id,
@@ -232,7 +236,7 @@ pub(crate) async fn lock_order(
         status: parse_status(&row.status)?,
         stock_held: row.stock_held,
         reserved_until: row.reserved_until,
-        currency: parse_currency(&row.currency).map_err(unavailable)?,
+        currency: parse_currency(&row.currency).map_err(CommerceError::unavailable)?,
         total_minor: row.total_minor,
         paid_minor: row.paid_minor,
         refunded_minor: row.refunded_minor,
@@ -249,7 +253,7 @@ pub(crate) async fn stock_lines(
         sqlx::query!("SELECT variant_id, quantity FROM order_lines WHERE order_id = $1", order_id)
             .fetch_all(conn)
             .await
-            .map_err(unavailable)?;
+            .map_err(CommerceError::unavailable)?;
     Ok(rows
         .into_iter()
         .map(|row| StockLine { variant_id: row.variant_id, quantity: row.quantity })
@@ -264,12 +268,14 @@ pub(crate) async fn hold_again(
     hold: Duration,
 ) -> Result<(), CommerceError> {
     let lines = stock_lines(conn, order.id).await?;
-    if let Err(short) = inventory::reserve(conn, order.id, &lines).await.map_err(unavailable)? {
+    if let Err(short) =
+        inventory::reserve(conn, order.id, &lines).await.map_err(CommerceError::unavailable)?
+    {
         let sku =
             sqlx::query_scalar!("SELECT sku FROM product_variants WHERE id = $1", short.variant_id)
                 .fetch_one(conn)
                 .await
-                .map_err(unavailable)?;
+                .map_err(CommerceError::unavailable)?;
         return Err(CommerceError::SoldOut { sku });
     }
     let until = Utc::now() + hold;
@@ -280,7 +286,7 @@ pub(crate) async fn hold_again(
     )
     .execute(&mut *conn)
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
     schedule_release(conn, order.id, until).await
 }
 
@@ -294,7 +300,7 @@ async fn schedule_release(
     let release = NewJob::new(RELEASE_HOLD_JOB, ReleaseHold { order_id })
         .dedupe(format!("{RELEASE_HOLD_JOB}:{order_id}:{}", until.timestamp_micros()))
         .run_at(until);
-    jobs::enqueue(conn, &release).await.map_err(unavailable)?;
+    jobs::enqueue(conn, &release).await.map_err(CommerceError::unavailable)?;
     Ok(())
 }
 
@@ -304,7 +310,7 @@ pub(crate) async fn release_stock(
     order_id: Uuid,
 ) -> Result<(), CommerceError> {
     let lines = stock_lines(conn, order_id).await?;
-    inventory::release(conn, order_id, &lines).await.map_err(unavailable)?;
+    inventory::release(conn, order_id, &lines).await.map_err(CommerceError::unavailable)?;
     sqlx::query!(
         r#"
         UPDATE orders SET stock_state = 'released', reserved_until = NULL, updated_at = now()
@@ -314,7 +320,7 @@ pub(crate) async fn release_stock(
     )
     .execute(conn)
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
     Ok(())
 }
 
@@ -326,7 +332,7 @@ pub(crate) async fn mark_paid(
     amount_minor: i64,
 ) -> Result<(), CommerceError> {
     let lines = stock_lines(conn, order.id).await?;
-    inventory::sell_reserved(conn, order.id, &lines).await.map_err(unavailable)?;
+    inventory::sell_reserved(conn, order.id, &lines).await.map_err(CommerceError::unavailable)?;
     sqlx::query!(
         r#"
         UPDATE orders SET status = 'paid', stock_state = 'sold', reserved_until = NULL,
@@ -338,7 +344,7 @@ pub(crate) async fn mark_paid(
     )
     .execute(&mut *conn)
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
     if let Some(cart_id) = order.cart_id {
         sqlx::query!(
             r#"
@@ -350,7 +356,7 @@ pub(crate) async fn mark_paid(
         )
         .execute(&mut *conn)
         .await
-        .map_err(unavailable)?;
+        .map_err(CommerceError::unavailable)?;
     }
     record_change(conn, order.id, Some(order.status), OrderStatus::Paid, None, "").await?;
     outbox::record(
@@ -360,7 +366,7 @@ pub(crate) async fn mark_paid(
                  "amount_minor": amount_minor, "currency": order.currency.code() }),
     )
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
     Ok(())
 }
 
@@ -373,7 +379,7 @@ pub async fn transition(
     actor: Option<crate::backend::audit::Actor>,
     note: &str,
 ) -> Result<(), CommerceError> {
-    let mut tx = pool.begin().await.map_err(unavailable)?;
+    let mut tx = pool.begin().await.map_err(CommerceError::unavailable)?;
     let order = lock_order(&mut tx, order_id).await?;
     if !to.is_manual() || !order.status.can_become(to) {
         return Err(CommerceError::IllegalTransition {
@@ -390,7 +396,7 @@ pub async fn transition(
         )
         .fetch_one(&mut *tx)
         .await
-        .map_err(unavailable)?;
+        .map_err(CommerceError::unavailable)?;
         if in_flight > 0 {
             return Err(CommerceError::PaymentInProgress);
         }
@@ -406,9 +412,11 @@ pub async fn transition(
             before: Some(json!({ "status": order.status.code() })),
             after: Some(json!({ "status": to.code(), "note": note })),
         };
-        crate::backend::audit::record(&mut tx, actor, entry).await.map_err(unavailable)?;
+        crate::backend::audit::record(&mut tx, actor, entry)
+            .await
+            .map_err(CommerceError::unavailable)?;
     }
-    tx.commit().await.map_err(unavailable)
+    tx.commit().await.map_err(CommerceError::unavailable)
 }
 
 /// Writes a new status with its history row and event (`order.<status>`).
@@ -426,7 +434,7 @@ pub(crate) async fn set_status(
     )
     .execute(&mut *conn)
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
     record_change(conn, order.id, Some(order.status), to, actor_id, note).await?;
     outbox::record(
         conn,
@@ -435,7 +443,7 @@ pub(crate) async fn set_status(
                  "note": note }),
     )
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
     Ok(())
 }
 
@@ -454,7 +462,7 @@ async fn cancel(
     sqlx::query!("UPDATE orders SET cancel_reason = $2 WHERE id = $1", order_id, reason)
         .execute(&mut *conn)
         .await
-        .map_err(unavailable)?;
+        .map_err(CommerceError::unavailable)?;
     // Payments asking for a second step die with the order.
     sqlx::query!(
         r#"
@@ -465,7 +473,7 @@ async fn cancel(
     )
     .execute(&mut *conn)
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
     set_status(conn, &order, OrderStatus::Cancelled, actor_id, reason).await
 }
 
@@ -486,7 +494,7 @@ pub async fn release_expired_hold(
     pool: &PgPool,
     order_id: Uuid,
 ) -> Result<HoldOutcome, CommerceError> {
-    let mut tx = pool.begin().await.map_err(unavailable)?;
+    let mut tx = pool.begin().await.map_err(CommerceError::unavailable)?;
     let order = match lock_order(&mut tx, order_id).await {
         Ok(order) => order,
         Err(CommerceError::OrderNotFound) => return Ok(HoldOutcome::NotDue),
@@ -504,13 +512,39 @@ pub async fn release_expired_hold(
     )
     .fetch_one(&mut *tx)
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
     if processing > 0 {
         return Ok(HoldOutcome::PaymentInFlight);
     }
     cancel(&mut tx, order_id, None, "the hold on its items expired").await?;
-    tx.commit().await.map_err(unavailable)?;
+    tx.commit().await.map_err(CommerceError::unavailable)?;
     Ok(HoldOutcome::Released)
+}
+
+/// `OrderNotFound` unless the shopper may see the order: theirs, or any order for staff with
+/// the `orders` permission. 404 rather than 403: whether an order id exists is not for others
+/// to know.
+pub async fn require_viewer(
+    pool: &PgPool,
+    shopper: &Shopper,
+    order_id: Uuid,
+) -> Result<(), CommerceError> {
+    let viewer = match (shopper.is_order_staff(), shopper.owner()) {
+        (true, _) => OrderViewer::Staff,
+        (false, Some(owner)) => OrderViewer::Owner(owner),
+        (false, None) => return Err(CommerceError::OrderNotFound),
+    };
+    if can_view(pool, order_id, viewer).await? {
+        Ok(())
+    } else {
+        Err(CommerceError::OrderNotFound)
+    }
+}
+
+/// The shopper's orders, newest first (none for a shopper without a cart or account).
+pub async fn history(pool: &PgPool, shopper: &Shopper) -> Result<Vec<OrderSummary>, CommerceError> {
+    let Some(owner) = shopper.owner() else { return Ok(Vec::new()) };
+    list_orders(pool, Some(owner), None, ORDER_HISTORY).await
 }
 
 /// Whether `viewer` may see the order.
@@ -522,7 +556,7 @@ pub async fn can_view(
     let owner = sqlx::query!("SELECT user_id, cart_id FROM orders WHERE id = $1", order_id)
         .fetch_optional(pool)
         .await
-        .map_err(unavailable)?;
+        .map_err(CommerceError::unavailable)?;
     let Some(owner) = owner else {
         return Ok(false);
     };
@@ -549,9 +583,9 @@ pub async fn order_detail(pool: &PgPool, order_id: Uuid) -> Result<OrderDetail, 
     )
     .fetch_optional(pool)
     .await
-    .map_err(unavailable)?
+    .map_err(CommerceError::unavailable)?
     .ok_or(CommerceError::OrderNotFound)?;
-    let currency = parse_currency(&row.currency).map_err(unavailable)?;
+    let currency = parse_currency(&row.currency).map_err(CommerceError::unavailable)?;
     let money = |minor| Money { minor, currency };
     let lines = sqlx::query!(
         r#"
@@ -562,7 +596,7 @@ pub async fn order_detail(pool: &PgPool, order_id: Uuid) -> Result<OrderDetail, 
     )
     .fetch_all(pool)
     .await
-    .map_err(unavailable)?
+    .map_err(CommerceError::unavailable)?
     .into_iter()
     .map(|line| {
         Ok(OrderLine {
@@ -570,7 +604,7 @@ pub async fn order_detail(pool: &PgPool, order_id: Uuid) -> Result<OrderDetail, 
             sku: line.sku,
             product_name: line.product_name,
             product_slug: line.product_slug,
-            options: parse_options(line.options).map_err(unavailable)?,
+            options: parse_options(line.options).map_err(CommerceError::unavailable)?,
             unit_price: money(line.unit_price_minor),
             quantity: line.quantity,
             line_total: money(line.unit_price_minor * i64::from(line.quantity)),
@@ -586,7 +620,7 @@ pub async fn order_detail(pool: &PgPool, order_id: Uuid) -> Result<OrderDetail, 
     )
     .fetch_all(pool)
     .await
-    .map_err(unavailable)?
+    .map_err(CommerceError::unavailable)?
     .into_iter()
     .map(|change| {
         Ok(StatusChange {
@@ -606,7 +640,7 @@ pub async fn order_detail(pool: &PgPool, order_id: Uuid) -> Result<OrderDetail, 
     )
     .fetch_all(pool)
     .await
-    .map_err(unavailable)?
+    .map_err(CommerceError::unavailable)?
     .into_iter()
     .map(|payment| PaymentSummary {
         id: payment.id,
@@ -675,10 +709,10 @@ pub async fn list_orders(
     )
     .fetch_all(pool)
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
     rows.into_iter()
         .map(|row| {
-            let currency = parse_currency(&row.currency).map_err(unavailable)?;
+            let currency = parse_currency(&row.currency).map_err(CommerceError::unavailable)?;
             Ok(OrderSummary {
                 id: row.id,
                 number: row.number,
@@ -714,7 +748,7 @@ pub(crate) async fn record_change(
     )
     .execute(conn)
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
     Ok(())
 }
 

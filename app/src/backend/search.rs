@@ -6,8 +6,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::catalog::CardRow;
-use crate::error::PhotoSearchError;
-use crate::model::{ProductPageData, ScoredProduct};
+use crate::types::{PhotoSearchError, ProductPageData, Refusal, ScoredProduct};
 
 /// Candidates the index keeps per step. pgvector's default of 40 loses recall on 1280-d
 /// vectors; but the planner's cost of an HNSW scan grows with this, and at 200 it already
@@ -113,7 +112,7 @@ pub async fn category_filter(
         Some(slug) => Some(
             category_subtree(pool, slug)
                 .await
-                .map_err(unavailable)?
+                .map_err(PhotoSearchError::unavailable)?
                 .ok_or(PhotoSearchError::UnknownCategory)?,
         ),
         None => None,
@@ -129,13 +128,9 @@ pub async fn search_by_embedding(
     filter: &SearchFilter,
     limit: i64,
 ) -> Result<Vec<ScoredProduct>, PhotoSearchError> {
-    products_like(pool, embedding, model_version, filter, limit).await.map_err(unavailable)
-}
-
-/// A database failure during a photo search: logged with its detail, shown as unavailable.
-pub fn unavailable(err: sqlx::Error) -> PhotoSearchError {
-    tracing::error!(error = %err, "photo search failed");
-    PhotoSearchError::Unavailable
+    products_like(pool, embedding, model_version, filter, limit)
+        .await
+        .map_err(PhotoSearchError::unavailable)
 }
 
 /// The ids of the category with this slug and of all categories under it; `None` when there

@@ -1,42 +1,116 @@
-//! Who is shopping: the signed-in account, or a guest known by the cart cookie. Shared by the
-//! JSON API's handlers and the shop's server functions, so both find the same cart.
+//! Who is shopping: the signed-in account, or a guest known by the cart cookie. [`Shopper`] is
+//! an axum extractor; the JSON API's handlers take it as an argument and the shop's server
+//! functions get the same value through `auth::request::shopper`, so both find the same cart
+//! and the same orders.
 
+use std::convert::Infallible;
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use uuid::Uuid;
 
 use super::auth::session::cookie;
-use super::auth::CurrentUser;
+use super::auth::{Auth, CurrentUser, MaybeUser};
 use super::cart::{self, CartOwner, GUEST_CART_DAYS};
 use super::state::AppState;
+use crate::types::{Cart, CommerceError, Permission, Refusal};
 
 pub const CART_COOKIE: &str = "vitrine_cart";
 const CART_COOKIE_MAX_AGE: u64 = GUEST_CART_DAYS as u64 * 24 * 3600;
 
-/// The guest cart id the browser sent, if any and well formed.
-pub fn guest_cart(headers: &HeaderMap) -> Option<Uuid> {
-    cookie(headers, CART_COOKIE).and_then(|value| Uuid::parse_str(&value).ok())
+/// The shopper of one request: the account when signed in, and the guest cart cookie the
+/// browser sent (if any and well formed).
+#[derive(Debug, Clone, Default)]
+pub struct Shopper {
+    pub user: Option<CurrentUser>,
+    guest_cart: Option<Uuid>,
 }
 
-/// Whose cart the request means: the account's when signed in, else the guest cookie's.
-pub fn owner(headers: &HeaderMap, user: Option<&CurrentUser>) -> Option<CartOwner> {
-    match user {
-        Some(user) => Some(CartOwner::User(user.id)),
-        None => guest_cart(headers).map(CartOwner::Guest),
+impl<S> FromRequestParts<S> for Shopper
+where
+    S: Send + Sync,
+    Auth: FromRef<S>,
+{
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await?;
+        Ok(Self { user, guest_cart: guest_cart(&parts.headers) })
     }
 }
 
-/// The request's cart, created when missing; for a guest, with the cookie to set. It is set on
-/// every change, so it expires when the cart is pruned ([`GUEST_CART_DAYS`] after the last).
-pub async fn cart_for_update(
+impl Shopper {
+    /// Whose cart the request means: the account's when signed in, else the guest cookie's.
+    pub fn owner(&self) -> Option<CartOwner> {
+        match &self.user {
+            Some(user) => Some(CartOwner::User(user.id)),
+            None => self.guest_cart.map(CartOwner::Guest),
+        }
+    }
+
+    /// Whether the shopper is staff allowed to see every order.
+    pub fn is_order_staff(&self) -> bool {
+        self.user.as_ref().is_some_and(|user| user.require(Permission::Orders).is_ok())
+    }
+
+    /// The shopper's cart id, if they have a cart.
+    pub async fn cart_id(&self, state: &AppState) -> Result<Option<Uuid>, CommerceError> {
+        let Some(owner) = self.owner() else { return Ok(None) };
+        cart::find(&state.db, owner).await.map_err(CommerceError::unavailable)
+    }
+
+    /// The shopper's cart for a change, created when missing; for a guest, with the cookie to
+    /// set. It is set on every change, so it expires when the cart is pruned
+    /// ([`GUEST_CART_DAYS`] after the last).
+    pub async fn cart_for_update(
+        &self,
+        state: &AppState,
+    ) -> Result<(Uuid, Option<HeaderValue>), CommerceError> {
+        // A guest without a cookie gets a fresh id, which `find_or_create` then creates.
+        let owner = self.owner().unwrap_or(CartOwner::Guest(Uuid::new_v4()));
+        let cart_id =
+            cart::find_or_create(&state.db, owner).await.map_err(CommerceError::unavailable)?;
+        let guest = matches!(owner, CartOwner::Guest(_));
+        Ok((
+            cart_id,
+            guest.then(|| cart_cookie(&state.auth, &cart_id.to_string(), CART_COOKIE_MAX_AGE)),
+        ))
+    }
+}
+
+/// The shopper's cart as the cart page shows it (empty when they have none).
+pub async fn current_cart(state: &AppState, shopper: &Shopper) -> Result<Cart, CommerceError> {
+    match shopper.cart_id(state).await? {
+        Some(cart_id) => cart::view(&state.db, cart_id).await.map_err(CommerceError::unavailable),
+        None => Ok(Cart::default()),
+    }
+}
+
+/// How many items the shopper's cart holds, for the header.
+pub async fn cart_item_count(state: &AppState, shopper: &Shopper) -> Result<i32, CommerceError> {
+    let Some(owner) = shopper.owner() else { return Ok(0) };
+    cart::item_count(&state.db, owner).await.map_err(CommerceError::unavailable)
+}
+
+/// Adds to a cart line (`replace`: sets its quantity; 0 removes it) and answers with the cart
+/// and, for a guest, the cookie to set.
+pub async fn change_cart(
     state: &AppState,
-    headers: &HeaderMap,
-    user: Option<&CurrentUser>,
-) -> Result<(Uuid, Option<HeaderValue>), sqlx::Error> {
-    // A guest without a cookie gets a fresh id, which `find_or_create` then creates.
-    let owner = owner(headers, user).unwrap_or(CartOwner::Guest(Uuid::new_v4()));
-    let cart_id = cart::find_or_create(&state.db, owner).await?;
-    let guest = matches!(owner, CartOwner::Guest(_));
-    Ok((cart_id, guest.then(|| cart_cookie(state, &cart_id.to_string(), CART_COOKIE_MAX_AGE))))
+    shopper: &Shopper,
+    variant_id: Uuid,
+    quantity: i32,
+    replace: bool,
+) -> Result<(Cart, Option<HeaderValue>), CommerceError> {
+    let (cart_id, cookie) = shopper.cart_for_update(state).await?;
+    cart::change_line(&state.db, cart_id, variant_id, quantity, replace).await?;
+    let cart = cart::view(&state.db, cart_id).await.map_err(CommerceError::unavailable)?;
+    Ok((cart, cookie))
+}
+
+/// The guest cart id the browser sent, if any and well formed.
+fn guest_cart(headers: &HeaderMap) -> Option<Uuid> {
+    cookie(headers, CART_COOKIE).and_then(|value| Uuid::parse_str(&value).ok())
 }
 
 /// After a sign-in or registration: the guest's cart joins the account's, and the guest cookie
@@ -55,11 +129,11 @@ pub async fn adopt_guest_cart(
     if let Err(err) = merged.await {
         tracing::error!(error = %err, "merging a guest cart failed");
     }
-    Some(cart_cookie(state, "", 0))
+    Some(cart_cookie(&state.auth, "", 0))
 }
 
-fn cart_cookie(state: &AppState, value: &str, max_age: u64) -> HeaderValue {
-    let secure = if state.auth.secure_cookies { "; Secure" } else { "" };
+fn cart_cookie(auth: &Auth, value: &str, max_age: u64) -> HeaderValue {
+    let secure = if auth.secure_cookies { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{CART_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
     ))

@@ -7,9 +7,8 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::session::use_session;
-use crate::commerce::Cart;
-use crate::error::CommerceError;
-use crate::shop::cart_count;
+use crate::server_fns::shop::cart_count;
+use crate::types::{Cart, CommerceError};
 
 #[derive(Clone, Copy)]
 struct CartCount {

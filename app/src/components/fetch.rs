@@ -5,7 +5,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, BlobPropertyBag, FormData, Request, RequestInit, Response};
 
-use crate::error::PhotoSearchError;
+use crate::types::PhotoSearchError;
 
 /// A file for a form field, made from bytes in memory.
 pub fn blob(bytes: &[u8], content_type: &str) -> Result<Blob, JsValue> {

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::wishlist::WishlistToggle;
-use crate::model::{ProductCard, ScoredProduct};
+use crate::types::{ProductCard, ScoredProduct};
 
 #[component]
 pub fn ProductCardView(

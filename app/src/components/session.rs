@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 
-use crate::account::{current_account, Register, SignIn, SignOut};
-use crate::auth::Account;
+use crate::server_fns::account::{current_account, Register, SignIn, SignOut};
+use crate::types::Account;
 
 /// The account actions (shared, so their completion refreshes [`SessionState::account`]).
 #[derive(Clone, Copy)]

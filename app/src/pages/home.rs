@@ -1,9 +1,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::{categories, newest_products};
 use crate::components::product_card::ProductCardView;
-use crate::model::Category;
+use crate::server_fns::catalog::{categories, newest_products};
+use crate::types::Category;
 
 #[component]
 pub fn HomePage() -> impl IntoView {

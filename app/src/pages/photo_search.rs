@@ -7,11 +7,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::{categories, photo_search_results};
 use crate::components::photo_picker::{PhotoPicker, PickedPhoto};
 use crate::components::product_card::ScoredGrid;
-use crate::error::PhotoSearchError;
-use crate::model::{Category, ScoredProduct};
+use crate::server_fns::catalog::{categories, photo_search_results};
+use crate::types::{Category, PhotoSearchError, Refusal, ScoredProduct};
 
 #[component]
 pub fn PhotoSearchPage() -> impl IntoView {

@@ -2,15 +2,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::product_page;
-use crate::commerce::{Variant, MAX_LINE_QUANTITY};
 use crate::components::cart_count::count_from;
 use crate::components::product_card::ScoredGrid;
 use crate::components::wishlist::WishlistToggle;
-use crate::error::ShopError;
-use crate::model::ProductPageData;
 use crate::pages::not_found::NotFound;
-use crate::shop::AddToCart;
+use crate::server_fns::catalog::product_page;
+use crate::server_fns::shop::AddToCart;
+use crate::types::{ProductPageData, ShopError, Variant, MAX_LINE_QUANTITY};
 
 #[component]
 pub fn ProductPage() -> impl IntoView {
@@ -51,7 +49,7 @@ fn ProductView(data: ProductPageData) -> impl IntoView {
                 {(!product.attributes.is_empty()).then(|| view! {
                     <dl class="account-facts product-attributes">
                         {product.attributes.into_iter().map(|(name, value)| view! {
-                            <dt>{crate::commerce::option_name(&name)}</dt><dd>{value}</dd>
+                            <dt>{crate::types::option_name(&name)}</dt><dd>{value}</dd>
                         }).collect_view()}
                     </dl>
                 })}

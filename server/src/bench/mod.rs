@@ -11,6 +11,13 @@ pub mod stats;
 async fn create_database_if_missing(server_url: &str, name: &str) -> anyhow::Result<()> {
     use anyhow::Context;
     use sqlx::{Connection, Executor};
+    // The name comes from the command line (`--database`): only plain identifiers, so it needs
+    // no quoting in the statement below.
+    anyhow::ensure!(
+        !name.is_empty()
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+        "a benchmark database name is lowercase letters, digits and underscores: {name:?}"
+    );
     let mut admin = sqlx::PgConnection::connect(server_url).await.context("connecting as admin")?;
     let exists: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")

@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use app::backend::media::MediaStore;
 use app::backend::search::{products_like, SearchFilter};
-use app::backend::state::AppState;
 use app::backend::vision::{ImageEmbedder, MODEL_VERSION};
 use app::preprocess::{decode_upright, resize_and_centre_crop, Limits, MODEL_SIDE};
 use pgvector::Vector;
@@ -26,10 +25,11 @@ use sqlx::{Executor, PgPool};
 use uuid::Uuid;
 
 use super::stats::Samples;
-use crate::cli::{BenchSearchArgs, ReindexArgs, StorageArgs};
-use crate::{database, reindex, seed};
+use crate::commands::{reindex, seed};
+use crate::runtime::cli::{BenchSearchArgs, ReindexArgs, StorageArgs};
+use crate::runtime::database;
+use crate::runtime::state::Services;
 
-const BENCH_DATABASE: &str = "vitrine_bench";
 const SYNTHETIC_CATEGORY: &str = "bench-synthetic";
 /// Every hundredth product is in this category: the 1 % filter.
 const RARE_CATEGORY: &str = "bench-one-percent";
@@ -40,8 +40,8 @@ const UPLOAD_IMAGES: usize = 64;
 
 pub async fn run(storage: &StorageArgs, args: &BenchSearchArgs) -> anyhow::Result<()> {
     let server = database::resolve_url(storage).await?;
-    let url = server.with_database(BENCH_DATABASE);
-    super::create_database_if_missing(server.expose(), BENCH_DATABASE).await?;
+    let url = server.with_database(&args.database);
+    super::create_database_if_missing(server.expose(), &args.database).await?;
     let pool = PgPoolOptions::new().max_connections(16).connect(url.expose()).await?;
     database::migrate(&pool).await?;
     let media = MediaStore::new(storage.state_dir.join("bench-media"));
@@ -53,7 +53,10 @@ pub async fn run(storage: &StorageArgs, args: &BenchSearchArgs) -> anyhow::Resul
     if !complete || args.rebuild {
         build_catalog(&pool, &media, args).await?;
     } else {
-        eprintln!("reusing the {products}-product catalog in {BENCH_DATABASE} (--rebuild to redo)");
+        eprintln!(
+            "reusing the {products}-product catalog in {} (--rebuild to redo)",
+            args.database
+        );
     }
 
     let mut rng = StdRng::seed_from_u64(args.seed);
@@ -67,9 +70,9 @@ pub async fn run(storage: &StorageArgs, args: &BenchSearchArgs) -> anyhow::Resul
     let one_percent = index_quality(&pool, &queries, Some(rare)).await?;
     let ten_percent = index_quality(&pool, &queries, Some(tenth)).await?;
 
-    let images = crate::model::load_embedder_async(&args.model).await?;
+    let images = crate::runtime::model::load_embedder_async(&args.model).await?;
     let config = images.config();
-    let auth = crate::auth::build(&args.auth, storage)?;
+    let auth = crate::runtime::auth::build(&args.auth, storage)?;
     let http = http_figures(&pool, &media, images, auth, args).await?;
 
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM products").fetch_one(&pool).await?;
@@ -125,7 +128,10 @@ async fn build_catalog(
     args: &BenchSearchArgs,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
-    pool.execute("TRUNCATE jobs, image_queries, product_images, products, categories").await?;
+    // CASCADE: every table that refers to the catalog (variants, carts, orders, ledgers …) is
+    // emptied with it, whatever later migrations add.
+    pool.execute("TRUNCATE jobs, image_queries, product_images, products, categories CASCADE")
+        .await?;
     let catalog = seed::DemoCatalog::load(&args.seed_data.demo_data)?;
     catalog.seed(pool, media).await?;
     let reindex_args = ReindexArgs { all: false, enqueue_only: false, model: args.model.clone() };
@@ -349,12 +355,10 @@ async fn http_figures(
     let uploads = Arc::new(upload_files(pool, media).await?);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let leptos_options =
-        leptos::config::LeptosOptions::builder().output_name("vitrine").site_addr(addr).build();
-    let payments = crate::shop::test_payments(std::time::Duration::ZERO);
-    let state =
-        AppState { leptos_options, db: pool.clone(), media: media.clone(), images, auth, payments };
-    let router = crate::router::build(state);
+    let payments = crate::runtime::shop::test_payments(std::time::Duration::ZERO);
+    let services = Services { db: pool.clone(), media: media.clone(), images, auth, payments };
+    let state = crate::runtime::state::build(services, Some(addr))?;
+    let router = crate::http::router::build(state);
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
     let url = format!("http://{addr}/api/search/by-image");
 

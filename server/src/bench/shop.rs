@@ -15,7 +15,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use app::backend::state::AppState;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::postgres::PgPoolOptions;
@@ -24,10 +23,9 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use super::stats::Samples;
-use crate::cli::{BenchShopArgs, StorageArgs};
-use crate::database;
-
-const BENCH_DATABASE: &str = "vitrine_bench_shop";
+use crate::runtime::cli::{BenchShopArgs, StorageArgs};
+use crate::runtime::database;
+use crate::runtime::state::Services;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Scenario {
@@ -64,8 +62,8 @@ struct Outcome {
 
 pub async fn run(storage: &StorageArgs, args: &BenchShopArgs) -> anyhow::Result<()> {
     let server = database::resolve_url(storage).await?;
-    super::create_database_if_missing(server.expose(), BENCH_DATABASE).await?;
-    let url = server.with_database(BENCH_DATABASE);
+    super::create_database_if_missing(server.expose(), &args.database).await?;
+    let url = server.with_database(&args.database);
     // Sized like a production web replica's pool.
     let pool = PgPoolOptions::new().max_connections(16).connect(url.expose()).await?;
     database::migrate(&pool).await?;
@@ -74,20 +72,22 @@ pub async fn run(storage: &StorageArgs, args: &BenchShopArgs) -> anyhow::Result<
     if products != args.products as i64 || args.rebuild {
         build_catalog(&pool, args.products).await?;
     } else {
-        eprintln!("reusing the {products}-product catalog in {BENCH_DATABASE} (--rebuild to redo)");
+        eprintln!(
+            "reusing the {products}-product catalog in {} (--rebuild to redo)",
+            args.database
+        );
     }
     let catalog = load_catalog(&pool).await?;
 
-    let images = crate::model::load_embedder_async(&args.model).await?;
-    let auth = crate::auth::build(&args.auth, storage)?;
+    let images = crate::runtime::model::load_embedder_async(&args.model).await?;
+    let auth = crate::runtime::auth::build(&args.auth, storage)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let leptos_options =
-        leptos::config::LeptosOptions::builder().output_name("vitrine").site_addr(addr).build();
-    let payments = crate::shop::test_payments(Duration::ZERO);
+    let payments = crate::runtime::shop::test_payments(Duration::ZERO);
     let media = storage.media_store();
-    let state = AppState { leptos_options, db: pool.clone(), media, images, auth, payments };
-    let router = crate::router::build(state);
+    let services = Services { db: pool.clone(), media, images, auth, payments };
+    let state = crate::runtime::state::build(services, Some(addr))?;
+    let router = crate::http::router::build(state);
     tokio::spawn(async move { axum::serve(listener, router).await });
     let base = format!("http://{addr}");
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;

@@ -1,13 +1,13 @@
 //! Roles × admin server functions, enumerated from the one declaration
-//! (`app::admin::access_table`): anonymous → 401, customer → 403, staff without the permission
+//! (`app::server_fns::admin::access_table`): anonymous → 401, customer → 403, staff without the permission
 //! → 403, staff with it and admin → allowed. Every registered function under `/api/admin` must
 //! be declared, so a new one cannot be left out.
 
 use std::collections::BTreeSet;
 
-use app::admin::{access_table, Via, PREFIX};
-use app::auth::Permission;
 use app::backend::auth::password::Passwords;
+use app::server_fns::admin::{access_table, Via, PREFIX};
+use app::types::Permission;
 use reqwest::header::AUTHORIZATION;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -92,7 +92,7 @@ async fn every_admin_server_function_refuses_whoever_lacks_its_permission() {
         app::backend::auth::Auth { staff_permissions: staff_may.clone().into(), ..test_auth() };
     let db = TestDb::migrated().await;
     db.seed_fixture().await;
-    let app = TestApp::spawn_with_auth(db, auth).await;
+    let app = TestApp::builder(db).auth(auth).spawn().await;
     let product: uuid::Uuid = sqlx::query_scalar("SELECT id FROM products ORDER BY slug LIMIT 1")
         .fetch_one(&app.db.pool)
         .await
@@ -114,9 +114,14 @@ async fn every_admin_server_function_refuses_whoever_lacks_its_permission() {
             .await
             .unwrap();
     }
-    vitrine::auth::create_admin(&app.db.pool, &passwords, "admin@example.com", PASSWORD.into())
-        .await
-        .unwrap();
+    app::backend::auth::accounts::create_admin(
+        &app.db.pool,
+        &passwords,
+        "admin@example.com",
+        PASSWORD.into(),
+    )
+    .await
+    .unwrap();
     let customer_id: uuid::Uuid =
         sqlx::query_scalar("SELECT id FROM users WHERE email = 'customer@example.com'")
             .fetch_one(&app.db.pool)
@@ -172,10 +177,14 @@ async fn every_admin_server_function_refuses_whoever_lacks_its_permission() {
 async fn role_changes_are_audited_and_the_last_admin_stays() {
     let app = TestApp::spawn(TestDb::migrated().await).await;
     let passwords = Passwords::new(1);
-    let admin_id =
-        vitrine::auth::create_admin(&app.db.pool, &passwords, "admin@example.com", PASSWORD.into())
-            .await
-            .unwrap();
+    let admin_id = app::backend::auth::accounts::create_admin(
+        &app.db.pool,
+        &passwords,
+        "admin@example.com",
+        PASSWORD.into(),
+    )
+    .await
+    .unwrap();
     let admin = token(&app, "admin@example.com").await;
     let set_role = |user: uuid::Uuid, role: &'static str| {
         app.client

@@ -233,11 +233,10 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
 #[tokio::test]
 async fn the_101st_failed_sign_in_in_an_hour_is_refused_even_with_the_right_password() {
     let limits = ThrottleLimits { free_failures: 1_000, ..ThrottleLimits::default() };
-    let app = TestApp::spawn_with_auth(
-        TestDb::migrated().await,
-        app::backend::auth::Auth { limits, ..test_auth() },
-    )
-    .await;
+    let app = TestApp::builder(TestDb::migrated().await)
+        .auth(app::backend::auth::Auth { limits, ..test_auth() })
+        .spawn()
+        .await;
     register(&app, "target@example.com").await;
     for attempt in 1..=100 {
         let response = sign_in(&app, "target@example.com", "guessing wrongly again").await;
@@ -388,19 +387,28 @@ async fn a_page_load_with_an_expired_access_token_gets_a_fresh_session() {
 async fn the_first_admin_is_created_from_the_command_line_and_audited() {
     let db = TestDb::migrated().await;
     let passwords = Passwords::new(1);
-    let id = vitrine::auth::create_admin(&db.pool, &passwords, "Boss@Example.com", PASSWORD.into())
-        .await
-        .unwrap();
+    let id = app::backend::auth::accounts::create_admin(
+        &db.pool,
+        &passwords,
+        "Boss@Example.com",
+        PASSWORD.into(),
+    )
+    .await
+    .unwrap();
     let role: String = sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
         .bind(id)
         .fetch_one(&db.pool)
         .await
         .unwrap();
     assert_eq!(role, "admin");
-    let again =
-        vitrine::auth::create_admin(&db.pool, &passwords, "boss@example.com", String::new())
-            .await
-            .unwrap();
+    let again = app::backend::auth::accounts::create_admin(
+        &db.pool,
+        &passwords,
+        "boss@example.com",
+        String::new(),
+    )
+    .await
+    .unwrap();
     assert_eq!(again, id, "an existing account is promoted, not duplicated");
     let audited: Vec<(String, String)> =
         sqlx::query_as("SELECT actor_role, action FROM audit_log WHERE entity_id = $1")

@@ -22,7 +22,7 @@ fn the_fixture_keeps_things_and_skips_flags_faces_and_skin_tones() {
 #[test]
 fn the_full_demo_catalog_has_at_least_800_products_with_images() {
     let dir = demo_data_dir();
-    let catalog = vitrine::seed::DemoCatalog::load(&dir)
+    let catalog = vitrine::commands::seed::DemoCatalog::load(&dir)
         .expect("the demo data (scripts/test.sh installs it)");
     assert!(catalog.products.len() >= 800, "only {} products", catalog.products.len());
     let mut slugs: Vec<&str> = catalog.products.iter().map(|p| p.slug.as_str()).collect();

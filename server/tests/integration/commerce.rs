@@ -6,104 +6,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::backend::audit::Actor;
-use app::backend::catalog::{upsert_category, upsert_product, upsert_variant, CategoryUpsert};
-use app::backend::catalog::{ProductUpsert, VariantUpsert};
-use app::backend::inventory::{self, StockLine};
+use app::backend::inventory;
 use app::backend::orders;
 use app::backend::payments::{self, RefundOrder};
-use app::commerce::{OrderStatus, VariantOptions};
-use app::error::CommerceError;
-use app::model::{Currency, Money};
+use app::types::{CommerceError, OrderStatus};
 use serde_json::{json, Value};
 use uuid::Uuid;
-use vitrine::shop::ReleaseHoldHandler;
-use vitrine::worker::Worker;
+use vitrine::jobs::shop::ReleaseHoldHandler;
+use vitrine::jobs::worker::Worker;
 
-use crate::helpers::{test_auth, TestApp, TestDb};
+use crate::helpers::{read, stocked_variant, TestApp, TestDb, TestShopper as Shopper};
 
 const SUCCESS_CARD: &str = "4242 4242 4242 4242";
 const DECLINED_CARD: &str = "4000 0000 0000 0002";
 const CONFIRM_CARD: &str = "4000 0027 6000 3184";
-
-/// A product with one variant of `stock` units at €12.50, its stock received through the ledger.
-async fn stocked_variant(db: &TestDb, sku: &str, stock: i32) -> Uuid {
-    let mut tx = db.pool.begin().await.unwrap();
-    let category = CategoryUpsert { slug: "mugs", name: "Mugs", parent_slug: None };
-    let category_id = upsert_category(&mut tx, &category).await.unwrap();
-    let slug = sku.to_lowercase();
-    let product = ProductUpsert { slug: &slug, name: sku, description: "", category_id };
-    let product_id = upsert_product(&mut tx, &product).await.unwrap();
-    let options = VariantOptions::new();
-    let variant = VariantUpsert {
-        product_id,
-        sku,
-        options: &options,
-        position: 0,
-        price: Money { minor: 1250, currency: Currency::Eur },
-    };
-    let (variant_id, _) = upsert_variant(&mut tx, &variant).await.unwrap();
-    let line = StockLine { variant_id, quantity: stock };
-    inventory::receive(&mut tx, line, None, "test stock").await.unwrap();
-    tx.commit().await.unwrap();
-    variant_id
-}
-
-/// A shopper's browser: its own cookie jar against the app.
-struct Shopper {
-    client: reqwest::Client,
-    base: String,
-}
-
-impl Shopper {
-    fn new(app: &TestApp) -> Self {
-        let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
-        Self { client, base: app.url("") }
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let response =
-            self.client.post(format!("{}{path}", self.base)).json(&body).send().await.unwrap();
-        read(response).await
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        read(self.client.get(format!("{}{path}", self.base)).send().await.unwrap()).await
-    }
-
-    async fn add(&self, variant_id: Uuid, quantity: i32) -> (u16, Value) {
-        self.post("/api/cart/items", json!({ "variant_id": variant_id, "quantity": quantity }))
-            .await
-    }
-
-    async fn place_order(&self) -> (u16, Value) {
-        let checkout = json!({
-            "email": "shopper@example.com",
-            "shipping_address": {
-                "name": "Ada Lovelace", "line1": "12 St James's Square", "city": "London",
-                "postal_code": "SW1Y 4JH", "country": "GB"
-            },
-            "shipping_method": "standard",
-        });
-        self.post("/api/orders", checkout).await
-    }
-
-    async fn pay(&self, order_id: &str, key: &str, card: &str) -> (u16, Value) {
-        let response = self
-            .client
-            .post(format!("{}/api/orders/{order_id}/payments", self.base))
-            .header("Idempotency-Key", key)
-            .json(&json!({ "card": { "number": card, "expiry": "12/30", "cvc": "123" } }))
-            .send()
-            .await
-            .unwrap();
-        read(response).await
-    }
-}
-
-async fn read(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
 fn order_id(order: &Value) -> String {
     order["summary"]["id"].as_str().expect("an order id").to_owned()
@@ -292,7 +208,7 @@ async fn a_card_that_needs_confirming_is_paid_once_the_shopper_confirms() {
 async fn an_expired_hold_is_released_by_its_job_and_the_order_cancelled() {
     let db = TestDb::migrated().await;
     let variant = stocked_variant(&db, "EXPIRES", 2).await;
-    let app = TestApp::spawn_with(db, test_auth(), Duration::from_secs(1)).await;
+    let app = TestApp::builder(db).hold(Duration::from_secs(1)).spawn().await;
     let shopper = Shopper::new(&app);
     shopper.add(variant, 2).await;
     let (_, order) = shopper.place_order().await;
@@ -535,8 +451,8 @@ async fn bad_checkout_input_gets_clear_errors() {
 
 #[tokio::test]
 async fn stock_counts_and_deliveries_go_through_the_ledger_and_the_audit_log() {
-    use app::admin::StockChange;
     use app::backend::admin::adjust_stock;
+    use app::types::StockChange;
     let db = TestDb::migrated().await;
     let variant = stocked_variant(&db, "COUNTED", 5).await;
     let app = TestApp::spawn(db).await;
@@ -614,7 +530,7 @@ async fn a_hidden_product_leaves_the_shop_and_carts_holding_it_cannot_check_out(
 
 #[tokio::test]
 async fn guest_carts_idle_for_30_days_are_pruned_by_a_daily_job_and_the_rest_kept() {
-    use vitrine::shop::{schedule_cart_pruning, PruneCartsHandler};
+    use vitrine::jobs::shop::{schedule_cart_pruning, PruneCartsHandler};
     let db = TestDb::migrated().await;
     let variant = stocked_variant(&db, "PRUNED", 5).await;
     let app = TestApp::spawn(db).await;

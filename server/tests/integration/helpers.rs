@@ -9,21 +9,27 @@ use app::backend::auth::password::Passwords;
 use app::backend::auth::throttle::ThrottleLimits;
 use app::backend::auth::tokens::TokenKeys;
 use app::backend::auth::{Auth, DEFAULT_STAFF_PERMISSIONS};
+use app::backend::catalog::{upsert_category, upsert_product, upsert_variant, CategoryUpsert};
+use app::backend::catalog::{ProductUpsert, VariantUpsert};
+use app::backend::inventory::{self, StockLine};
 use app::backend::media::MediaStore;
 use app::backend::payments::test_provider::TestProvider;
 use app::backend::payments::Payments;
 use app::backend::state::AppState;
 use app::backend::vision::{ImageEmbedder, ImageModel, InferenceConfig};
+use app::types::{Currency, Money, VariantOptions};
 use clap::Parser;
 use leptos::config::LeptosOptions;
+use serde_json::{json, Value};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::OnceCell;
-use vitrine::cli::{Cli, Command, ReindexArgs};
-use vitrine::embedding::EmbedImageHandler;
-use vitrine::local_pg::DatabaseUrl;
-use vitrine::seed::{DemoCatalog, SeedSummary};
-use vitrine::worker::Worker;
+use uuid::Uuid;
+use vitrine::commands::seed::{DemoCatalog, SeedSummary};
+use vitrine::jobs::embed_image::EmbedImageHandler;
+use vitrine::jobs::worker::Worker;
+use vitrine::runtime::cli::{Cli, Command, ReindexArgs};
+use vitrine::runtime::local_pg::DatabaseUrl;
 
 /// The workspace root (tests run with the package directory as their working directory).
 pub fn workspace_root() -> PathBuf {
@@ -44,7 +50,7 @@ fn cli(args: &[&str]) -> Cli {
 async fn server_url() -> &'static str {
     static URL: OnceCell<String> = OnceCell::const_new();
     URL.get_or_init(|| async {
-        let url = vitrine::database::resolve_url(&cli(&[]).storage).await;
+        let url = vitrine::runtime::database::resolve_url(&cli(&[]).storage).await;
         url.expect("the test database server").expose().to_owned()
     })
     .await
@@ -165,7 +171,7 @@ impl TestDb {
     /// A new database with every migration applied.
     pub async fn migrated() -> Self {
         let db = Self::empty().await;
-        vitrine::database::migrate(&db.pool).await.expect("migrating the test database");
+        vitrine::runtime::database::migrate(&db.pool).await.expect("migrating the test database");
         db
     }
 
@@ -255,17 +261,55 @@ pub fn test_auth() -> Auth {
 pub const TEST_TOKEN_SECRET: &[u8] = b"test secret: 32 bytes or more, never used in production";
 
 impl TestApp {
+    /// The app over `db` with the test settings ([`test_auth`], holds of [`TEST_HOLD`]).
     pub async fn spawn(db: TestDb) -> Self {
-        Self::spawn_with_auth(db, test_auth()).await
+        Self::builder(db).spawn().await
     }
 
-    pub async fn spawn_with_auth(db: TestDb, auth: Auth) -> Self {
-        Self::spawn_with(db, auth, TEST_HOLD).await
+    /// The app over `db` with settings of the test's own.
+    pub fn builder(db: TestDb) -> TestAppBuilder {
+        TestAppBuilder { media: db.media.store.clone(), db, auth: test_auth(), hold: TEST_HOLD }
     }
 
-    /// The app with checkouts holding stock for `hold`; its payment sandbox answers in about
-    /// 20 ms, like a fast real one.
-    pub async fn spawn_with(db: TestDb, auth: Auth, hold: Duration) -> Self {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("sending the request")
+    }
+}
+
+/// A [`TestApp`] being configured: `TestApp::builder(db).auth(…).hold(…).spawn()`.
+pub struct TestAppBuilder {
+    db: TestDb,
+    auth: Auth,
+    hold: Duration,
+    media: MediaStore,
+}
+
+impl TestAppBuilder {
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// How long checkouts hold stock.
+    pub fn hold(mut self, hold: Duration) -> Self {
+        self.hold = hold;
+        self
+    }
+
+    /// Where the app stores media (the test database's own directory unless set).
+    pub fn media(mut self, media: MediaStore) -> Self {
+        self.media = media;
+        self
+    }
+
+    /// Serves the app on a random local port; its payment sandbox answers in about 20 ms, like
+    /// a fast real one.
+    pub async fn spawn(self) -> TestApp {
+        let Self { db, auth, hold, media } = self;
         let sandbox = Arc::new(TestProvider::new(Duration::from_millis(20)));
         let payments = Payments { provider: sandbox.clone(), hold };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binding a port");
@@ -278,64 +322,120 @@ impl TestApp {
         let state = AppState {
             leptos_options,
             db: db.pool.clone(),
-            media: db.media.store.clone(),
+            media,
             images: image_embedder(),
             auth,
             payments,
         };
-        let router = vitrine::router::build(state);
+        let router = vitrine::http::router::build(state);
         tokio::spawn(async move {
             let service = router.into_make_service_with_connect_info::<SocketAddr>();
             axum::serve(listener, service).await.expect("serving the test app");
         });
-        Self { addr, client: reqwest::Client::new(), db, payments: sandbox }
+        TestApp { addr, client: reqwest::Client::new(), db, payments: sandbox }
+    }
+}
+
+/// A product with one variant of `stock` units at €12.50, its stock received through the ledger.
+pub async fn stocked_variant(db: &TestDb, sku: &str, stock: i32) -> Uuid {
+    let mut tx = db.pool.begin().await.unwrap();
+    let category = CategoryUpsert { slug: "mugs", name: "Mugs", parent_slug: None };
+    let category_id = upsert_category(&mut tx, &category).await.unwrap();
+    let slug = sku.to_lowercase();
+    let product = ProductUpsert { slug: &slug, name: sku, description: "", category_id };
+    let product_id = upsert_product(&mut tx, &product).await.unwrap();
+    let options = VariantOptions::new();
+    let variant = VariantUpsert {
+        product_id,
+        sku,
+        options: &options,
+        position: 0,
+        price: Money { minor: 1250, currency: Currency::Eur },
+    };
+    let (variant_id, _) = upsert_variant(&mut tx, &variant).await.unwrap();
+    let line = StockLine { variant_id, quantity: stock };
+    inventory::receive(&mut tx, line, None, "test stock").await.unwrap();
+    tx.commit().await.unwrap();
+    variant_id
+}
+
+/// A shopper's browser: its own cookie jar against the app, speaking the shop's JSON API.
+pub struct TestShopper {
+    pub client: reqwest::Client,
+    base: String,
+}
+
+impl TestShopper {
+    pub fn new(app: &TestApp) -> Self {
+        let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        Self { client, base: app.url("") }
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let response =
+            self.client.post(format!("{}{path}", self.base)).json(&body).send().await.unwrap();
+        read(response).await
     }
 
-    pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("sending the request")
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        read(self.client.get(format!("{}{path}", self.base)).send().await.unwrap()).await
     }
+
+    pub async fn add(&self, variant_id: Uuid, quantity: i32) -> (u16, Value) {
+        self.post("/api/cart/items", json!({ "variant_id": variant_id, "quantity": quantity }))
+            .await
+    }
+
+    pub async fn place_order(&self) -> (u16, Value) {
+        self.place_order_for("shopper@example.com").await
+    }
+
+    /// Places the cart's order with a standard delivery to London, the receipt to `email`.
+    pub async fn place_order_for(&self, email: &str) -> (u16, Value) {
+        let checkout = json!({
+            "email": email,
+            "shipping_address": {
+                "name": "Ada Lovelace", "line1": "12 St James's Square", "city": "London",
+                "postal_code": "SW1Y 4JH", "country": "GB"
+            },
+            "shipping_method": "standard",
+        });
+        self.post("/api/orders", checkout).await
+    }
+
+    pub async fn pay(&self, order_id: &str, key: &str, card: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}/api/orders/{order_id}/payments", self.base))
+            .header("Idempotency-Key", key)
+            .json(&json!({ "card": { "number": card, "expiry": "12/30", "cvc": "123" } }))
+            .send()
+            .await
+            .unwrap();
+        read(response).await
+    }
+}
+
+pub async fn read(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 /// An order for one unit of `sku`, placed and paid by a guest through the shop's JSON API
 /// with the sandbox's success card; returns its id.
 pub async fn paid_guest_order(app: &TestApp, sku: &str, email: &str) -> String {
-    use serde_json::{json, Value};
-    let guest = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let variant: uuid::Uuid = sqlx::query_scalar("SELECT id FROM product_variants WHERE sku = $1")
+    let guest = TestShopper::new(app);
+    let variant: Uuid = sqlx::query_scalar("SELECT id FROM product_variants WHERE sku = $1")
         .bind(sku)
         .fetch_one(&app.db.pool)
         .await
         .unwrap();
-    let added = guest
-        .post(app.url("/api/cart/items"))
-        .json(&json!({ "variant_id": variant, "quantity": 1 }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(added.status(), 200, "{sku} is in stock");
-    let order: Value = guest
-        .post(app.url("/api/orders"))
-        .json(&json!({ "email": email, "shipping_method": "standard",
-                       "shipping_address": { "name": "B", "line1": "1 Way", "city": "Oslo",
-                                             "postal_code": "0150", "country": "NO" } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, _) = guest.add(variant, 1).await;
+    assert_eq!(status, 200, "{sku} is in stock");
+    let (status, order) = guest.place_order_for(email).await;
+    assert_eq!(status, 201, "{order}");
     let id = order["summary"]["id"].as_str().expect("an order").to_owned();
-    let paid = guest
-        .post(app.url(&format!("/api/orders/{id}/payments")))
-        .header("Idempotency-Key", "paid-guest-order")
-        .json(&json!({ "card": { "number": "4242424242424242", "expiry": "12/30", "cvc": "123" } }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(paid.status(), 200);
+    let (status, paid) = guest.pay(&id, "paid-guest-order", "4242 4242 4242 4242").await;
+    assert_eq!(status, 200, "{paid}");
     id
 }

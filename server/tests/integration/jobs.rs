@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use app::backend::jobs::{self, FailureOutcome, NewJob};
 use serde_json::json;
-use vitrine::worker::{HandlerFuture, JobHandler, Worker};
+use vitrine::jobs::worker::{HandlerFuture, JobHandler, Worker};
 
 use crate::helpers::TestDb;
 

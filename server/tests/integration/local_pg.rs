@@ -5,7 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 use sqlx::Connection;
-use vitrine::local_pg::{ClusterStatus, LocalCluster};
+use vitrine::runtime::local_pg::{ClusterStatus, LocalCluster};
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()

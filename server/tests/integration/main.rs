@@ -17,6 +17,7 @@ mod pages;
 mod prepared;
 mod product_images;
 mod query_counts;
+mod refusals;
 mod reindex;
 mod search;
 mod vision;

@@ -13,7 +13,7 @@ async fn a_fresh_database_has_every_migration_pending() {
 async fn migrating_brings_the_schema_up_to_date_and_is_idempotent() {
     let db = TestDb::migrated().await;
     assert_eq!(migration_state(&db.pool).await.unwrap(), MigrationState::UpToDate);
-    vitrine::database::migrate(&db.pool).await.expect("a second run is a no-op");
+    vitrine::runtime::database::migrate(&db.pool).await.expect("a second run is a no-op");
     assert_eq!(migration_state(&db.pool).await.unwrap(), MigrationState::UpToDate);
 }
 

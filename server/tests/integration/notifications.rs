@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use vitrine::notify::mailer::Mailer;
-use vitrine::notify::Relay;
+use vitrine::jobs::notify::mailer::Mailer;
+use vitrine::jobs::notify::Relay;
 
 use crate::helpers::{paid_guest_order, TestApp, TestDb};
 

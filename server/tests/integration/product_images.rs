@@ -19,7 +19,7 @@ async fn admin_app() -> (TestApp, String, uuid::Uuid) {
     let db = TestDb::migrated().await;
     db.seed_fixture().await;
     let app = TestApp::spawn(db).await;
-    vitrine::auth::create_admin(
+    app::backend::auth::accounts::create_admin(
         &app.db.pool,
         &Passwords::new(1),
         "admin@example.com",

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use app::backend::catalog::category_listing;
 use app::backend::search::product_page;
 use app::backend::vision::MODEL_VERSION;
-use app::model::{ListingQuery, ListingSort};
+use app::types::{ListingQuery, ListingSort};
 use tracing::Subscriber;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;

@@ -1,7 +1,7 @@
 //! `vitrine reindex`: queues what the active model has not embedded and works through it.
 
 use app::backend::vision::MODEL_VERSION;
-use vitrine::reindex;
+use vitrine::commands::reindex;
 
 use crate::helpers::{reindex_args, TestDb};
 

@@ -8,14 +8,12 @@ use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::password::check_policy;
+use super::password::{check_policy, Passwords};
 use super::throttle::{self, Key};
 use super::tokens::{TokenType, ACCESS_TTL, REFRESH_TTL};
-use super::unavailable;
 use super::Auth;
-use crate::auth::{Account, Role};
 use crate::backend::outbox;
-use crate::error::AuthError;
+use crate::types::{Account, AuthError, Refusal, Role};
 
 /// A signed-in session: the two tokens, and whose they are.
 #[derive(Debug, Clone)]
@@ -106,8 +104,8 @@ async fn commit_with_new_session(
     let session = auth
         .issue_session(&mut tx, auth.account(user), Uuid::new_v4())
         .await
-        .map_err(unavailable)?;
-    tx.commit().await.map_err(unavailable)?;
+        .map_err(AuthError::unavailable)?;
+    tx.commit().await.map_err(AuthError::unavailable)?;
     Ok(session)
 }
 
@@ -125,7 +123,7 @@ pub async fn register(
         .await?;
     let hash = auth.passwords.hash(password).await?;
 
-    let mut tx = pool.begin().await.map_err(unavailable)?;
+    let mut tx = pool.begin().await.map_err(AuthError::unavailable)?;
     let user = sqlx::query_as!(
         UserRow,
         r#"
@@ -139,11 +137,11 @@ pub async fn register(
     )
     .fetch_optional(&mut *tx)
     .await
-    .map_err(unavailable)?
+    .map_err(AuthError::unavailable)?
     .ok_or(AuthError::EmailTaken)?;
     outbox::record(&mut tx, "user.registered", &json!({ "user_id": user.id, "email": user.email }))
         .await
-        .map_err(unavailable)?;
+        .map_err(AuthError::unavailable)?;
     commit_with_new_session(tx, auth, user).await
 }
 
@@ -174,7 +172,7 @@ pub async fn sign_in(
         sqlx::query!("SELECT id, email, role, password_hash FROM users WHERE email = $1", email)
             .fetch_optional(pool)
             .await
-            .map_err(unavailable)?;
+            .map_err(AuthError::unavailable)?;
     // Unknown emails cost the same work as wrong passwords (a decoy hash is verified).
     let hash = user.as_ref().map(|user| user.password_hash.clone());
     let verified = auth.passwords.verify(password, hash).await?;
@@ -187,8 +185,8 @@ pub async fn sign_in(
     throttle::record_success(pool, address_key()).await?;
 
     let account = auth.account(UserRow { id: user.id, email: user.email, role: user.role });
-    let mut conn = pool.acquire().await.map_err(unavailable)?;
-    auth.issue_session(&mut conn, account, Uuid::new_v4()).await.map_err(unavailable)
+    let mut conn = pool.acquire().await.map_err(AuthError::unavailable)?;
+    auth.issue_session(&mut conn, account, Uuid::new_v4()).await.map_err(AuthError::unavailable)
 }
 
 /// Trades a refresh token for a new session in the same family. A token that was already
@@ -197,7 +195,7 @@ pub async fn sign_in(
 pub async fn refresh(pool: &PgPool, auth: &Auth, token: &str) -> Result<Session, AuthError> {
     let claims =
         auth.keys.verify(token, TokenType::Refresh).map_err(|_| AuthError::Unauthenticated)?;
-    let mut tx = pool.begin().await.map_err(unavailable)?;
+    let mut tx = pool.begin().await.map_err(AuthError::unavailable)?;
     let stored = sqlx::query!(
         r#"
         SELECT family_id, user_id, token_hash,
@@ -209,12 +207,12 @@ pub async fn refresh(pool: &PgPool, auth: &Auth, token: &str) -> Result<Session,
     )
     .fetch_optional(&mut *tx)
     .await
-    .map_err(unavailable)?
+    .map_err(AuthError::unavailable)?
     .filter(|row| row.token_hash == sha256(token) && Some(row.family_id) == claims.fam)
     .ok_or(AuthError::Unauthenticated)?;
     if stored.spent {
-        revoke_family(&mut tx, stored.family_id).await.map_err(unavailable)?;
-        tx.commit().await.map_err(unavailable)?;
+        revoke_family(&mut tx, stored.family_id).await.map_err(AuthError::unavailable)?;
+        tx.commit().await.map_err(AuthError::unavailable)?;
         tracing::warn!(family = %stored.family_id, user = %stored.user_id, "refresh token reused: family revoked");
         return Err(AuthError::Unauthenticated);
     }
@@ -224,18 +222,18 @@ pub async fn refresh(pool: &PgPool, auth: &Auth, token: &str) -> Result<Session,
     sqlx::query!("UPDATE refresh_tokens SET used_at = now() WHERE id = $1", claims.jti)
         .execute(&mut *tx)
         .await
-        .map_err(unavailable)?;
+        .map_err(AuthError::unavailable)?;
     let user =
         sqlx::query_as!(UserRow, "SELECT id, email, role FROM users WHERE id = $1", stored.user_id)
             .fetch_optional(&mut *tx)
             .await
-            .map_err(unavailable)?
+            .map_err(AuthError::unavailable)?
             .ok_or(AuthError::Unauthenticated)?;
     let session = auth
         .issue_session(&mut tx, auth.account(user), stored.family_id)
         .await
-        .map_err(unavailable)?;
-    tx.commit().await.map_err(unavailable)?;
+        .map_err(AuthError::unavailable)?;
+    tx.commit().await.map_err(AuthError::unavailable)?;
     Ok(session)
 }
 
@@ -244,8 +242,8 @@ pub async fn refresh(pool: &PgPool, auth: &Auth, token: &str) -> Result<Session,
 pub async fn sign_out(pool: &PgPool, auth: &Auth, token: &str) -> Result<(), AuthError> {
     let Ok(claims) = auth.keys.verify(token, TokenType::Refresh) else { return Ok(()) };
     let Some(family) = claims.fam else { return Ok(()) };
-    let mut conn = pool.acquire().await.map_err(unavailable)?;
-    revoke_family(&mut conn, family).await.map_err(unavailable)
+    let mut conn = pool.acquire().await.map_err(AuthError::unavailable)?;
+    revoke_family(&mut conn, family).await.map_err(AuthError::unavailable)
 }
 
 async fn revoke_family(conn: &mut PgConnection, family: Uuid) -> Result<(), sqlx::Error> {
@@ -274,7 +272,7 @@ pub async fn account(pool: &PgPool, auth: &Auth, user: Uuid) -> Result<Account, 
     sqlx::query_as!(UserRow, "SELECT id, email, role FROM users WHERE id = $1", user)
         .fetch_optional(pool)
         .await
-        .map_err(unavailable)?
+        .map_err(AuthError::unavailable)?
         .map(|row| auth.account(row))
         .ok_or(AuthError::Unauthenticated)
 }
@@ -292,13 +290,13 @@ pub async fn change_password(
     let stored = sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", user)
         .fetch_optional(pool)
         .await
-        .map_err(unavailable)?
+        .map_err(AuthError::unavailable)?
         .ok_or(AuthError::Unauthenticated)?;
     if !auth.passwords.verify(current, Some(stored)).await? {
         return Err(AuthError::WrongPassword);
     }
     let hash = auth.passwords.hash(new).await?;
-    let mut tx = pool.begin().await.map_err(unavailable)?;
+    let mut tx = pool.begin().await.map_err(AuthError::unavailable)?;
     let row = sqlx::query_as!(
         UserRow,
         r#"
@@ -310,15 +308,15 @@ pub async fn change_password(
     )
     .fetch_one(&mut *tx)
     .await
-    .map_err(unavailable)?;
-    revoke_all(&mut tx, user).await.map_err(unavailable)?;
+    .map_err(AuthError::unavailable)?;
+    revoke_all(&mut tx, user).await.map_err(AuthError::unavailable)?;
     outbox::record(
         &mut tx,
         "user.password_changed",
         &json!({ "user_id": user, "email": row.email }),
     )
     .await
-    .map_err(unavailable)?;
+    .map_err(AuthError::unavailable)?;
     commit_with_new_session(tx, auth, row).await
 }
 
@@ -344,7 +342,7 @@ pub async fn request_reset(
     let Some(user) = sqlx::query_scalar!("SELECT id FROM users WHERE email = $1", email)
         .fetch_optional(pool)
         .await
-        .map_err(unavailable)?
+        .map_err(AuthError::unavailable)?
     else {
         return Ok(None);
     };
@@ -359,7 +357,7 @@ pub async fn request_reset(
              If it was not you, ignore this email; your password stays as it is.\n"
         ),
     };
-    let mut tx = pool.begin().await.map_err(unavailable)?;
+    let mut tx = pool.begin().await.map_err(AuthError::unavailable)?;
     sqlx::query!(
         r#"
         INSERT INTO password_resets (token_hash, user_id, expires_at)
@@ -371,9 +369,9 @@ pub async fn request_reset(
     )
     .execute(&mut *tx)
     .await
-    .map_err(unavailable)?;
-    outbox::record(&mut tx, "email.password_reset", &mail).await.map_err(unavailable)?;
-    tx.commit().await.map_err(unavailable)?;
+    .map_err(AuthError::unavailable)?;
+    outbox::record(&mut tx, "email.password_reset", &mail).await.map_err(AuthError::unavailable)?;
+    tx.commit().await.map_err(AuthError::unavailable)?;
     Ok(Some(mail))
 }
 
@@ -386,7 +384,7 @@ pub async fn reset_password(
 ) -> Result<(), AuthError> {
     check_policy(&new)?;
     let hash = auth.passwords.hash(new).await?;
-    let mut tx = pool.begin().await.map_err(unavailable)?;
+    let mut tx = pool.begin().await.map_err(AuthError::unavailable)?;
     let user = sqlx::query_scalar!(
         r#"
         UPDATE password_resets SET used_at = now()
@@ -397,7 +395,7 @@ pub async fn reset_password(
     )
     .fetch_optional(&mut *tx)
     .await
-    .map_err(unavailable)?
+    .map_err(AuthError::unavailable)?
     .ok_or(AuthError::InvalidResetToken)?;
     sqlx::query!(
         "UPDATE users SET password_hash = $2, password_changed_at = now() WHERE id = $1",
@@ -406,12 +404,12 @@ pub async fn reset_password(
     )
     .execute(&mut *tx)
     .await
-    .map_err(unavailable)?;
-    revoke_all(&mut tx, user).await.map_err(unavailable)?;
+    .map_err(AuthError::unavailable)?;
+    revoke_all(&mut tx, user).await.map_err(AuthError::unavailable)?;
     outbox::record(&mut tx, "user.password_reset", &json!({ "user_id": user }))
         .await
-        .map_err(unavailable)?;
-    tx.commit().await.map_err(unavailable)?;
+        .map_err(AuthError::unavailable)?;
+    tx.commit().await.map_err(AuthError::unavailable)?;
     Ok(())
 }
 
@@ -435,4 +433,56 @@ mod tests {
             assert_eq!(normalize_email(bad), Err(AuthError::BadEmail), "{bad:?}");
         }
     }
+}
+
+/// `vitrine user create-admin`: makes `email` an admin, creating the account with `password`
+/// when it does not exist (an existing account keeps its password). Audited as a command.
+pub async fn create_admin(
+    pool: &PgPool,
+    passwords: &Passwords,
+    email: &str,
+    password: String,
+) -> Result<Uuid, AuthError> {
+    let email = normalize_email(email)?;
+    let mut tx = pool.begin().await.map_err(AuthError::unavailable)?;
+    let existing = sqlx::query!("SELECT id, role FROM users WHERE email = $1 FOR UPDATE", email)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(AuthError::unavailable)?;
+    let (id, before) = match existing {
+        Some(user) => {
+            sqlx::query!("UPDATE users SET role = 'admin' WHERE id = $1", user.id)
+                .execute(&mut *tx)
+                .await
+                .map_err(AuthError::unavailable)?;
+            (user.id, Some(serde_json::json!({ "role": user.role })))
+        }
+        None => {
+            check_policy(&password)?;
+            let hash = passwords.hash(password).await?;
+            let id = Uuid::now_v7();
+            sqlx::query!(
+                "INSERT INTO users (id, email, password_hash, role) VALUES ($1, $2, $3, 'admin')",
+                id,
+                email,
+                hash
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(AuthError::unavailable)?;
+            (id, None)
+        }
+    };
+    let entry = crate::backend::audit::Entry {
+        action: "users.role.update",
+        entity: "user",
+        entity_id: id.to_string(),
+        before,
+        after: Some(serde_json::json!({ "role": Role::Admin.as_str(), "email": email })),
+    };
+    crate::backend::audit::record(&mut tx, crate::backend::audit::Actor::Command, entry)
+        .await
+        .map_err(AuthError::unavailable)?;
+    tx.commit().await.map_err(AuthError::unavailable)?;
+    Ok(id)
 }

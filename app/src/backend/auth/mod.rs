@@ -14,8 +14,7 @@ use std::sync::Arc;
 
 pub use session::{CurrentUser, MaybeUser};
 
-use crate::auth::{Permission, Role};
-use crate::error::AuthError;
+use crate::types::{Permission, Role};
 use password::Passwords;
 use throttle::ThrottleLimits;
 use tokens::TokenKeys;
@@ -48,10 +47,4 @@ impl Auth {
             Role::Admin => Permission::ALL.to_vec(),
         }
     }
-}
-
-/// A database failure, logged with its detail and reported without it.
-pub fn unavailable(err: sqlx::Error) -> AuthError {
-    tracing::error!(error = %err, "account storage failed");
-    AuthError::Unavailable
 }

@@ -9,7 +9,7 @@ use super::accounts::Session;
 use super::session::{cleared_cookies, client_ip, session_cookies};
 use super::{CurrentUser, MaybeUser};
 use crate::backend::state::AppState;
-use crate::error::AuthError;
+use crate::types::AuthError;
 
 /// The signed-in user, or `Unauthenticated`.
 pub async fn current_user() -> Result<CurrentUser, AuthError> {
@@ -62,6 +62,22 @@ pub async fn adopt_guest_cart(user_id: uuid::Uuid) {
     if let Some(value) =
         crate::backend::shopper::adopt_guest_cart(&state, &parts.headers, user_id).await
     {
+        expect_context::<leptos_axum::ResponseOptions>().append_header(SET_COOKIE, value);
+    }
+}
+
+/// The request's shopper: the signed-in account and the guest cart cookie (nobody without a
+/// request, as for [`maybe_user`]).
+pub async fn shopper() -> crate::backend::shopper::Shopper {
+    let Some(state) = use_context::<AppState>() else { return Default::default() };
+    leptos_axum::extract_with_state::<crate::backend::shopper::Shopper, AppState>(&state)
+        .await
+        .unwrap_or_default()
+}
+
+/// Sets a cookie with the response (the guest cart's, made by a cart change).
+pub fn set_cookie(value: Option<axum::http::HeaderValue>) {
+    if let Some(value) = value {
         expect_context::<leptos_axum::ResponseOptions>().append_header(SET_COOKIE, value);
     }
 }

@@ -13,9 +13,8 @@ use uuid::Uuid;
 use super::accounts::Session;
 use super::tokens::{TokenType, ACCESS_TTL, REFRESH_TTL};
 use super::Auth;
-use crate::auth::{Permission, Role};
 use crate::backend::api_error::ApiError;
-use crate::error::AuthError;
+use crate::types::{AuthError, Permission, Role};
 
 pub const ACCESS_COOKIE: &str = "vitrine_access";
 pub const REFRESH_COOKIE: &str = "vitrine_refresh";

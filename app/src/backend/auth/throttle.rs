@@ -13,8 +13,7 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 
-use super::unavailable;
-use crate::error::AuthError;
+use crate::types::{AuthError, Refusal};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ThrottleLimits {
@@ -98,7 +97,7 @@ pub async fn check_sign_in(
     )
     .fetch_optional(pool)
     .await
-    .map_err(unavailable)?
+    .map_err(AuthError::unavailable)?
     .flatten();
     match wait {
         Some(wait) if wait > 0.0 => Err(too_many(wait)),
@@ -124,7 +123,7 @@ pub async fn record_failure(pool: &PgPool, key: Key<'_>) -> Result<(), AuthError
     )
     .execute(pool)
     .await
-    .map_err(unavailable)?;
+    .map_err(AuthError::unavailable)?;
     Ok(())
 }
 
@@ -133,7 +132,7 @@ pub async fn record_success(pool: &PgPool, key: Key<'_>) -> Result<(), AuthError
     sqlx::query!("UPDATE auth_throttle SET consecutive_failures = 0 WHERE key = $1", key.text())
         .execute(pool)
         .await
-        .map_err(unavailable)?;
+        .map_err(AuthError::unavailable)?;
     Ok(())
 }
 
@@ -154,7 +153,7 @@ pub async fn hit(pool: &PgPool, key: Key<'_>, per_hour: i32) -> Result<(), AuthE
     )
     .fetch_one(pool)
     .await
-    .map_err(unavailable)?;
+    .map_err(AuthError::unavailable)?;
     if row.attempts > per_hour {
         return Err(too_many(row.wait));
     }

@@ -23,13 +23,10 @@ use uuid::Uuid;
 
 use self::provider::{ChargeOutcome, ChargeRequest, PaymentProvider, ProviderError, RefundRequest};
 use super::audit::{self, Actor};
-use super::cart::unavailable;
 use super::inventory;
 use super::orders::{self, LockedOrder};
 use super::outbox;
-use crate::commerce::{CardDetails, OrderStatus, RefundReceipt};
-use crate::error::CommerceError;
-use crate::model::Money;
+use crate::types::{CardDetails, CommerceError, Money, OrderStatus, RefundReceipt, Refusal};
 
 /// The payment side of the shop's state: the provider and how long checkout holds stock.
 #[derive(Clone)]
@@ -84,7 +81,7 @@ pub async fn confirm_payment(
     payment_id: Uuid,
     approved: bool,
 ) -> Result<PaymentResult, CommerceError> {
-    let mut tx = pool.begin().await.map_err(unavailable)?;
+    let mut tx = pool.begin().await.map_err(CommerceError::unavailable)?;
     orders::lock_order(&mut tx, order_id).await?;
     let reference = sqlx::query_scalar!(
         r#"
@@ -97,9 +94,9 @@ pub async fn confirm_payment(
     )
     .fetch_optional(&mut *tx)
     .await
-    .map_err(unavailable)?
+    .map_err(CommerceError::unavailable)?
     .ok_or(CommerceError::NothingToConfirm)?;
-    tx.commit().await.map_err(unavailable)?;
+    tx.commit().await.map_err(CommerceError::unavailable)?;
     let outcome = payments.provider.confirm(&reference, approved).await;
     settle(pool, payments, order_id, payment_id, outcome).await
 }
@@ -120,7 +117,7 @@ async fn start(
     idempotency_key: &str,
     card: &CardDetails,
 ) -> Result<Started, CommerceError> {
-    let mut tx = pool.begin().await.map_err(unavailable)?;
+    let mut tx = pool.begin().await.map_err(CommerceError::unavailable)?;
     let order = orders::lock_order(&mut tx, order_id).await?;
     let earlier = sqlx::query!(
         r#"
@@ -132,7 +129,7 @@ async fn start(
     )
     .fetch_optional(&mut *tx)
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
     let payment_id = match earlier {
         Some(earlier) if earlier.card_last4 != card.last4() => {
             return Err(CommerceError::IdempotencyKeyReused);
@@ -181,12 +178,12 @@ async fn start(
                 Err(err) if is_unique_violation(&err) => {
                     return Err(CommerceError::PaymentInProgress)
                 }
-                Err(err) => return Err(unavailable(err)),
+                Err(err) => return Err(CommerceError::unavailable(err)),
             }
             payment_id
         }
     };
-    tx.commit().await.map_err(unavailable)?;
+    tx.commit().await.map_err(CommerceError::unavailable)?;
     Ok(Started::Charge { payment_id, order })
 }
 
@@ -220,7 +217,7 @@ async fn mark_processing(
     match updated {
         Ok(_) => Ok(()),
         Err(err) if is_unique_violation(&err) => Err(CommerceError::PaymentInProgress),
-        Err(err) => Err(unavailable(err)),
+        Err(err) => Err(CommerceError::unavailable(err)),
     }
 }
 
@@ -232,7 +229,7 @@ async fn settle(
     payment_id: Uuid,
     outcome: Result<ChargeOutcome, ProviderError>,
 ) -> Result<PaymentResult, CommerceError> {
-    let mut tx = pool.begin().await.map_err(unavailable)?;
+    let mut tx = pool.begin().await.map_err(CommerceError::unavailable)?;
     let order = orders::lock_order(&mut tx, order_id).await?;
     let (status, reference, code) = match &outcome {
         Ok(ChargeOutcome::Succeeded { reference }) => ("succeeded", Some(reference.as_str()), None),
@@ -257,7 +254,7 @@ async fn settle(
     )
     .execute(&mut *tx)
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
 
     let result = match outcome {
         Ok(ChargeOutcome::Succeeded { reference }) => {
@@ -274,7 +271,7 @@ async fn settle(
             )
             .execute(&mut *tx)
             .await
-            .map_err(unavailable)?;
+            .map_err(CommerceError::unavailable)?;
             if !order.stock_held {
                 // Cannot happen while the release job respects `processing`; if it does, the
                 // stock is taken again rather than selling what is not held.
@@ -298,7 +295,7 @@ async fn settle(
                          "code": code }),
             )
             .await
-            .map_err(unavailable)?;
+            .map_err(CommerceError::unavailable)?;
             Err(CommerceError::PaymentDeclined { code })
         }
         Err(err) => {
@@ -306,7 +303,7 @@ async fn settle(
             Err(CommerceError::PaymentProviderUnavailable)
         }
     };
-    tx.commit().await.map_err(unavailable)?;
+    tx.commit().await.map_err(CommerceError::unavailable)?;
     result
 }
 
@@ -334,7 +331,7 @@ pub async fn refund_order(
     if request.amount_minor <= 0 {
         return Err(CommerceError::BadRequest);
     }
-    let mut tx = pool.begin().await.map_err(unavailable)?;
+    let mut tx = pool.begin().await.map_err(CommerceError::unavailable)?;
     let order = orders::lock_order(&mut tx, request.order_id).await?;
     let money = |minor| Money { minor, currency: order.currency };
     let earlier = sqlx::query!(
@@ -344,7 +341,7 @@ pub async fn refund_order(
     )
     .fetch_optional(&mut *tx)
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
     if let Some(earlier) = earlier {
         if earlier.amount_minor != request.amount_minor {
             return Err(CommerceError::IdempotencyKeyReused);
@@ -379,7 +376,7 @@ pub async fn refund_order(
     )
     .fetch_one(&mut *tx)
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
 
     let refund_id = Uuid::now_v7();
     let provider_key = format!("{}:{}", request.order_id, request.idempotency_key);
@@ -413,7 +410,7 @@ pub async fn refund_order(
     )
     .execute(&mut *tx)
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
     sqlx::query!(
         r#"
         INSERT INTO payment_ledger (order_id, payment_id, refund_id, kind, amount_minor, currency,
@@ -429,7 +426,7 @@ pub async fn refund_order(
     )
     .execute(&mut *tx)
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
     let refunded_total = order.refunded_minor + request.amount_minor;
     sqlx::query!(
         "UPDATE orders SET refunded_minor = $2, updated_at = now() WHERE id = $1",
@@ -438,7 +435,7 @@ pub async fn refund_order(
     )
     .execute(&mut *tx)
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
     let mut status = order.status;
     if refunded_total == order.paid_minor {
         status = OrderStatus::Refunded;
@@ -447,7 +444,7 @@ pub async fn refund_order(
             let lines = orders::stock_lines(&mut tx, request.order_id).await?;
             inventory::restock(&mut tx, request.order_id, &lines, actor.user_id())
                 .await
-                .map_err(unavailable)?;
+                .map_err(CommerceError::unavailable)?;
         }
     }
     outbox::record(
@@ -458,7 +455,7 @@ pub async fn refund_order(
                  "refunded_total_minor": refunded_total }),
     )
     .await
-    .map_err(unavailable)?;
+    .map_err(CommerceError::unavailable)?;
     let entry = audit::Entry {
         action: "orders.refund.create",
         entity: "order",
@@ -469,8 +466,8 @@ pub async fn refund_order(
         after: Some(json!({ "refunded_minor": refunded_total, "status": status.code(),
                             "reason": request.reason, "restock": request.restock })),
     };
-    audit::record(&mut tx, actor, entry).await.map_err(unavailable)?;
-    tx.commit().await.map_err(unavailable)?;
+    audit::record(&mut tx, actor, entry).await.map_err(CommerceError::unavailable)?;
+    tx.commit().await.map_err(CommerceError::unavailable)?;
     Ok(RefundReceipt {
         refund_id,
         amount: money(request.amount_minor),

@@ -5,8 +5,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::commerce::CardDetails;
-use crate::model::Money;
+use crate::types::{CardDetails, Money};
 
 pub type ProviderFuture<'a, T> =
     Pin<Box<dyn Future<Output = Result<T, ProviderError>> + Send + 'a>>;

@@ -21,7 +21,7 @@ use rand::Rng;
 use super::provider::{
     ChargeOutcome, ChargeRequest, PaymentProvider, ProviderError, ProviderFuture, RefundRequest,
 };
-use crate::model::Money;
+use crate::types::Money;
 
 pub const SUCCESS_CARD: &str = "4242424242424242";
 pub const DECLINED_CARD: &str = "4000000000000002";

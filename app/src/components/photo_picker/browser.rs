@@ -18,8 +18,8 @@ use web_sys::{
 use super::selection::Selection;
 use super::{PickedPhoto, Status};
 use crate::components::fetch;
-use crate::error::PhotoSearchError;
 use crate::preprocess::{decode_upright, encode_prepared, model_image, Limits, PreprocessError};
+use crate::types::PhotoSearchError;
 
 /// The preview's longest side in canvas pixels: sharp on a phone, cheap to draw.
 const PREVIEW_SIDE: u32 = 960;

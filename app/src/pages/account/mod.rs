@@ -7,9 +7,9 @@ pub mod sign_in;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::account::ChangePassword;
 use crate::components::session::use_session;
-use crate::error::AuthError;
+use crate::server_fns::account::ChangePassword;
+use crate::types::{AuthError, Refusal};
 
 /// An action's refusal, in words, next to its form.
 #[component]

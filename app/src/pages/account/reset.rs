@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{action_error, FormError};
-use crate::account::{RequestPasswordReset, ResetPassword};
+use crate::server_fns::account::{RequestPasswordReset, ResetPassword};
 
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {

@@ -4,9 +4,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::RequirePermission;
-use crate::admin::{audit_log, AuditEntry};
-use crate::auth::Permission;
-use crate::error::AuthError;
+use crate::server_fns::admin::audit_log;
+use crate::types::{AuditEntry, AuthError, Permission};
 
 #[component]
 pub fn AdminAuditPage() -> impl IntoView {

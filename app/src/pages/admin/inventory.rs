@@ -6,11 +6,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::RequirePermission;
-use crate::admin::{list_stock, AdjustStock, StockRow};
-use crate::auth::Permission;
-use crate::commerce::options_label;
-use crate::error::CommerceError;
 use crate::pages::shop::RefusalNotice;
+use crate::server_fns::admin::{list_stock, AdjustStock};
+use crate::types::{options_label, CommerceError, Permission, StockRow};
 
 #[component]
 pub fn AdminInventoryPage() -> impl IntoView {

@@ -1,7 +1,7 @@
 //! The admin area. The whole area needs an account with at least one permission, and each
 //! section its own permission; anyone else sees "not allowed" (with a 403), never the page. The
 //! server functions behind the sections check the same permissions on every call
-//! ([`crate::admin::access_table`]).
+//! ([`crate::server_fns::admin::access_table`]).
 
 pub mod audit;
 pub mod inventory;
@@ -13,9 +13,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Outlet;
 
-use crate::auth::{Account, Permission};
 use crate::components::session::use_session;
 use crate::pages::account::SignInFirst;
+use crate::types::{Account, Permission};
 
 /// The sections of the admin area and what each needs.
 pub const SECTIONS: [(&str, &str, Permission); 5] = [

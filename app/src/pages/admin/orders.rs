@@ -6,12 +6,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::RequirePermission;
-use crate::admin::{list_orders, RefundOrder, SetOrderStatus};
-use crate::auth::Permission;
-use crate::commerce::{OrderStatus, OrderSummary};
-use crate::error::CommerceError;
-use crate::model::Money;
 use crate::pages::shop::RefusalNotice;
+use crate::server_fns::admin::{list_orders, RefundOrder, SetOrderStatus};
+use crate::types::{CommerceError, Money, OrderStatus, OrderSummary, Permission};
 
 #[component]
 pub fn AdminOrdersPage() -> impl IntoView {

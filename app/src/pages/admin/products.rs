@@ -10,10 +10,9 @@ use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
 
 use super::RequirePermission;
-use crate::admin::{list_products, AdminProduct, SetProductPublished, PRODUCT_IMAGES};
-use crate::auth::Permission;
-use crate::error::AuthError;
 use crate::pages::shop::RefusalNotice;
+use crate::server_fns::admin::{list_products, SetProductPublished, PRODUCT_IMAGES};
+use crate::types::{AdminProduct, AuthError, Permission};
 
 #[component]
 pub fn AdminProductsPage() -> impl IntoView {
@@ -165,11 +164,11 @@ mod upload_browser {
     use web_sys::{FormData, HtmlInputElement};
 
     use super::Prepared;
-    use crate::admin::PRODUCT_IMAGES;
     use crate::components::fetch;
-    use crate::error::PhotoSearchError;
     use crate::preprocess::display::display_image;
     use crate::preprocess::{decode_upright, Limits};
+    use crate::server_fns::admin::PRODUCT_IMAGES;
+    use crate::types::PhotoSearchError;
 
     /// Reads the picked photo and makes its display image, shown before uploading.
     pub fn prepare(

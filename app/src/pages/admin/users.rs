@@ -4,10 +4,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::RequirePermission;
-use crate::admin::{list_users, AdminUser, SetUserRole};
-use crate::auth::{Permission, Role};
-use crate::error::AuthError;
 use crate::pages::account::{action_error, FormError};
+use crate::server_fns::admin::{list_users, SetUserRole};
+use crate::types::{AdminUser, AuthError, Permission, Role};
 
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {

@@ -4,9 +4,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::RefusalNotice;
-use crate::commerce::{options_label, Cart, CartLine, MAX_LINE_QUANTITY};
 use crate::components::cart_count::count_from;
-use crate::shop::{current_cart, SetCartQuantity};
+use crate::server_fns::shop::{current_cart, SetCartQuantity};
+use crate::types::{options_label, Cart, CartLine, MAX_LINE_QUANTITY};
 
 #[component]
 pub fn CartPage() -> impl IntoView {

@@ -10,10 +10,11 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use leptos_router::params::ParamsMap;
 
 use crate::components::product_card::ProductCardView;
-use crate::error::ShopError;
-use crate::model::{CategoryListing, ListingQuery, ListingSort, Money, DEFAULT_PAGE_SIZE};
 use crate::pages::not_found::NotFound;
-use crate::shop::category_page;
+use crate::server_fns::shop::category_page;
+use crate::types::{
+    CategoryListing, ListingQuery, ListingSort, Money, ShopError, DEFAULT_PAGE_SIZE,
+};
 
 /// Query parameters that name an option filter: `opt.size=M`.
 const OPTION_PREFIX: &str = "opt.";
@@ -129,7 +130,7 @@ fn Listing(listing: CategoryListing, query: ListingQuery) -> impl IntoView {
             {facets.into_iter().map(|facet| {
                 let chosen = query.options.get(&facet.name).cloned().unwrap_or_default();
                 view! {
-                    <label>{crate::commerce::option_name(&facet.name)} " "
+                    <label>{crate::types::option_name(&facet.name)} " "
                         <select name=format!("{OPTION_PREFIX}{}", facet.name)>
                             <option value="">"Any"</option>
                             {facet.values.into_iter().map(|value| {

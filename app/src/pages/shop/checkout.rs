@@ -6,9 +6,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::RefusalNotice;
-use crate::commerce::{options_label, ShippingMethod};
 use crate::components::cart_count::recount_after;
-use crate::shop::{checkout_start, Checkout, CheckoutDraft, ConfirmPayment, PaymentStep};
+use crate::server_fns::shop::{
+    checkout_start, Checkout, CheckoutDraft, ConfirmPayment, PaymentStep,
+};
+use crate::types::{options_label, ShippingMethod};
 
 #[component]
 pub fn CheckoutPage() -> impl IntoView {

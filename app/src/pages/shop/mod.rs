@@ -7,7 +7,7 @@ pub mod orders;
 
 use leptos::prelude::*;
 
-use crate::error::CommerceError;
+use crate::types::{CommerceError, Refusal};
 
 /// A shop action's refusal, in words, next to its form.
 #[component]

@@ -6,10 +6,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
-use crate::commerce::{options_label, OrderDetail, OrderStatus, PaymentStatus};
-use crate::error::CommerceError;
 use crate::pages::not_found::NotFound;
-use crate::shop::{my_orders, order};
+use crate::server_fns::shop::{my_orders, order};
+use crate::types::{options_label, CommerceError, OrderDetail, OrderStatus, PaymentStatus};
 
 #[component]
 pub fn OrdersPage() -> impl IntoView {

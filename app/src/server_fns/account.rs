@@ -1,0 +1,118 @@
+//! Server functions of the account pages (sign-up, sign-in, sign-out, password change and
+//! reset). They call the same backend as `/api/auth/*` and keep the session in the same
+//! HttpOnly cookies; the forms work without JavaScript too (each answers with a redirect).
+
+use leptos::prelude::*;
+
+use crate::types::{Account, AuthError};
+
+/// The signed-in account, or `None`.
+#[server(prefix = "/api/account", endpoint = "current")]
+pub async fn current_account() -> Result<Option<Account>, AuthError> {
+    use crate::backend::auth::{accounts, request};
+    let Some(user) = request::maybe_user().await else { return Ok(None) };
+    let state = expect_context::<crate::backend::state::AppState>();
+    match accounts::account(&state.db, &state.auth, user.id).await {
+        Ok(account) => Ok(Some(account)),
+        Err(AuthError::Unauthenticated) => Ok(None), // the account is gone
+        Err(error) => Err(error),
+    }
+}
+
+/// Where to go after signing in: a path on this site only (never another site's URL).
+#[cfg(any(feature = "ssr", test))]
+fn safe_next(next: Option<String>) -> String {
+    next.filter(|path| path.starts_with('/') && !path.starts_with("//") && !path.contains('\\'))
+        .unwrap_or_else(|| "/account".to_owned())
+}
+
+#[server(prefix = "/api/account", endpoint = "register")]
+pub async fn register(email: String, password: String) -> Result<(), AuthError> {
+    use crate::backend::auth::{accounts, request};
+    let state = expect_context::<crate::backend::state::AppState>();
+    let ip = request::client_address();
+    let session = accounts::register(&state.db, &state.auth, &email, password, &ip).await?;
+    request::set_session(&session);
+    request::adopt_guest_cart(session.account.id).await;
+    leptos_axum::redirect("/account");
+    Ok(())
+}
+
+#[server(prefix = "/api/account", endpoint = "sign-in")]
+pub async fn sign_in(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AuthError> {
+    use crate::backend::auth::{accounts, request};
+    let state = expect_context::<crate::backend::state::AppState>();
+    let ip = request::client_address();
+    let session = accounts::sign_in(&state.db, &state.auth, &email, password, &ip).await?;
+    request::set_session(&session);
+    request::adopt_guest_cart(session.account.id).await;
+    leptos_axum::redirect(&safe_next(next));
+    Ok(())
+}
+
+#[server(prefix = "/api/account", endpoint = "sign-out")]
+pub async fn sign_out() -> Result<(), AuthError> {
+    use crate::backend::auth::session::{cookie, REFRESH_COOKIE};
+    use crate::backend::auth::{accounts, request};
+    let state = expect_context::<crate::backend::state::AppState>();
+    let parts = use_context::<axum::http::request::Parts>();
+    if let Some(token) = parts.and_then(|parts| cookie(&parts.headers, REFRESH_COOKIE)) {
+        accounts::sign_out(&state.db, &state.auth, &token).await?;
+    }
+    request::clear_session();
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[server(prefix = "/api/account", endpoint = "password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AuthError> {
+    use crate::backend::auth::{accounts, request};
+    let state = expect_context::<crate::backend::state::AppState>();
+    let user = request::current_user().await?;
+    let session =
+        accounts::change_password(&state.db, &state.auth, user.id, current_password, new_password)
+            .await?;
+    request::set_session(&session);
+    Ok(())
+}
+
+/// Sends a reset link when the email has an account; the answer is the same either way.
+#[server(prefix = "/api/account", endpoint = "forgot")]
+pub async fn request_password_reset(email: String) -> Result<(), AuthError> {
+    use crate::backend::auth::{accounts, request};
+    let state = expect_context::<crate::backend::state::AppState>();
+    let ip = request::client_address();
+    // The email is in the outbox; the worker's relay sends it.
+    accounts::request_reset(&state.db, &state.auth, &email, &ip).await?;
+    Ok(())
+}
+
+#[server(prefix = "/api/account", endpoint = "reset")]
+pub async fn reset_password(token: String, new_password: String) -> Result<(), AuthError> {
+    use crate::backend::auth::accounts;
+    let state = expect_context::<crate::backend::state::AppState>();
+    accounts::reset_password(&state.db, &state.auth, &token, new_password).await?;
+    leptos_axum::redirect("/account/sign-in?reset=done");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn sign_in_only_returns_to_this_site() {
+        assert_eq!(safe_next(Some("/admin/users".into())), "/admin/users");
+        for outside in ["https://evil.example", "//evil.example", "/\\evil.example", "admin"] {
+            assert_eq!(safe_next(Some(outside.into())), "/account", "{outside}");
+        }
+        assert_eq!(safe_next(None), "/account");
+    }
+}

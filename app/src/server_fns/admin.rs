@@ -1,0 +1,192 @@
+//! The admin area's server functions and upload endpoint, and [`access_table`]: the one place
+//! that says which permission each of them needs. Every admin server function starts with
+//! `authorize::<Self>()` and the upload handler with [`check`], both reading the table (and
+//! refusing anything missing from it); the tests enumerate the table to try every entry as every
+//! kind of user, and check that every registered server function under `/api/admin` is in it.
+
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use uuid::Uuid;
+
+use crate::types::{
+    AdminProduct, AdminUser, AuditEntry, AuthError, CommerceError, OrderStatus, OrderSummary,
+    Permission, Role, StockChange, StockRow,
+};
+
+/// Where the admin server functions live.
+pub const PREFIX: &str = "/api/admin";
+
+/// Where product images are uploaded (multipart, so an axum handler rather than a server
+/// function).
+pub const PRODUCT_IMAGES: &str = "/api/admin/product-images";
+
+/// How an admin endpoint is called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    ServerFn,
+    /// `POST` of `multipart/form-data`.
+    Upload,
+}
+
+/// Every admin endpoint's path, the permission it needs and how it is called.
+pub fn access_table() -> Vec<(&'static str, Permission, Via)> {
+    vec![
+        (ListUsers::PATH, Permission::Users, Via::ServerFn),
+        (SetUserRole::PATH, Permission::Users, Via::ServerFn),
+        (AuditLog::PATH, Permission::Audit, Via::ServerFn),
+        (ListProducts::PATH, Permission::Catalog, Via::ServerFn),
+        (SetProductPublished::PATH, Permission::Catalog, Via::ServerFn),
+        (PRODUCT_IMAGES, Permission::Catalog, Via::Upload),
+        (ListOrders::PATH, Permission::Orders, Via::ServerFn),
+        (SetOrderStatus::PATH, Permission::Orders, Via::ServerFn),
+        (RefundOrder::PATH, Permission::Orders, Via::ServerFn),
+        (ListStock::PATH, Permission::Inventory, Via::ServerFn),
+        (AdjustStock::PATH, Permission::Inventory, Via::ServerFn),
+    ]
+}
+
+/// Whether `user` may call the admin endpoint at `path` (declared in [`access_table`]).
+#[cfg(feature = "ssr")]
+pub fn check(path: &str, user: &crate::backend::auth::CurrentUser) -> Result<(), AuthError> {
+    let Some((_, permission, _)) = access_table().into_iter().find(|(p, ..)| *p == path) else {
+        tracing::error!(path, "an admin endpoint is not in the access table");
+        return Err(AuthError::Forbidden);
+    };
+    user.require(permission)
+}
+
+/// The signed-in user, if they hold the permission `F` is declared with in [`access_table`].
+#[cfg(feature = "ssr")]
+pub async fn authorize<F: ServerFn>() -> Result<crate::backend::auth::CurrentUser, AuthError> {
+    let user = crate::backend::auth::request::current_user().await?;
+    check(F::PATH, &user)?;
+    Ok(user)
+}
+
+/// How many rows an admin list shows.
+pub const LIST_LIMIT: i64 = 200;
+
+#[server(prefix = "/api/admin", endpoint = "users")]
+pub async fn list_users() -> Result<Vec<AdminUser>, AuthError> {
+    authorize::<ListUsers>().await?;
+    let state = expect_context::<crate::backend::state::AppState>();
+    crate::backend::admin::list_users(&state.db, LIST_LIMIT).await
+}
+
+#[server(prefix = "/api/admin", endpoint = "users/role")]
+pub async fn set_user_role(user_id: Uuid, role: Role) -> Result<AdminUser, AuthError> {
+    let actor = authorize::<SetUserRole>().await?;
+    let state = expect_context::<crate::backend::state::AppState>();
+    crate::backend::admin::set_role(&state.db, &actor, user_id, role).await
+}
+
+#[server(prefix = "/api/admin", endpoint = "audit")]
+pub async fn audit_log() -> Result<Vec<AuditEntry>, AuthError> {
+    authorize::<AuditLog>().await?;
+    let state = expect_context::<crate::backend::state::AppState>();
+    crate::backend::admin::audit_log(&state.db, LIST_LIMIT).await
+}
+
+/// Products whose name contains `query` (all, newest first, when it is empty).
+#[server(prefix = "/api/admin", endpoint = "products")]
+pub async fn list_products(query: String) -> Result<Vec<AdminProduct>, AuthError> {
+    authorize::<ListProducts>().await?;
+    let state = expect_context::<crate::backend::state::AppState>();
+    crate::backend::admin::list_products(&state.db, query.trim(), 50).await
+}
+
+/// Shows a product in the shop or hides it; audited, and announced in the event feed. A hidden
+/// product leaves listings, search and similar items, its page answers 404, and carts holding
+/// it cannot check out until it is shown again.
+#[server(prefix = "/api/admin", endpoint = "products/publish")]
+pub async fn set_product_published(
+    product_id: Uuid,
+    published: bool,
+) -> Result<AdminProduct, CommerceError> {
+    let actor = authorize::<SetProductPublished>().await?;
+    let state = expect_context::<crate::backend::state::AppState>();
+    crate::backend::admin::set_published(&state.db, actor.actor(), product_id, published).await
+}
+
+/// Orders for the staff's list, newest first; `status` narrows it (empty: all).
+#[server(prefix = "/api/admin", endpoint = "orders")]
+pub async fn list_orders(status: String) -> Result<Vec<OrderSummary>, CommerceError> {
+    authorize::<ListOrders>().await?;
+    let state = expect_context::<crate::backend::state::AppState>();
+    let status = OrderStatus::parse(status.trim());
+    crate::backend::orders::list_orders(&state.db, None, status, LIST_LIMIT).await
+}
+
+/// Moves an order by hand (packed, shipped, delivered, or cancelled while unpaid); audited.
+#[server(prefix = "/api/admin", endpoint = "orders/status")]
+pub async fn set_order_status(
+    order_id: Uuid,
+    status: OrderStatus,
+    note: String,
+) -> Result<OrderSummary, CommerceError> {
+    let actor = authorize::<SetOrderStatus>().await?;
+    let state = expect_context::<crate::backend::state::AppState>();
+    crate::backend::orders::transition(
+        &state.db,
+        order_id,
+        status,
+        Some(actor.actor()),
+        note.trim(),
+    )
+    .await?;
+    Ok(crate::backend::orders::order_detail(&state.db, order_id).await?.summary)
+}
+
+/// Refunds `amount` ("12.50", in the order's currency) of a paid order; audited. The form's key
+/// makes a resubmitted form the same refund.
+#[server(prefix = "/api/admin", endpoint = "orders/refund")]
+pub async fn refund_order(
+    order_id: Uuid,
+    amount: String,
+    reason: String,
+    restock: Option<String>,
+    idempotency_key: String,
+) -> Result<crate::types::RefundReceipt, CommerceError> {
+    use crate::backend::payments::{self, RefundOrder as Request};
+    let actor = authorize::<RefundOrder>().await?;
+    let state = expect_context::<crate::backend::state::AppState>();
+    let amount_minor =
+        crate::types::Money::parse_minor(&amount).ok_or(CommerceError::BadRequest)?;
+    let request = Request {
+        order_id,
+        amount_minor,
+        reason: reason.trim(),
+        restock: restock.is_some(),
+        idempotency_key: &idempotency_key,
+    };
+    payments::refund_order(&state.db, &state.payments, request, actor.actor()).await
+}
+
+/// Variants whose SKU or product name contains `query` (the first 50 by SKU).
+#[server(prefix = "/api/admin", endpoint = "stock")]
+pub async fn list_stock(query: String) -> Result<Vec<StockRow>, CommerceError> {
+    authorize::<ListStock>().await?;
+    let state = expect_context::<crate::backend::state::AppState>();
+    crate::backend::admin::list_stock(&state.db, query.trim(), 50).await
+}
+
+/// Records a stock count or a delivery for a variant, in the ledger and the audit log.
+#[server(prefix = "/api/admin", endpoint = "stock/adjust")]
+pub async fn adjust_stock(
+    variant_id: Uuid,
+    change: StockChange,
+    quantity: i32,
+    note: String,
+) -> Result<StockRow, CommerceError> {
+    let actor = authorize::<AdjustStock>().await?;
+    let state = expect_context::<crate::backend::state::AppState>();
+    crate::backend::admin::adjust_stock(
+        &state.db,
+        actor.actor(),
+        variant_id,
+        change,
+        quantity,
+        note.trim(),
+    )
+    .await
+}

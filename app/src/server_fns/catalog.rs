@@ -1,0 +1,65 @@
+//! The catalog's server functions: the home page's products, a product page, the categories and
+//! a stored photo search's results.
+
+#[cfg(feature = "ssr")]
+use crate::types::Refusal;
+use leptos::prelude::*;
+
+use uuid::Uuid;
+
+use crate::types::{
+    Category, PhotoSearchError, ProductCard, ProductPageData, ScoredProduct, ShopError,
+};
+#[cfg(feature = "ssr")]
+use crate::types::{DEFAULT_PHOTO_RESULTS, SIMILAR_ITEMS};
+
+/// How many products the home page shows.
+pub const HOME_PAGE_PRODUCTS: i64 = 24;
+
+#[server(prefix = "/api/catalog", endpoint = "newest-products")]
+pub async fn newest_products() -> Result<Vec<ProductCard>, ShopError> {
+    let state = expect_context::<crate::backend::state::AppState>();
+    crate::backend::catalog::newest_products(&state.db, HOME_PAGE_PRODUCTS)
+        .await
+        .map_err(ShopError::unavailable)
+}
+
+/// One product's page with its "similar items"; `NotFound` for an unknown slug.
+#[server(prefix = "/api/catalog", endpoint = "product-page")]
+pub async fn product_page(slug: String) -> Result<ProductPageData, ShopError> {
+    let state = expect_context::<crate::backend::state::AppState>();
+    let version = state.images.model_version();
+    crate::backend::search::product_page(&state.db, &slug, version, SIMILAR_ITEMS)
+        .await
+        .map_err(ShopError::unavailable)?
+        .ok_or(ShopError::NotFound)
+}
+
+/// The categories a search can be narrowed to.
+#[server(prefix = "/api/catalog", endpoint = "categories")]
+pub async fn categories() -> Result<Vec<Category>, ShopError> {
+    let state = expect_context::<crate::backend::state::AppState>();
+    crate::backend::catalog::list_categories(&state.db).await.map_err(ShopError::unavailable)
+}
+
+/// The results of a stored photo search (the page the search form redirects to).
+#[server(prefix = "/api/catalog", endpoint = "photo-search-results")]
+pub async fn photo_search_results(query: Uuid) -> Result<Vec<ScoredProduct>, PhotoSearchError> {
+    use crate::backend::search;
+
+    let state = expect_context::<crate::backend::state::AppState>();
+    let stored = search::load_query(&state.db, query)
+        .await
+        .map_err(PhotoSearchError::unavailable)?
+        .filter(|stored| stored.model_version == state.images.model_version())
+        .ok_or(PhotoSearchError::ExpiredSearch)?;
+    let filter = search::category_filter(&state.db, stored.category_slug.as_deref()).await?;
+    search::search_by_embedding(
+        &state.db,
+        &stored.embedding,
+        &stored.model_version,
+        &filter,
+        DEFAULT_PHOTO_RESULTS,
+    )
+    .await
+}

@@ -1,0 +1,9 @@
+//! The `#[server]` functions the pages call, grouped by use case. Each is thin: find out who is
+//! asking, call one backend function, answer with a [`crate::types`] value or refusal. The
+//! browser build gets an HTTP stub with the same signature; the bodies run only on the server,
+//! where they reach the backend through the `AppState` in Leptos context.
+
+pub mod account;
+pub mod admin;
+pub mod catalog;
+pub mod shop;

@@ -1,0 +1,22 @@
+//! What the browser and the server exchange: plain serde types, one of each, used by the pages,
+//! the server functions, the JSON API and the backend alike. Nothing here depends on another
+//! part of the crate except `preprocess` (the photo limits an error names); everything else
+//! depends on this.
+//!
+//! The submodules only group the file; every type is used as `crate::types::Name`. Within the
+//! folder, dependencies point one way too: money ← catalog ← commerce ← admin, auth ← admin,
+//! and errors on top.
+
+mod admin;
+mod auth;
+mod catalog;
+mod commerce;
+mod errors;
+mod money;
+
+pub use admin::*;
+pub use auth::*;
+pub use catalog::*;
+pub use commerce::*;
+pub use errors::*;
+pub use money::*;

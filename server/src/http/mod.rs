@@ -1,0 +1,8 @@
+//! What answers HTTP: the router, the JSON API's handlers, the operations endpoints and the
+//! layers in front of them.
+
+pub mod api;
+pub mod ops;
+pub mod router;
+pub mod server_fn_status;
+pub mod session_refresh;

@@ -1,0 +1,7 @@
+//! The background work: the worker that claims queued jobs and every job's handler, and the
+//! outbox relay that publishes events and sends their emails.
+
+pub mod embed_image;
+pub mod notify;
+pub mod shop;
+pub mod worker;

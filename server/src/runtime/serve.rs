@@ -1,0 +1,120 @@
+//! `vitrine serve`: the HTTP server and/or the background worker (`--role`), with graceful
+//! shutdown: on Ctrl-C or SIGTERM, in-flight requests and the job in progress finish first.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use app::backend::catalog;
+use app::backend::vision::ImageEmbedder;
+use tokio::sync::watch;
+
+use crate::http::router;
+use crate::jobs::embed_image::EmbedImageHandler;
+use crate::jobs::worker::Worker;
+use crate::runtime::cli::{Role, ServeArgs, StorageArgs};
+use crate::runtime::database;
+use crate::runtime::state::{self, Services};
+
+pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
+    let pool = database::connect(storage).await?;
+    if !args.no_migrate {
+        database::migrate(&pool).await?;
+    }
+
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+
+    // Every role needs the model: the web to embed search photos, the worker to embed images.
+    let images = crate::runtime::model::load_embedder_async(&args.model).await?;
+
+    let worker = if args.role == Role::Web {
+        None
+    } else {
+        // After a model or preprocessing change, the catalog re-embeds itself in the background
+        // (search compares only the active version's embeddings); usually nothing is queued.
+        let queued = catalog::queue_embeddings(&pool, images.model_version(), false).await?;
+        if queued > 0 {
+            tracing::info!(queued, version = images.model_version(), "queued images to embed");
+        }
+        let handler = EmbedImageHandler {
+            pool: pool.clone(),
+            media: storage.media_store(),
+            images: images.clone(),
+        };
+        crate::jobs::shop::schedule_cart_pruning(&pool, chrono::Utc::now()).await?;
+        let worker = Worker::new(pool.clone())
+            .with_handler(Arc::new(handler))
+            .with_handler(Arc::new(crate::jobs::shop::ReleaseHoldHandler { pool: pool.clone() }))
+            .with_handler(Arc::new(crate::jobs::shop::PruneCartsHandler { pool: pool.clone() }));
+        let relay = crate::runtime::shop::relay(pool.clone(), &args.shop, &args.auth, storage)?;
+        tokio::spawn(relay.run(stopped.clone()));
+        Some(tokio::spawn(worker.run(stopped.clone())))
+    };
+
+    if args.role != Role::Worker {
+        serve_http(storage, &args, pool.clone(), images, until_stopped(stopped)).await?;
+    }
+    if let Some(worker) = worker {
+        worker.await.context("the worker task")?;
+    }
+    pool.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn serve_http(
+    storage: &StorageArgs,
+    args: &ServeArgs,
+    pool: sqlx::PgPool,
+    images: ImageEmbedder,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let auth = crate::runtime::auth::build(&args.auth, storage)?;
+    let payments = crate::runtime::shop::payments(&args.shop);
+    let services = Services { db: pool, media: storage.media_store(), images, auth, payments };
+    let state = state::build(services, args.addr)?;
+    let addr = state.leptos_options.site_addr;
+    let app = router::build(state);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr}"))?;
+    tracing::info!("serving the shop on http://{addr}");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")
+}
+
+async fn until_stopped(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
+}
+
+/// Resolves on Ctrl-C or SIGTERM; in-flight requests then finish before the process exits.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
