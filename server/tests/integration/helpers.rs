@@ -421,6 +421,27 @@ pub async fn read(response: reqwest::Response) -> (u16, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// Creates the admin `admin@example.com` (as `vitrine user create-admin` does) and signs in
+/// through the JSON API; returns the access token.
+pub async fn signed_in_admin(app: &TestApp) -> String {
+    const PASSWORD: &str = "the test admin's long passphrase";
+    let passwords = app::backend::auth::password::Passwords::new(1);
+    app::backend::auth::accounts::create_admin(&app.db.pool, &passwords, "admin@example.com", PASSWORD.into())
+        .await
+        .expect("creating the admin");
+    let body: Value = app
+        .client
+        .post(app.url("/api/auth/sign-in"))
+        .json(&json!({ "email": "admin@example.com", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["access_token"].as_str().expect("an access token").to_owned()
+}
+
 /// An order for one unit of `sku`, placed and paid by a guest through the shop's JSON API
 /// with the sandbox's success card; returns its id.
 pub async fn paid_guest_order(app: &TestApp, sku: &str, email: &str) -> String {

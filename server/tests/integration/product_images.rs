@@ -2,7 +2,6 @@
 //! stored as sent, an original is made into one by the server, and either way the image gets
 //! the next position, an embedding job and an audit entry.
 
-use app::backend::auth::password::Passwords;
 use app::preprocess::display::display_image;
 use app::preprocess::{decode_upright, Limits};
 use image::ImageEncoder;
@@ -11,37 +10,19 @@ use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{fixture_image, TestApp, TestDb};
+use crate::helpers::{fixture_image, signed_in_admin, TestApp, TestDb};
 
-const PASSWORD: &str = "a long and unusual passphrase";
 
 async fn admin_app() -> (TestApp, String, uuid::Uuid) {
     let db = TestDb::migrated().await;
     db.seed_fixture().await;
     let app = TestApp::spawn(db).await;
-    app::backend::auth::accounts::create_admin(
-        &app.db.pool,
-        &Passwords::new(1),
-        "admin@example.com",
-        PASSWORD.into(),
-    )
-    .await
-    .unwrap();
-    let body: Value = app
-        .client
-        .post(app.url("/api/auth/sign-in"))
-        .json(&json!({ "email": "admin@example.com", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token = signed_in_admin(&app).await;
     let product = sqlx::query_scalar("SELECT id FROM products WHERE slug = 'apple'")
         .fetch_one(&app.db.pool)
         .await
         .unwrap();
-    (app, body["access_token"].as_str().unwrap().to_owned(), product)
+    (app, token, product)
 }
 
 async fn upload(app: &TestApp, token: &str, form: Form) -> (StatusCode, Value) {

@@ -4,12 +4,11 @@
 
 use reqwest::header::AUTHORIZATION;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use app::backend::auth::password::Passwords;
 use app::backend::media::MediaStore;
 
-use crate::helpers::{stocked_variant, TestApp, TestDb, TestShopper};
+use crate::helpers::{signed_in_admin, stocked_variant, TestApp, TestDb, TestShopper};
 
 /// The checkout page's server function with a receipt address that is not an email: the
 /// commerce refusal `bad_email` is 422. The account enum has a `BadEmail` too (400); reading
@@ -58,25 +57,7 @@ async fn a_failed_image_upload_does_not_blame_search_by_photo() {
     let blocked = std::env::temp_dir().join(format!("vitrine-blocked-{}", uuid::Uuid::new_v4()));
     std::fs::write(&blocked, b"not a directory").unwrap();
     let app = TestApp::builder(db).media(MediaStore::new(blocked.join("media"))).spawn().await;
-    app::backend::auth::accounts::create_admin(
-        &app.db.pool,
-        &Passwords::new(1),
-        "admin@example.com",
-        PASS.into(),
-    )
-    .await
-    .unwrap();
-    let signed_in: Value = app
-        .client
-        .post(app.url("/api/auth/sign-in"))
-        .json(&json!({ "email": "admin@example.com", "password": PASS }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = signed_in["access_token"].as_str().unwrap();
+    let token = &signed_in_admin(&app).await;
     let product: uuid::Uuid = sqlx::query_scalar("SELECT id FROM products WHERE slug = 'apple'")
         .fetch_one(&app.db.pool)
         .await
@@ -103,5 +84,3 @@ async fn a_failed_image_upload_does_not_blame_search_by_photo() {
     assert!(!message.contains("photo"), "{message}");
     assert!(message.contains("shop"), "{message}");
 }
-
-const PASS: &str = "a long and unusual passphrase";
