@@ -5,6 +5,7 @@ use serde_json::Value;
 use sqlx::PgConnection;
 
 use crate::types::Role;
+use crate::types::{AuditEntry, AuthError, Refusal};
 
 /// Who made a change: a signed-in account, or a command run on the server.
 #[derive(Debug, Clone, Copy)]
@@ -61,4 +62,35 @@ pub async fn record(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The newest entries, for the admin area (with the actor's email).
+pub async fn recent(pool: &sqlx::PgPool, limit: i64) -> Result<Vec<AuditEntry>, AuthError> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT a.id, a.at, u.email AS "actor?", a.actor_role, host(a.ip) AS ip, a.action,
+               a.entity, a.entity_id, a.before, a.after
+        FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+        ORDER BY a.id DESC LIMIT $1
+        "#,
+        limit
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(AuthError::unavailable)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| AuditEntry {
+            id: row.id,
+            at: row.at.to_rfc3339(),
+            actor: row.actor,
+            actor_role: row.actor_role,
+            ip: row.ip,
+            action: row.action,
+            entity: row.entity,
+            entity_id: row.entity_id,
+            before: row.before.map(|v| v.to_string()),
+            after: row.after.map(|v| v.to_string()),
+        })
+        .collect())
 }

@@ -1,13 +1,19 @@
 //! The catalog: categories and products. Owns the `categories` and `products` tables.
 
 use sqlx::PgPool;
+use uuid::Uuid;
 
+use super::audit::{self, Actor, Entry};
+use super::auth::CurrentUser;
 use super::jobs::{self, NewJob};
 use super::media::{MediaStore, StoredImage};
+use super::outbox::{self, ProductEvent, ShopEvent};
 use crate::types::{
-    Category, CategoryListing, Currency, ListingQuery, Money, OptionFacet, ProductCard,
-    ProductDetail, ScoredProduct, Variant, VariantOptions, MAX_PAGE_SIZE,
+    AdminProduct, AuthError, Category, CategoryListing, CommerceError, Currency, ListingQuery,
+    Money, OptionFacet, ProductCard, ProductDetail, Refusal, ScoredProduct, Variant,
+    VariantOptions, MAX_PAGE_SIZE,
 };
+use serde_json::json;
 
 /// A product card as the queries select it; `distance` is set by visual search only.
 pub(crate) struct CardRow {
@@ -659,4 +665,147 @@ pub async fn mark_image_failed(
     .execute(pool)
     .await?;
     Ok(())
+}
+
+// The admin area's view of the catalog: listing, publishing, adding images (audited).
+
+pub async fn list_products(
+    pool: &PgPool,
+    query: &str,
+    limit: i64,
+) -> Result<Vec<AdminProduct>, AuthError> {
+    product_rows(pool, None, &super::db::ilike_pattern(query), limit)
+        .await
+        .map_err(AuthError::unavailable)
+}
+
+/// Products (newest first) that are `product`, or whose name matches the ILIKE `pattern`.
+async fn product_rows(
+    pool: &PgPool,
+    product: Option<Uuid>,
+    pattern: &str,
+    limit: i64,
+) -> Result<Vec<AdminProduct>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT p.id, p.slug, p.name, p.published,
+               coalesce(array_agg(i.storage_key ORDER BY i.position)
+                        FILTER (WHERE i.id IS NOT NULL), '{}') AS "images!"
+        FROM products p LEFT JOIN product_images i ON i.product_id = p.id
+        WHERE ($1::uuid IS NULL OR p.id = $1) AND p.name ILIKE $2
+        GROUP BY p.id
+        ORDER BY p.created_at DESC, p.id
+        LIMIT $3
+        "#,
+        product,
+        pattern,
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| AdminProduct {
+            id: row.id,
+            slug: row.slug,
+            name: row.name,
+            published: row.published,
+            images: row.images.iter().map(|key| super::media::MediaStore::url(key)).collect(),
+        })
+        .collect())
+}
+
+/// Shows or hides a product: the change, its audit entry and its event in one transaction.
+/// Setting the state it already has changes nothing and records nothing.
+pub async fn set_published(
+    pool: &PgPool,
+    actor: Actor,
+    product: Uuid,
+    published: bool,
+) -> Result<AdminProduct, CommerceError> {
+    let mut tx = pool.begin().await.map_err(CommerceError::unavailable)?;
+    let before =
+        sqlx::query_scalar!("SELECT published FROM products WHERE id = $1 FOR UPDATE", product)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(CommerceError::unavailable)?
+            .ok_or(CommerceError::UnknownProduct)?;
+    if before != published {
+        sqlx::query!(
+            "UPDATE products SET published = $2, updated_at = now() WHERE id = $1",
+            product,
+            published
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(CommerceError::unavailable)?;
+        let entry = Entry {
+            action: "catalog.product.publish",
+            entity: "product",
+            entity_id: product.to_string(),
+            before: Some(json!({ "published": before })),
+            after: Some(json!({ "published": published })),
+        };
+        audit::record(&mut tx, actor, entry).await.map_err(CommerceError::unavailable)?;
+        let event = ProductEvent { product_id: product };
+        let event = if published {
+            ShopEvent::ProductPublished(event)
+        } else {
+            ShopEvent::ProductHidden(event)
+        };
+        outbox::record(&mut tx, &event).await.map_err(CommerceError::unavailable)?;
+    }
+    tx.commit().await.map_err(CommerceError::unavailable)?;
+    let mut rows =
+        product_rows(pool, Some(product), "%", 1).await.map_err(CommerceError::unavailable)?;
+    rows.pop().ok_or(CommerceError::UnknownProduct)
+}
+
+/// Adds a stored image to a product, after its others: the file must already be in the media
+/// store. Queues its embedding and records the change in the audit log, in one transaction.
+/// `None` when there is no such product.
+pub async fn add_product_image(
+    pool: &PgPool,
+    actor: &CurrentUser,
+    product: Uuid,
+    image: &super::media::StoredImage,
+) -> Result<Option<crate::types::AdminImage>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    // Locks the product, so two uploads at once take different positions.
+    let Some(name) =
+        sqlx::query_scalar!("SELECT name FROM products WHERE id = $1 FOR UPDATE", product)
+            .fetch_optional(&mut *tx)
+            .await?
+    else {
+        return Ok(None);
+    };
+    let position = sqlx::query_scalar!(
+        r#"SELECT coalesce(max(position) + 1, 0) AS "next!" FROM product_images WHERE product_id = $1"#,
+        product
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let id = super::catalog::upsert_product_image(&mut tx, product, position, image, &name).await?;
+    let entry = Entry {
+        action: "catalog.product_image.create",
+        entity: "product_image",
+        entity_id: id.to_string(),
+        before: None,
+        after: Some(json!({
+            "product_id": product,
+            "position": position,
+            "storage_key": image.storage_key,
+            "width": image.width,
+            "height": image.height,
+        })),
+    };
+    audit::record(&mut tx, actor.actor(), entry).await?;
+    tx.commit().await?;
+    Ok(Some(crate::types::AdminImage {
+        id,
+        url: super::media::MediaStore::url(&image.storage_key),
+        width: image.width,
+        height: image.height,
+        bytes: image.byte_size,
+    }))
 }

@@ -36,3 +36,8 @@ pub async fn migration_state(pool: &PgPool) -> Result<MigrationState, sqlx::Erro
 
     Ok(if pending.is_empty() { MigrationState::UpToDate } else { MigrationState::Pending(pending) })
 }
+
+/// `%query%` for ILIKE, with the pattern's own wildcards escaped.
+pub fn ilike_pattern(query: &str) -> String {
+    format!("%{}%", query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+}

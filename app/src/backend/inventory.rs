@@ -6,7 +6,11 @@
 //! two checkouts can never both take the last unit (no read-then-write anywhere). The table's
 //! CHECKs (`0 <= reserved <= on_hand`) are the backstop.
 
+use super::audit::{self, Actor, Entry};
+use crate::types::{CommerceError, Refusal, StockChange, StockRow};
+use serde_json::json;
 use sqlx::PgConnection;
+use sqlx::PgPool;
 use uuid::Uuid;
 
 /// Why stock moved; the ledger's `reason`.
@@ -252,4 +256,119 @@ pub async fn unbalanced_variants(conn: &mut PgConnection) -> Result<Vec<Uuid>, s
     )
     .fetch_all(conn)
     .await
+}
+
+// The admin area's stock: listing and recording counts and deliveries (audited).
+
+/// Variants whose SKU or product name contains `query`, by SKU.
+pub async fn list_stock(
+    pool: &PgPool,
+    query: &str,
+    limit: i64,
+) -> Result<Vec<StockRow>, CommerceError> {
+    stock_rows(pool, None, &super::db::ilike_pattern(query), limit).await
+}
+
+/// Stock rows of one variant (`variant`) or of those matching the ILIKE `pattern`.
+async fn stock_rows(
+    pool: &PgPool,
+    variant: Option<Uuid>,
+    pattern: &str,
+    limit: i64,
+) -> Result<Vec<StockRow>, CommerceError> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT v.id, v.sku, p.name, v.options, v.on_hand, v.reserved
+        FROM product_variants v JOIN products p ON p.id = v.product_id
+        WHERE ($1::uuid IS NULL OR v.id = $1) AND (v.sku ILIKE $2 OR p.name ILIKE $2)
+        ORDER BY v.sku
+        LIMIT $3
+        "#,
+        variant,
+        pattern,
+        limit,
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(CommerceError::unavailable)?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(StockRow {
+                variant_id: row.id,
+                sku: row.sku,
+                product_name: row.name,
+                options: crate::backend::catalog::parse_options(row.options)
+                    .map_err(CommerceError::unavailable)?,
+                on_hand: row.on_hand,
+                reserved: row.reserved,
+            })
+        })
+        .collect()
+}
+
+/// A count or a delivery for one variant: the ledger row, the new stock and the audit entry in
+/// one transaction.
+pub async fn adjust_stock(
+    pool: &PgPool,
+    actor: Actor,
+    variant_id: Uuid,
+    change: StockChange,
+    quantity: i32,
+    note: &str,
+) -> Result<StockRow, CommerceError> {
+    let valid = match change {
+        StockChange::Count => quantity >= 0,
+        StockChange::Delivery => quantity > 0,
+    };
+    if !valid || quantity > 1_000_000 {
+        return Err(CommerceError::BadQuantity { max: 1_000_000 });
+    }
+    let mut tx = pool.begin().await.map_err(CommerceError::unavailable)?;
+    let (before, after) = match change {
+        StockChange::Count => {
+            match count(&mut tx, variant_id, quantity, actor.user_id(), note)
+                .await
+                .map_err(CommerceError::unavailable)?
+            {
+                Some(counted) => counted,
+                None => {
+                    let reserved = sqlx::query_scalar!(
+                        "SELECT reserved FROM product_variants WHERE id = $1",
+                        variant_id
+                    )
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(CommerceError::unavailable)?
+                    .ok_or(CommerceError::UnknownVariant)?;
+                    return Err(CommerceError::CountBelowReserved { reserved });
+                }
+            }
+        }
+        StockChange::Delivery => {
+            let before = sqlx::query_scalar!(
+                "SELECT on_hand FROM product_variants WHERE id = $1 FOR UPDATE",
+                variant_id
+            )
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(CommerceError::unavailable)?
+            .ok_or(CommerceError::UnknownVariant)?;
+            let line = StockLine { variant_id, quantity };
+            receive(&mut tx, line, actor.user_id(), note)
+                .await
+                .map_err(CommerceError::unavailable)?;
+            (before, before + quantity)
+        }
+    };
+    let entry = Entry {
+        action: "inventory.stock.adjust",
+        entity: "variant",
+        entity_id: variant_id.to_string(),
+        before: Some(json!({ "on_hand": before })),
+        after: Some(json!({ "on_hand": after, "change": change, "note": note })),
+    };
+    audit::record(&mut tx, actor, entry).await.map_err(CommerceError::unavailable)?;
+    tx.commit().await.map_err(CommerceError::unavailable)?;
+    let mut rows = stock_rows(pool, Some(variant_id), "%", 1).await?;
+    rows.pop().ok_or(CommerceError::UnknownVariant)
 }

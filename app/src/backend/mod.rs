@@ -5,7 +5,6 @@
 //! through axum's `State`. One module owns each group of tables: others call its functions, not
 //! its SQL.
 
-pub mod admin;
 pub mod api_error;
 pub mod audit;
 pub mod auth;

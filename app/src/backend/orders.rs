@@ -14,7 +14,7 @@ use super::cart;
 use super::catalog::{parse_currency, parse_options};
 use super::inventory::{self, StockLine};
 use super::jobs::{self, NewJob};
-use super::outbox;
+use super::outbox::{self, OrderMove, OrderPaid, OrderPlaced, ShopEvent};
 use super::shopper::Shopper;
 use crate::types::{
     CommerceError, Currency, Money, OrderDetail, OrderLine, OrderStatus, OrderSummary,
@@ -182,14 +182,16 @@ pub async fn place_order(
         return Err(CommerceError::SoldOut { sku: sku.cloned().unwrap_or_default() });
     }
     record_change(&mut tx, order_id, None, OrderStatus::PendingPayment, None, "").await?;
-    outbox::record(
-        &mut tx,
-        "order.placed",
-        &json!({ "order_id": order_id, "number": number, "email": email,
-                 "total_minor": subtotal + shipping, "currency": currency.code() }),
-    )
-    .await
-    .map_err(CommerceError::unavailable)?;
+    let placed = OrderPlaced {
+        order_id,
+        number,
+        email: email.clone(),
+        total_minor: subtotal + shipping,
+        currency: currency.code().to_owned(),
+    };
+    outbox::record(&mut tx, &ShopEvent::OrderPlaced(placed))
+        .await
+        .map_err(CommerceError::unavailable)?;
     schedule_release(&mut tx, order_id, reserved_until).await?;
     tx.commit().await.map_err(CommerceError::unavailable)?;
     Ok(order_id)
@@ -359,14 +361,14 @@ pub(crate) async fn mark_paid(
         .map_err(CommerceError::unavailable)?;
     }
     record_change(conn, order.id, Some(order.status), OrderStatus::Paid, None, "").await?;
-    outbox::record(
-        conn,
-        "order.paid",
-        &json!({ "order_id": order.id, "number": order.number, "email": order.email,
-                 "amount_minor": amount_minor, "currency": order.currency.code() }),
-    )
-    .await
-    .map_err(CommerceError::unavailable)?;
+    let paid = OrderPaid {
+        order_id: order.id,
+        number: order.number,
+        email: order.email.clone(),
+        amount_minor,
+        currency: order.currency.code().to_owned(),
+    };
+    outbox::record(conn, &ShopEvent::OrderPaid(paid)).await.map_err(CommerceError::unavailable)?;
     Ok(())
 }
 
@@ -436,14 +438,15 @@ pub(crate) async fn set_status(
     .await
     .map_err(CommerceError::unavailable)?;
     record_change(conn, order.id, Some(order.status), to, actor_id, note).await?;
-    outbox::record(
-        conn,
-        &format!("order.{}", to.code()),
-        &json!({ "order_id": order.id, "number": order.number, "email": order.email,
-                 "note": note }),
-    )
-    .await
-    .map_err(CommerceError::unavailable)?;
+    let moved = OrderMove {
+        order_id: order.id,
+        number: order.number,
+        email: order.email.clone(),
+        note: note.to_owned(),
+    };
+    outbox::record(conn, &ShopEvent::OrderMoved { status: to, order: moved })
+        .await
+        .map_err(CommerceError::unavailable)?;
     Ok(())
 }
 
@@ -575,7 +578,7 @@ pub async fn order_detail(pool: &PgPool, order_id: Uuid) -> Result<OrderDetail, 
         r#"
         SELECT o.id, o.number, o.status, o.created_at, o.currency, o.subtotal_minor,
                o.shipping_minor, o.total_minor, o.paid_minor, o.refunded_minor, o.email,
-               o.shipping_method, o.shipping_address, o.reserved_until,
+               o.shipping_method AS "shipping_method: ShippingMethod", o.shipping_address, o.reserved_until,
                (SELECT coalesce(sum(quantity), 0) FROM order_lines WHERE order_id = o.id) AS "items!"
         FROM orders o WHERE o.id = $1
         "#,
@@ -633,7 +636,7 @@ pub async fn order_detail(pool: &PgPool, order_id: Uuid) -> Result<OrderDetail, 
     .collect::<Result<Vec<_>, CommerceError>>()?;
     let payments = sqlx::query!(
         r#"
-        SELECT id, status, amount_minor, card_brand, card_last4, decline_code, created_at
+        SELECT id, status AS "status: PaymentStatus", amount_minor, card_brand, card_last4, decline_code, created_at
         FROM payments WHERE order_id = $1 ORDER BY created_at
         "#,
         order_id
@@ -644,7 +647,7 @@ pub async fn order_detail(pool: &PgPool, order_id: Uuid) -> Result<OrderDetail, 
     .into_iter()
     .map(|payment| PaymentSummary {
         id: payment.id,
-        status: PaymentStatus::parse(&payment.status).unwrap_or(PaymentStatus::Failed),
+        status: payment.status,
         amount: money(payment.amount_minor),
         card_brand: payment.card_brand,
         card_last4: payment.card_last4,
@@ -666,9 +669,9 @@ pub async fn order_detail(pool: &PgPool, order_id: Uuid) -> Result<OrderDetail, 
         lines,
         subtotal: money(row.subtotal_minor),
         shipping: money(row.shipping_minor),
-        shipping_method: ShippingMethod::parse(&row.shipping_method)
-            .unwrap_or(ShippingMethod::Standard),
-        shipping_address: serde_json::from_value(row.shipping_address).unwrap_or_default(),
+        shipping_method: row.shipping_method,
+        shipping_address: serde_json::from_value(row.shipping_address)
+            .map_err(CommerceError::unavailable)?,
         reserved_until: row.reserved_until,
         paid: money(row.paid_minor),
         history,

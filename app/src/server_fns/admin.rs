@@ -70,21 +70,21 @@ pub const LIST_LIMIT: i64 = 200;
 pub async fn list_users() -> Result<Vec<AdminUser>, AuthError> {
     authorize::<ListUsers>().await?;
     let state = expect_context::<crate::backend::state::AppState>();
-    crate::backend::admin::list_users(&state.db, LIST_LIMIT).await
+    crate::backend::auth::roles::list_users(&state.db, LIST_LIMIT).await
 }
 
 #[server(prefix = "/api/admin", endpoint = "users/role")]
 pub async fn set_user_role(user_id: Uuid, role: Role) -> Result<AdminUser, AuthError> {
     let actor = authorize::<SetUserRole>().await?;
     let state = expect_context::<crate::backend::state::AppState>();
-    crate::backend::admin::set_role(&state.db, &actor, user_id, role).await
+    crate::backend::auth::roles::set_role(&state.db, &actor, user_id, role).await
 }
 
 #[server(prefix = "/api/admin", endpoint = "audit")]
 pub async fn audit_log() -> Result<Vec<AuditEntry>, AuthError> {
     authorize::<AuditLog>().await?;
     let state = expect_context::<crate::backend::state::AppState>();
-    crate::backend::admin::audit_log(&state.db, LIST_LIMIT).await
+    crate::backend::audit::recent(&state.db, LIST_LIMIT).await
 }
 
 /// Products whose name contains `query` (all, newest first, when it is empty).
@@ -92,7 +92,7 @@ pub async fn audit_log() -> Result<Vec<AuditEntry>, AuthError> {
 pub async fn list_products(query: String) -> Result<Vec<AdminProduct>, AuthError> {
     authorize::<ListProducts>().await?;
     let state = expect_context::<crate::backend::state::AppState>();
-    crate::backend::admin::list_products(&state.db, query.trim(), 50).await
+    crate::backend::catalog::list_products(&state.db, query.trim(), 50).await
 }
 
 /// Shows a product in the shop or hides it; audited, and announced in the event feed. A hidden
@@ -105,7 +105,7 @@ pub async fn set_product_published(
 ) -> Result<AdminProduct, CommerceError> {
     let actor = authorize::<SetProductPublished>().await?;
     let state = expect_context::<crate::backend::state::AppState>();
-    crate::backend::admin::set_published(&state.db, actor.actor(), product_id, published).await
+    crate::backend::catalog::set_published(&state.db, actor.actor(), product_id, published).await
 }
 
 /// Orders for the staff's list, newest first; `status` narrows it (empty: all).
@@ -167,7 +167,7 @@ pub async fn refund_order(
 pub async fn list_stock(query: String) -> Result<Vec<StockRow>, CommerceError> {
     authorize::<ListStock>().await?;
     let state = expect_context::<crate::backend::state::AppState>();
-    crate::backend::admin::list_stock(&state.db, query.trim(), 50).await
+    crate::backend::inventory::list_stock(&state.db, query.trim(), 50).await
 }
 
 /// Records a stock count or a delivery for a variant, in the ledger and the audit log.
@@ -180,7 +180,7 @@ pub async fn adjust_stock(
 ) -> Result<StockRow, CommerceError> {
     let actor = authorize::<AdjustStock>().await?;
     let state = expect_context::<crate::backend::state::AppState>();
-    crate::backend::admin::adjust_stock(
+    crate::backend::inventory::adjust_stock(
         &state.db,
         actor.actor(),
         variant_id,

@@ -4,8 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Stored as its lowercase name (`users.role`, a text column with a CHECK); sqlx maps it, so a
+/// value the code does not know is a decoding error rather than a guess.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "text", rename_all = "lowercase"))]
 pub enum Role {
     Customer,
     Staff,
@@ -19,10 +23,6 @@ impl Role {
             Role::Staff => "staff",
             Role::Admin => "admin",
         }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [Role::Customer, Role::Staff, Role::Admin].into_iter().find(|role| role.as_str() == text)
     }
 }
 

@@ -45,8 +45,11 @@ impl Cart {
 }
 
 /// The flat-rate shipping methods; the same amount in minor units in every currency.
+/// Stored by its code (`orders.shipping_method`); sqlx maps it, so an unknown value is an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "text", rename_all = "snake_case"))]
 pub enum ShippingMethod {
     Standard,
     Express,
@@ -274,8 +277,11 @@ pub struct PaymentSummary {
     pub created_at: DateTime<Utc>,
 }
 
+/// Stored by its code (`payments.status`); sqlx maps it, so an unknown value is an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "text", rename_all = "snake_case"))]
 pub enum PaymentStatus {
     Processing,
     /// The bank asks the shopper to confirm (3-D Secure in real life).
@@ -295,12 +301,6 @@ impl PaymentStatus {
             Self::Declined => "declined",
             Self::Failed => "failed",
         }
-    }
-
-    pub fn parse(code: &str) -> Option<Self> {
-        [Self::Processing, Self::RequiresAction, Self::Succeeded, Self::Declined, Self::Failed]
-            .into_iter()
-            .find(|status| status.code() == code)
     }
 }
 

@@ -159,23 +159,39 @@ impl Worker {
     }
 
     /// Runs jobs until `stop` turns true; the job in progress is finished first.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+    pub async fn run(self, stop: watch::Receiver<bool>) {
         tracing::info!(worker = %self.id, kinds = ?self.handlers.keys().collect::<Vec<_>>(), "worker started");
-        while !*stop.borrow() {
-            let idle = match self.run_once().await {
-                Ok(ran) => ran == 0,
-                Err(err) => {
-                    tracing::error!(error = %err, "worker cannot reach the queue");
-                    true
-                }
-            };
-            if idle {
-                tokio::select! {
-                    _ = stop.changed() => {}
-                    () = tokio::time::sleep(self.idle_poll) => {}
-                }
+        poll_until_stopped(stop, self.idle_poll, "worker", || self.run_once()).await;
+        tracing::info!(worker = %self.id, "worker stopped");
+    }
+}
+
+/// The loop of every queue consumer (the worker, the outbox relay): runs `once` again at once
+/// while it finds work, waits `idle_poll` when it found none or the database failed, and ends
+/// when `stop` turns true (waking early for it).
+pub async fn poll_until_stopped<F, Fut, E>(
+    mut stop: watch::Receiver<bool>,
+    idle_poll: Duration,
+    what: &'static str,
+    mut once: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<usize, E>>,
+    E: std::fmt::Display,
+{
+    while !*stop.borrow() {
+        let idle = match once().await {
+            Ok(handled) => handled == 0,
+            Err(err) => {
+                tracing::error!(error = %err, "the {what} cannot reach the database");
+                true
+            }
+        };
+        if idle {
+            tokio::select! {
+                _ = stop.changed() => {}
+                () = tokio::time::sleep(idle_poll) => {}
             }
         }
-        tracing::info!(worker = %self.id, "worker stopped");
     }
 }

@@ -451,7 +451,7 @@ async fn bad_checkout_input_gets_clear_errors() {
 
 #[tokio::test]
 async fn stock_counts_and_deliveries_go_through_the_ledger_and_the_audit_log() {
-    use app::backend::admin::adjust_stock;
+    use app::backend::inventory::adjust_stock;
     use app::types::StockChange;
     let db = TestDb::migrated().await;
     let variant = stocked_variant(&db, "COUNTED", 5).await;
@@ -483,7 +483,7 @@ async fn stock_counts_and_deliveries_go_through_the_ledger_and_the_audit_log() {
 
 #[tokio::test]
 async fn a_hidden_product_leaves_the_shop_and_carts_holding_it_cannot_check_out() {
-    use app::backend::admin::set_published;
+    use app::backend::catalog::set_published;
     let db = TestDb::migrated().await;
     let variant = stocked_variant(&db, "HIDDEN", 5).await;
     let app = TestApp::spawn(db).await;

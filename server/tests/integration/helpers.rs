@@ -426,9 +426,14 @@ pub async fn read(response: reqwest::Response) -> (u16, Value) {
 pub async fn signed_in_admin(app: &TestApp) -> String {
     const PASSWORD: &str = "the test admin's long passphrase";
     let passwords = app::backend::auth::password::Passwords::new(1);
-    app::backend::auth::accounts::create_admin(&app.db.pool, &passwords, "admin@example.com", PASSWORD.into())
-        .await
-        .expect("creating the admin");
+    app::backend::auth::accounts::create_admin(
+        &app.db.pool,
+        &passwords,
+        "admin@example.com",
+        PASSWORD.into(),
+    )
+    .await
+    .expect("creating the admin");
     let body: Value = app
         .client
         .post(app.url("/api/auth/sign-in"))

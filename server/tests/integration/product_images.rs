@@ -8,10 +8,9 @@ use image::ImageEncoder;
 use reqwest::header::AUTHORIZATION;
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::helpers::{fixture_image, signed_in_admin, TestApp, TestDb};
-
 
 async fn admin_app() -> (TestApp, String, uuid::Uuid) {
     let db = TestDb::migrated().await;

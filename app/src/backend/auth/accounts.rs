@@ -12,7 +12,7 @@ use super::password::{check_policy, Passwords};
 use super::throttle::{self, Key};
 use super::tokens::{TokenType, ACCESS_TTL, REFRESH_TTL};
 use super::Auth;
-use crate::backend::outbox;
+use crate::backend::outbox::{self, AccountEvent, Email, ShopEvent, UserEvent};
 use crate::types::{Account, AuthError, Refusal, Role};
 
 /// A signed-in session: the two tokens, and whose they are.
@@ -52,12 +52,12 @@ fn sha256(token: &str) -> Vec<u8> {
 struct UserRow {
     id: Uuid,
     email: String,
-    role: String,
+    role: Role,
 }
 
 impl Auth {
     fn account(&self, user: UserRow) -> Account {
-        let role = Role::parse(&user.role).unwrap_or(Role::Customer);
+        let role = user.role;
         Account { id: user.id, email: user.email, role, permissions: self.permissions(role) }
     }
 
@@ -129,7 +129,7 @@ pub async fn register(
         r#"
         INSERT INTO users (id, email, password_hash) VALUES ($1, $2, $3)
         ON CONFLICT (email) DO NOTHING
-        RETURNING id, email, role
+        RETURNING id, email, role AS "role: Role"
         "#,
         Uuid::now_v7(),
         email,
@@ -139,9 +139,12 @@ pub async fn register(
     .await
     .map_err(AuthError::unavailable)?
     .ok_or(AuthError::EmailTaken)?;
-    outbox::record(&mut tx, "user.registered", &json!({ "user_id": user.id, "email": user.email }))
-        .await
-        .map_err(AuthError::unavailable)?;
+    outbox::record(
+        &mut tx,
+        &ShopEvent::UserRegistered(AccountEvent { user_id: user.id, email: user.email.clone() }),
+    )
+    .await
+    .map_err(AuthError::unavailable)?;
     commit_with_new_session(tx, auth, user).await
 }
 
@@ -168,11 +171,13 @@ pub async fn sign_in(
     throttle::check_sign_in(pool, address_key(), limits.sign_in_failures_per_ip_per_hour, limits)
         .await?;
 
-    let user =
-        sqlx::query!("SELECT id, email, role, password_hash FROM users WHERE email = $1", email)
-            .fetch_optional(pool)
-            .await
-            .map_err(AuthError::unavailable)?;
+    let user = sqlx::query!(
+        r#"SELECT id, email, role AS "role: Role", password_hash FROM users WHERE email = $1"#,
+        email
+    )
+    .fetch_optional(pool)
+    .await
+    .map_err(AuthError::unavailable)?;
     // Unknown emails cost the same work as wrong passwords (a decoy hash is verified).
     let hash = user.as_ref().map(|user| user.password_hash.clone());
     let verified = auth.passwords.verify(password, hash).await?;
@@ -223,12 +228,15 @@ pub async fn refresh(pool: &PgPool, auth: &Auth, token: &str) -> Result<Session,
         .execute(&mut *tx)
         .await
         .map_err(AuthError::unavailable)?;
-    let user =
-        sqlx::query_as!(UserRow, "SELECT id, email, role FROM users WHERE id = $1", stored.user_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(AuthError::unavailable)?
-            .ok_or(AuthError::Unauthenticated)?;
+    let user = sqlx::query_as!(
+        UserRow,
+        r#"SELECT id, email, role AS "role: Role" FROM users WHERE id = $1"#,
+        stored.user_id
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(AuthError::unavailable)?
+    .ok_or(AuthError::Unauthenticated)?;
     let session = auth
         .issue_session(&mut tx, auth.account(user), stored.family_id)
         .await
@@ -269,12 +277,16 @@ async fn revoke_all(conn: &mut PgConnection, user: Uuid) -> Result<(), sqlx::Err
 
 /// The account of a signed-in user, fresh from the database.
 pub async fn account(pool: &PgPool, auth: &Auth, user: Uuid) -> Result<Account, AuthError> {
-    sqlx::query_as!(UserRow, "SELECT id, email, role FROM users WHERE id = $1", user)
-        .fetch_optional(pool)
-        .await
-        .map_err(AuthError::unavailable)?
-        .map(|row| auth.account(row))
-        .ok_or(AuthError::Unauthenticated)
+    sqlx::query_as!(
+        UserRow,
+        r#"SELECT id, email, role AS "role: Role" FROM users WHERE id = $1"#,
+        user
+    )
+    .fetch_optional(pool)
+    .await
+    .map_err(AuthError::unavailable)?
+    .map(|row| auth.account(row))
+    .ok_or(AuthError::Unauthenticated)
 }
 
 /// Changes the password after checking the current one. Every other session of the account
@@ -301,7 +313,7 @@ pub async fn change_password(
         UserRow,
         r#"
         UPDATE users SET password_hash = $2, password_changed_at = now() WHERE id = $1
-        RETURNING id, email, role
+        RETURNING id, email, role AS "role: Role"
         "#,
         user,
         hash
@@ -310,22 +322,10 @@ pub async fn change_password(
     .await
     .map_err(AuthError::unavailable)?;
     revoke_all(&mut tx, user).await.map_err(AuthError::unavailable)?;
-    outbox::record(
-        &mut tx,
-        "user.password_changed",
-        &json!({ "user_id": user, "email": row.email }),
-    )
-    .await
-    .map_err(AuthError::unavailable)?;
+    let event =
+        ShopEvent::PasswordChanged(AccountEvent { user_id: user, email: row.email.clone() });
+    outbox::record(&mut tx, &event).await.map_err(AuthError::unavailable)?;
     commit_with_new_session(tx, auth, row).await
-}
-
-/// The password reset email, as the outbox (and the development mail folder) hold it.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct ResetEmail {
-    pub to: String,
-    pub subject: String,
-    pub body: String,
 }
 
 /// Starts a password reset: when the email has an account, a one-hour link goes to the outbox.
@@ -335,7 +335,7 @@ pub async fn request_reset(
     auth: &Auth,
     email: &str,
     ip: &str,
-) -> Result<Option<ResetEmail>, AuthError> {
+) -> Result<Option<Email>, AuthError> {
     throttle::hit(pool, Key::ResetAddress(ip), auth.limits.resets_per_ip_per_hour).await?;
     let Ok(email) = normalize_email(email) else { return Ok(None) };
     throttle::hit(pool, Key::ResetAccount(&email), auth.limits.resets_per_account_per_hour).await?;
@@ -348,7 +348,7 @@ pub async fn request_reset(
     };
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
     let link = format!("{}/account/reset?token={token}", auth.public_url.trim_end_matches('/'));
-    let mail = ResetEmail {
+    let mail = Email {
         to: email,
         subject: "Reset your Vitrine password".to_owned(),
         body: format!(
@@ -370,7 +370,9 @@ pub async fn request_reset(
     .execute(&mut *tx)
     .await
     .map_err(AuthError::unavailable)?;
-    outbox::record(&mut tx, "email.password_reset", &mail).await.map_err(AuthError::unavailable)?;
+    outbox::record(&mut tx, &ShopEvent::PasswordResetEmail(mail.clone()))
+        .await
+        .map_err(AuthError::unavailable)?;
     tx.commit().await.map_err(AuthError::unavailable)?;
     Ok(Some(mail))
 }
@@ -406,7 +408,7 @@ pub async fn reset_password(
     .await
     .map_err(AuthError::unavailable)?;
     revoke_all(&mut tx, user).await.map_err(AuthError::unavailable)?;
-    outbox::record(&mut tx, "user.password_reset", &json!({ "user_id": user }))
+    outbox::record(&mut tx, &ShopEvent::PasswordReset(UserEvent { user_id: user }))
         .await
         .map_err(AuthError::unavailable)?;
     tx.commit().await.map_err(AuthError::unavailable)?;
@@ -455,7 +457,7 @@ pub async fn create_admin(
                 .execute(&mut *tx)
                 .await
                 .map_err(AuthError::unavailable)?;
-            (user.id, Some(serde_json::json!({ "role": user.role })))
+            (user.id, Some(json!({ "role": user.role })))
         }
         None => {
             check_policy(&password)?;
@@ -478,7 +480,7 @@ pub async fn create_admin(
         entity: "user",
         entity_id: id.to_string(),
         before,
-        after: Some(serde_json::json!({ "role": Role::Admin.as_str(), "email": email })),
+        after: Some(json!({ "role": Role::Admin.as_str(), "email": email })),
     };
     crate::backend::audit::record(&mut tx, crate::backend::audit::Actor::Command, entry)
         .await

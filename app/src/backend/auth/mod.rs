@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod password;
 pub mod request;
+pub mod roles;
 pub mod session;
 pub mod throttle;
 pub mod tokens;

@@ -25,7 +25,7 @@ use self::provider::{ChargeOutcome, ChargeRequest, PaymentProvider, ProviderErro
 use super::audit::{self, Actor};
 use super::inventory;
 use super::orders::{self, LockedOrder};
-use super::outbox;
+use super::outbox::{self, PaymentFailure, ShopEvent};
 use crate::types::{CardDetails, CommerceError, Money, OrderStatus, RefundReceipt, Refusal};
 
 /// The payment side of the shop's state: the provider and how long checkout holds stock.
@@ -288,14 +288,15 @@ async fn settle(
             if order.stock_held {
                 orders::release_stock(&mut tx, order_id).await?;
             }
-            outbox::record(
-                &mut tx,
-                "payment.failed",
-                &json!({ "order_id": order_id, "number": order.number, "email": order.email,
-                         "code": code }),
-            )
-            .await
-            .map_err(CommerceError::unavailable)?;
+            let failure = PaymentFailure {
+                order_id,
+                number: order.number,
+                email: order.email.clone(),
+                code: code.clone(),
+            };
+            outbox::record(&mut tx, &ShopEvent::PaymentFailed(failure))
+                .await
+                .map_err(CommerceError::unavailable)?;
             Err(CommerceError::PaymentDeclined { code })
         }
         Err(err) => {
@@ -447,15 +448,17 @@ pub async fn refund_order(
                 .map_err(CommerceError::unavailable)?;
         }
     }
-    outbox::record(
-        &mut tx,
-        "refund.issued",
-        &json!({ "order_id": request.order_id, "number": order.number, "email": order.email,
-                 "amount_minor": request.amount_minor, "currency": order.currency.code(),
-                 "refunded_total_minor": refunded_total }),
-    )
-    .await
-    .map_err(CommerceError::unavailable)?;
+    let refund = outbox::Refund {
+        order_id: request.order_id,
+        number: order.number,
+        email: order.email.clone(),
+        amount_minor: request.amount_minor,
+        currency: order.currency.code().to_owned(),
+        refunded_total_minor: refunded_total,
+    };
+    outbox::record(&mut tx, &ShopEvent::RefundIssued(refund))
+        .await
+        .map_err(CommerceError::unavailable)?;
     let entry = audit::Entry {
         action: "orders.refund.create",
         entity: "order",

@@ -6,8 +6,8 @@
 //! - `image`: the original photo (the form without JavaScript), from which the server makes the
 //!   same display image, and a plain form post (`Accept: text/html`) is sent back to the page.
 
-use app::backend::admin::add_product_image;
 use app::backend::auth::CurrentUser;
+use app::backend::catalog::add_product_image;
 use app::backend::state::AppState;
 use app::preprocess::display::{display_image, display_limits};
 use app::preprocess::{decode_upright, Limits};

@@ -3,58 +3,36 @@
 //! facts come from the database.
 
 use app::backend::orders;
-use app::types::{options_label, OrderDetail};
-use serde::Deserialize;
-use serde_json::Value;
+use app::backend::outbox::ShopEvent;
+use app::types::{options_label, OrderDetail, OrderStatus};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-/// A rendered email.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct Email {
-    pub to: String,
-    pub subject: String,
-    pub body: String,
-}
-
-#[derive(Deserialize)]
-struct OrderEvent {
-    order_id: Uuid,
-}
-
-#[derive(Deserialize)]
-struct Registered {
-    email: String,
-}
+pub use app::backend::outbox::Email;
 
 /// The email an event sends, if it sends one (`None` for feed-only events).
 pub async fn render(
     pool: &PgPool,
     public_url: &str,
-    topic: &str,
-    payload: &Value,
+    event: ShopEvent,
 ) -> anyhow::Result<Option<Email>> {
     let base = public_url.trim_end_matches('/');
-    let order = || async {
-        let event: OrderEvent = serde_json::from_value(payload.clone())?;
-        anyhow::Ok(orders::order_detail(pool, event.order_id).await.map_err(anyhow::Error::msg)?)
+    let order = |order_id: Uuid| async move {
+        anyhow::Ok(orders::order_detail(pool, order_id).await.map_err(anyhow::Error::msg)?)
     };
-    Ok(Some(match topic {
+    Ok(Some(match event {
         // Written whole by the account code (its link carries the secret token).
-        "email.password_reset" => serde_json::from_value(payload.clone())?,
-        "user.registered" => {
-            let event: Registered = serde_json::from_value(payload.clone())?;
-            Email {
-                to: event.email,
-                subject: "Welcome to Vitrine".into(),
-                body: format!(
-                    "Your Vitrine account is ready.\n\nSign in at {base}/account/sign-in to see \
-                     your orders, and search the shop with a photo at {base}/search/photo.\n"
-                ),
-            }
-        }
-        "order.paid" => {
-            let order = order().await?;
+        ShopEvent::PasswordResetEmail(email) => email,
+        ShopEvent::UserRegistered(account) => Email {
+            to: account.email,
+            subject: "Welcome to Vitrine".into(),
+            body: format!(
+                "Your Vitrine account is ready.\n\nSign in at {base}/account/sign-in to see \
+                 your orders, and search the shop with a photo at {base}/search/photo.\n"
+            ),
+        },
+        ShopEvent::OrderPaid(paid) => {
+            let order = order(paid.order_id).await?;
             Email {
                 to: order.summary.email.clone(),
                 subject: format!("Order {} confirmed", order.summary.number),
@@ -66,8 +44,8 @@ pub async fn render(
                 ),
             }
         }
-        "payment.failed" => {
-            let order = order().await?;
+        ShopEvent::PaymentFailed(failure) => {
+            let order = order(failure.order_id).await?;
             Email {
                 to: order.summary.email.clone(),
                 subject: format!("Payment for order {} did not go through", order.summary.number),
@@ -78,8 +56,8 @@ pub async fn render(
                 ),
             }
         }
-        "order.shipped" => {
-            let order = order().await?;
+        ShopEvent::OrderMoved { status: OrderStatus::Shipped, order: moved } => {
+            let order = order(moved.order_id).await?;
             Email {
                 to: order.summary.email.clone(),
                 subject: format!("Order {} is on its way", order.summary.number),
@@ -91,13 +69,8 @@ pub async fn render(
                 ),
             }
         }
-        "refund.issued" => {
-            #[derive(Deserialize)]
-            struct Refund {
-                amount_minor: i64,
-            }
-            let refund: Refund = serde_json::from_value(payload.clone())?;
-            let order = order().await?;
+        ShopEvent::RefundIssued(refund) => {
+            let order = order(refund.order_id).await?;
             let amount = app::types::Money { minor: refund.amount_minor, ..order.summary.total };
             Email {
                 to: order.summary.email.clone(),
@@ -109,7 +82,12 @@ pub async fn render(
                 ),
             }
         }
-        _ => return Ok(None),
+        ShopEvent::PasswordChanged(_)
+        | ShopEvent::PasswordReset(_)
+        | ShopEvent::OrderPlaced(_)
+        | ShopEvent::OrderMoved { .. }
+        | ShopEvent::ProductPublished(_)
+        | ShopEvent::ProductHidden(_) => return Ok(None),
     }))
 }
 

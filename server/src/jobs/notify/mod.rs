@@ -12,7 +12,10 @@ use std::time::Duration;
 use sqlx::PgPool;
 use tokio::sync::watch;
 
+use app::backend::outbox::{self, ClaimedEvent, ShopEvent};
+
 use self::mailer::Mailer;
+use super::worker::poll_until_stopped;
 
 /// Events claimed at once.
 const BATCH: i64 = 20;
@@ -26,64 +29,25 @@ pub struct Relay {
     pub idle_poll: Duration,
 }
 
-struct Event {
-    id: i64,
-    at: chrono::DateTime<chrono::Utc>,
-    topic: String,
-    payload: serde_json::Value,
-    attempts: i32,
-}
-
 impl Relay {
     /// Delivers what is due; returns how many events it handled.
     pub async fn run_once(&self) -> Result<usize, sqlx::Error> {
-        let events = sqlx::query_as!(
-            Event,
-            r#"
-            UPDATE outbox SET attempts = attempts + 1,
-                              next_attempt_at = now() + make_interval(secs => $2)
-            WHERE id IN (SELECT id FROM outbox
-                         WHERE delivered_at IS NULL AND next_attempt_at <= now()
-                         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-            RETURNING id, created_at AS at, topic, payload, attempts
-            "#,
-            BATCH,
-            f64::from(LEASE_SECS),
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let events = outbox::claim(&self.pool, BATCH, LEASE_SECS).await?;
         for event in &events {
             match self.deliver(event).await {
-                Ok(()) => {
-                    sqlx::query!(
-                        "UPDATE outbox SET delivered_at = now(), last_error = NULL WHERE id = $1",
-                        event.id
-                    )
-                    .execute(&self.pool)
-                    .await?;
-                }
+                Ok(()) => outbox::delivered(&self.pool, event.id).await?,
                 Err(err) => {
                     // 2, 4, 8 … seconds, at most an hour; never given up (the error is kept).
                     let delay = 2f64.powi(event.attempts.min(12)).min(3600.0);
                     tracing::warn!(event = event.id, topic = %event.topic, error = %err, delay, "event delivery failed; will retry");
-                    sqlx::query!(
-                        r#"
-                        UPDATE outbox SET last_error = $2, next_attempt_at = now() + make_interval(secs => $3)
-                        WHERE id = $1
-                        "#,
-                        event.id,
-                        format!("{err:#}"),
-                        delay,
-                    )
-                    .execute(&self.pool)
-                    .await?;
+                    outbox::retry_later(&self.pool, event.id, &format!("{err:#}"), delay).await?;
                 }
             }
         }
         Ok(events.len())
     }
 
-    async fn deliver(&self, event: &Event) -> anyhow::Result<()> {
+    async fn deliver(&self, event: &ClaimedEvent) -> anyhow::Result<()> {
         sqlx::query!(
             r#"
             INSERT INTO shop_events (outbox_id, at, topic, payload) VALUES ($1, $2, $3, $4)
@@ -103,9 +67,8 @@ impl Relay {
         if sent.is_some() {
             return Ok(());
         }
-        let Some(email) =
-            emails::render(&self.pool, &self.public_url, &event.topic, &event.payload).await?
-        else {
+        let typed = ShopEvent::from_stored(&event.topic, event.payload.clone())?;
+        let Some(email) = emails::render(&self.pool, &self.public_url, typed).await? else {
             return Ok(());
         };
         self.mailer.send(&email, event.id).await?;
@@ -121,21 +84,7 @@ impl Relay {
     }
 
     /// Delivers until `stop` turns true.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        while !*stop.borrow() {
-            let idle = match self.run_once().await {
-                Ok(handled) => handled == 0,
-                Err(err) => {
-                    tracing::error!(error = %err, "the outbox relay cannot reach the database");
-                    true
-                }
-            };
-            if idle {
-                tokio::select! {
-                    _ = stop.changed() => {}
-                    () = tokio::time::sleep(self.idle_poll) => {}
-                }
-            }
-        }
+    pub async fn run(self, stop: watch::Receiver<bool>) {
+        poll_until_stopped(stop, self.idle_poll, "outbox relay", || self.run_once()).await;
     }
 }
