@@ -5,16 +5,16 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-# dataset-fashion-mnist: the labelled set `vitrine eval visual` measures on.
+# dataset-fashion-mnist: the labelled set `vitrine-tools eval visual` measures on.
 ensure_toolchain chromium dataset-fashion-mnist
 
 # The end-to-end server listens here, so a shop already running on :3000 is left alone.
 export LEPTOS_SITE_ADDR="${VITRINE_E2E_ADDR:-127.0.0.1:3100}"
 export LEPTOS_RELOAD_PORT="${VITRINE_E2E_RELOAD_PORT:-3101}"
 
-step "Building the server and its tests"
-cargo build --locked -p server
-cargo test --locked -p app -p server --no-run
+step "Building the server, its measurement tools and the tests"
+cargo build --locked
+cargo test --locked --no-run
 ensure_model_weights "${CARGO_TARGET_DIR}/debug/vitrine"
 
 if [ -z "${DATABASE_URL:-}" ]; then
@@ -31,7 +31,7 @@ results="$(mktemp)"
 trap 'rm -f "$results"' EXIT
 
 step "Unit and integration tests"
-cargo test --locked -p app -p server 2>&1 | tee -a "$results"
+cargo test --locked 2>&1 | tee -a "$results"
 
 step "Building the site (server + WASM) for the end-to-end tests"
 cargo leptos build
@@ -51,9 +51,9 @@ VITRINE_ADMIN_PASSWORD="$VITRINE_E2E_ADMIN_PASSWORD" DATABASE_URL="$e2e_url" \
 
 step "Smoke runs of every measurement command (tiny sizes; the figures mean nothing)"
 # So a schema or API change that breaks a bench or an eval fails here instead of rotting unseen.
-# `vitrine eval parity` runs inside the Playwright suite, on what the page's WASM uploaded.
+# `vitrine-tools eval parity` runs inside the Playwright suite, on what the page's WASM uploaded.
 # Each is one test in the closing count.
-vitrine_bin="${CARGO_TARGET_DIR}/debug/vitrine"
+tools_bin="${CARGO_TARGET_DIR}/debug/vitrine-tools"
 smoke() {
   local name="$1"; shift
   if RUST_LOG=warn "$@" >"$results.smoke" 2>&1; then
@@ -68,14 +68,14 @@ smoke() {
 }
 smoke_failed=""
 fixture_catalog="${ROOT}/server/tests/fixtures/emoji-mini"
-smoke "bench embed" "$vitrine_bin" bench embed --runs 2 --warmup 1 --threads 1 --batch 2 --batch-runs 1 --no-peer
-smoke "bench preprocess" "$vitrine_bin" bench preprocess --runs 1 "${ROOT}/server/tests/fixtures/photos/rocket.jpg"
-smoke "bench search" env DATABASE_URL="$server_url" "$vitrine_bin" bench search --database vitrine_smoke_search \
+smoke "bench embed" "$tools_bin" bench embed --runs 2 --warmup 1 --threads 1 --batch 2 --batch-runs 1 --no-peer
+smoke "bench preprocess" "$tools_bin" bench preprocess --runs 1 "${ROOT}/server/tests/fixtures/photos/rocket.jpg"
+smoke "bench search" env DATABASE_URL="$server_url" "$tools_bin" bench search --database vitrine_smoke_search \
   --rebuild --demo-data "$fixture_catalog" --products 300 --queries 5 --requests 8 --clients 2
-smoke "bench shop" env DATABASE_URL="$server_url" "$vitrine_bin" bench shop --database vitrine_smoke_shop \
+smoke "bench shop" env DATABASE_URL="$server_url" "$tools_bin" bench shop --database vitrine_smoke_shop \
   --rebuild --products 50 --rate 20 --seconds 2
-smoke "eval visual" "$vitrine_bin" eval visual --gallery 200 --queries 20
-smoke "eval robustness" env DATABASE_URL="$e2e_url" "$vitrine_bin" eval robustness --limit 3
+smoke "eval visual" "$tools_bin" eval visual --gallery 200 --queries 20
+smoke "eval robustness" env DATABASE_URL="$e2e_url" "$tools_bin" eval robustness --limit 3
 rm -f "$results.smoke"
 psql -q "$server_url" -c "DROP DATABASE IF EXISTS vitrine_smoke_search WITH (FORCE)" \
   -c "DROP DATABASE IF EXISTS vitrine_smoke_shop WITH (FORCE)"

@@ -9,11 +9,11 @@ import { catalogImage, hydrated, repoRoot } from './support';
 
 // The search page prepares the photo in the browser (WASM): decode, orient, crop, resize to the
 // model's 224×224 square, upload that as a PNG. These tests check it against the server's own
-// preprocessing of the same file (`vitrine eval parity`), measure what goes over the wire, and
+// preprocessing of the same file (`vitrine-tools eval parity`), measure what goes over the wire, and
 // search by a region of a photo.
 const photos = path.join(repoRoot, 'server/tests/fixtures/photos');
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(process.env.HOME ?? '/root', '.cache/vitrine/target');
-const vitrine = process.env.VITRINE_BIN ?? path.join(targetDir, 'debug/vitrine');
+const vitrineTools = process.env.VITRINE_TOOLS_BIN ?? path.join(targetDir, 'debug/vitrine-tools');
 
 const LARGE = 'coffee-large.jpg';
 
@@ -96,7 +96,7 @@ function parity(photo: string, prepared: Buffer, region: string): Parity {
   writeFileSync(file, prepared);
   const args = ['eval', 'parity', '--photo', photo, '--prepared', file, '--json'];
   if (region) args.push('--region', region);
-  const out = execFileSync(vitrine, args, { cwd: repoRoot, env: { ...process.env, RUST_LOG: 'warn' } });
+  const out = execFileSync(vitrineTools, args, { cwd: repoRoot, env: { ...process.env, RUST_LOG: 'warn' } });
   return JSON.parse(out.toString().trim().split('\n').pop()!);
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """EfficientNet-Lite0 in onnxruntime, on the very weights the Rust (burn) server runs.
 
-`vitrine bench embed` calls this script to compare burn with onnxruntime. The ONNX graph is
+`vitrine-tools bench embed` calls this script to compare burn with onnxruntime. The ONNX graph is
 built here straight from the safetensors checkpoint (no PyTorch, no exporter), batch norm
 folded into the convolutions, so both engines compute the same function from the same numbers.
 The script measures single-image latency per thread count and batch throughput, and writes the

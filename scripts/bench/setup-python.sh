@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Creates the Python venv that scripts/bench/onnx_embed.py runs in (for `vitrine bench embed`):
+# Creates the Python venv that scripts/bench/onnx_embed.py runs in (for `vitrine-tools bench embed`):
 # ${VITRINE_VENV:-.vitrine/venv}, relative to the repository root, with exactly the packages of
 # scripts/bench/requirements.txt. Idempotent: a stamp in the venv holds the sha256 of the
 # requirements it was built from; when it matches, nothing is done. When the requirements change

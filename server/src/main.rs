@@ -1,11 +1,8 @@
 use clap::Parser;
 
 use vitrine::commands::{model, reindex, seed};
-use vitrine::runtime::cli::{
-    BenchCommand, Cli, Command, DbCommand, EvalCommand, ModelCommand, UserCommand,
-};
+use vitrine::runtime::cli::{Cli, Command, DbCommand, ModelCommand, UserCommand};
 use vitrine::runtime::{database, serve, telemetry};
-use vitrine::{bench, eval};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -47,16 +44,6 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Eval(EvalCommand::Visual(args)) => eval::visual::run(&args),
-        Command::Eval(EvalCommand::Parity(args)) => eval::parity::run(&args),
-        Command::Eval(EvalCommand::Robustness(args)) => {
-            let pool = database::connect(&cli.storage).await?;
-            eval::robustness::run(&pool, &cli.storage.media_store(), &args).await
-        }
-        Command::Bench(BenchCommand::Embed(args)) => bench::embed::run(&args),
-        Command::Bench(BenchCommand::Search(args)) => bench::search::run(&cli.storage, &args).await,
-        Command::Bench(BenchCommand::Preprocess(args)) => bench::preprocess::run(&args),
-        Command::Bench(BenchCommand::Shop(args)) => bench::shop::run(&cli.storage, &args).await,
         Command::Model(ModelCommand::Convert { checkpoint, out }) => {
             model::convert(&checkpoint, &out)
         }

@@ -25,10 +25,11 @@ use sqlx::{Executor, PgPool};
 use uuid::Uuid;
 
 use super::stats::Samples;
-use crate::commands::{reindex, seed};
-use crate::runtime::cli::{BenchSearchArgs, ReindexArgs, StorageArgs};
-use crate::runtime::database;
-use crate::runtime::state::Services;
+use crate::cli::BenchSearchArgs;
+use vitrine::commands::{reindex, seed};
+use vitrine::runtime::cli::{ReindexArgs, StorageArgs};
+use vitrine::runtime::database;
+use vitrine::runtime::state::Services;
 
 const SYNTHETIC_CATEGORY: &str = "bench-synthetic";
 /// Every hundredth product is in this category: the 1 % filter.
@@ -70,9 +71,9 @@ pub async fn run(storage: &StorageArgs, args: &BenchSearchArgs) -> anyhow::Resul
     let one_percent = index_quality(&pool, &queries, Some(rare)).await?;
     let ten_percent = index_quality(&pool, &queries, Some(tenth)).await?;
 
-    let images = crate::runtime::model::load_embedder_async(&args.model).await?;
+    let images = vitrine::runtime::model::load_embedder_async(&args.model).await?;
     let config = images.config();
-    let auth = crate::runtime::auth::build(&args.auth, storage)?;
+    let auth = vitrine::runtime::auth::build(&args.auth, storage)?;
     let http = http_figures(&pool, &media, images, auth, args).await?;
 
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM products").fetch_one(&pool).await?;
@@ -355,10 +356,10 @@ async fn http_figures(
     let uploads = Arc::new(upload_files(pool, media).await?);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let payments = crate::runtime::shop::test_payments(std::time::Duration::ZERO);
+    let payments = vitrine::runtime::shop::test_payments(std::time::Duration::ZERO);
     let services = Services { db: pool.clone(), media: media.clone(), images, auth, payments };
-    let state = crate::runtime::state::build(services, Some(addr))?;
-    let router = crate::http::router::build(state);
+    let state = vitrine::runtime::state::build(services, Some(addr))?;
+    let router = vitrine::http::router::build(state);
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
     let url = format!("http://{addr}/api/search/by-image");
 

@@ -8,8 +8,8 @@ use image::RgbImage;
 use serde::Serialize;
 
 use crate::bench::stats::cosine;
-use crate::runtime::cli::EvalParityArgs;
-use crate::runtime::model::load_embedder;
+use crate::cli::EvalParityArgs;
+use vitrine::runtime::model::load_embedder;
 
 #[derive(Debug, Serialize)]
 pub struct ParityReport {

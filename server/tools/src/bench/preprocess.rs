@@ -8,7 +8,7 @@ use anyhow::Context;
 use app::preprocess::{decode_upright, encode_prepared, model_image, Limits};
 
 use super::stats::Samples;
-use crate::runtime::cli::BenchPreprocessArgs;
+use crate::cli::BenchPreprocessArgs;
 
 pub fn run(args: &BenchPreprocessArgs) -> anyhow::Result<()> {
     println!("preprocessing for upload, median of {} runs (ms)", args.runs);

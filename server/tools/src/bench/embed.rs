@@ -14,7 +14,7 @@ use app::preprocess::{model_input_from_file, Limits};
 use serde::Deserialize;
 
 use super::stats::{cosine, Samples};
-use crate::runtime::cli::BenchEmbedArgs;
+use crate::cli::BenchEmbedArgs;
 
 /// The photos every run embeds (committed test fixtures, so runs are comparable).
 const PHOTOS: &str = "server/tests/fixtures/photos";

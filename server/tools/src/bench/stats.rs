@@ -17,10 +17,6 @@ impl Samples {
         self.millis.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.millis.is_empty()
-    }
-
     pub fn median(&self) -> f64 {
         self.percentile(50.0)
     }

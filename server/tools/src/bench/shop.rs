@@ -23,9 +23,10 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use super::stats::Samples;
-use crate::runtime::cli::{BenchShopArgs, StorageArgs};
-use crate::runtime::database;
-use crate::runtime::state::Services;
+use crate::cli::BenchShopArgs;
+use vitrine::runtime::cli::StorageArgs;
+use vitrine::runtime::database;
+use vitrine::runtime::state::Services;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Scenario {
@@ -79,15 +80,15 @@ pub async fn run(storage: &StorageArgs, args: &BenchShopArgs) -> anyhow::Result<
     }
     let catalog = load_catalog(&pool).await?;
 
-    let images = crate::runtime::model::load_embedder_async(&args.model).await?;
-    let auth = crate::runtime::auth::build(&args.auth, storage)?;
+    let images = vitrine::runtime::model::load_embedder_async(&args.model).await?;
+    let auth = vitrine::runtime::auth::build(&args.auth, storage)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let payments = crate::runtime::shop::test_payments(Duration::ZERO);
+    let payments = vitrine::runtime::shop::test_payments(Duration::ZERO);
     let media = storage.media_store();
     let services = Services { db: pool.clone(), media, images, auth, payments };
-    let state = crate::runtime::state::build(services, Some(addr))?;
-    let router = crate::http::router::build(state);
+    let state = vitrine::runtime::state::build(services, Some(addr))?;
+    let router = vitrine::http::router::build(state);
     tokio::spawn(async move { axum::serve(listener, router).await });
     let base = format!("http://{addr}");
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;

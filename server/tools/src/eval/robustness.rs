@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::rephotograph::{rephotograph, JPEG_QUALITY};
 use crate::bench::stats::Samples;
-use crate::runtime::cli::EvalRobustnessArgs;
+use crate::cli::EvalRobustnessArgs;
 
 /// Names a directory to save the first few query photos in, for looking at them.
 const SAVE_EXAMPLES_ENV: &str = "VITRINE_EVAL_SAVE_EXAMPLES";
@@ -57,7 +57,7 @@ pub async fn run(
         !images.is_empty(),
         "no product image is embedded by {MODEL_VERSION}; run `vitrine seed` and `vitrine reindex`"
     );
-    let embedder = crate::runtime::model::load_embedder_async(&args.model).await?;
+    let embedder = vitrine::runtime::model::load_embedder_async(&args.model).await?;
     let save_dir = std::env::var_os(SAVE_EXAMPLES_ENV).map(PathBuf::from);
     if let Some(dir) = &save_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;

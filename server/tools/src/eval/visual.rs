@@ -16,7 +16,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rayon::prelude::*;
 
-use crate::runtime::cli::{Dataset, EvalVisualArgs};
+use crate::cli::{Dataset, EvalVisualArgs};
 
 /// Fashion-MNIST's classes, in label order.
 const CLASSES: [&str; 10] = [
@@ -70,7 +70,7 @@ pub fn run(args: &EvalVisualArgs) -> anyhow::Result<()> {
     let raw_precision =
         evaluate(&raw(&test, &queries), &query_labels, &raw(&train, &gallery), &gallery_labels);
 
-    let embedder = crate::runtime::model::load_embedder(&args.model)?;
+    let embedder = vitrine::runtime::model::load_embedder(&args.model)?;
     let images: Vec<(&Split, usize)> =
         gallery.iter().map(|&i| (&train, i)).chain(queries.iter().map(|&i| (&test, i))).collect();
     let started = Instant::now();

@@ -1,0 +1,213 @@
+//! The command line of `vitrine-tools`: `bench …` (performance, printed as tables) and `eval …`
+//! (quality). The shop's own settings (storage, model, accounts, seed data) are `vitrine`'s.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use app::preprocess::Region;
+use vitrine::runtime::cli::{AuthArgs, LogFormat, ModelArgs, SeedArgs, StorageArgs};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vitrine-tools",
+    version,
+    about = "Vitrine's measurements: benchmarks and evaluations that print tables."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    #[command(flatten)]
+    pub storage: StorageArgs,
+
+    /// Log output: human-readable lines or one JSON object per line.
+    #[arg(long, env = "VITRINE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Measure search quality and print a table.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+    /// Measure performance and print a table.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum EvalCommand {
+    /// Fashion-MNIST retrieval: P@1 and P@10 for raw pixels and for the model's embeddings.
+    Visual(EvalVisualArgs),
+    /// Every catalog image, re-photographed synthetically, searched for in the catalog.
+    Robustness(EvalRobustnessArgs),
+    /// Compare a client's prepared upload with the server's preprocessing of the original photo.
+    Parity(EvalParityArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EvalParityArgs {
+    /// The original photo.
+    #[arg(long)]
+    pub photo: PathBuf,
+    /// The prepared square the client uploaded for it (a 224×224 RGB PNG).
+    #[arg(long)]
+    pub prepared: PathBuf,
+    /// The region the client cropped to, `x,y,width,height` in fractions (none: the whole photo).
+    #[arg(long, value_parser = parse_region)]
+    pub region: Option<Region>,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+fn parse_region(text: &str) -> Result<Region, String> {
+    text.parse().map_err(|()| "a region is x,y,width,height in fractions of the photo".to_owned())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Dataset {
+    /// Zalando's Fashion-MNIST (Debian package dataset-fashion-mnist).
+    FashionMnist,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EvalVisualArgs {
+    #[arg(long, value_enum, default_value_t = Dataset::FashionMnist)]
+    pub dataset: Dataset,
+    /// Directory holding the dataset's idx files (gzipped).
+    #[arg(long, default_value = "/usr/share/datasets/fashion-mnist")]
+    pub data_dir: PathBuf,
+    /// Gallery images, taken from the training set.
+    #[arg(long, default_value_t = 10_000)]
+    pub gallery: usize,
+    /// Query images, taken from the test set.
+    #[arg(long, default_value_t = 2_000)]
+    pub queries: usize,
+    /// Seed of the random choice of gallery and query images.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EvalRobustnessArgs {
+    /// Seed of the random re-photographing.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Use only the first N catalog images (all by default).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum BenchCommand {
+    /// Image-model latency and throughput, burn next to onnxruntime on the same weights.
+    Embed(BenchEmbedArgs),
+    /// Visual search at catalog scale: index recall and latency, HTTP latency and throughput.
+    Search(BenchSearchArgs),
+    /// The server's time to prepare photos for upload, as the search page does in the browser.
+    Preprocess(BenchPreprocessArgs),
+    /// Shop pages and add-to-cart at a fixed request rate on a generated catalog: p50/p99, errors.
+    Shop(BenchShopArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchShopArgs {
+    /// The database the benchmark builds its catalog in, on the shop's database server.
+    #[arg(long, default_value = "vitrine_bench_shop")]
+    pub database: String,
+    /// Products in the generated catalog (1 to 4 variants each).
+    #[arg(long, default_value_t = 10_000)]
+    pub products: usize,
+    /// Requests per second, sent on schedule whatever the answers (an open-loop load).
+    #[arg(long, default_value_t = 200)]
+    pub rate: u32,
+    /// Seconds of load per scenario.
+    #[arg(long, default_value_t = 15)]
+    pub seconds: u64,
+    /// Rebuild the catalog even when one of the right size exists.
+    #[arg(long)]
+    pub rebuild: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchPreprocessArgs {
+    /// Photos to prepare.
+    #[arg(required = true)]
+    pub photos: Vec<PathBuf>,
+    /// Timed runs per photo.
+    #[arg(long, default_value_t = 7)]
+    pub runs: usize,
+    /// Crop to this region first (`x,y,width,height` in fractions).
+    #[arg(long, value_parser = parse_region)]
+    pub region: Option<Region>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchSearchArgs {
+    /// The database the benchmark builds its catalog in, on the shop's database server.
+    #[arg(long, default_value = "vitrine_bench")]
+    pub database: String,
+    /// Products in the benchmark catalog (the demo catalog plus synthetic ones).
+    #[arg(long, default_value_t = 100_000)]
+    pub products: usize,
+    /// Query vectors for the recall figures.
+    #[arg(long, default_value_t = 200)]
+    pub queries: usize,
+    /// Uploads per HTTP load level.
+    #[arg(long, default_value_t = 300)]
+    pub requests: usize,
+    /// Concurrent clients at the second HTTP load level.
+    #[arg(long, default_value_t = 4)]
+    pub clients: usize,
+    /// Rebuild the benchmark catalog even when one of the right size exists.
+    #[arg(long)]
+    pub rebuild: bool,
+    /// Seed of the synthetic vectors and queries.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub seed_data: SeedArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchEmbedArgs {
+    /// Timed single-image runs per thread count.
+    #[arg(long, default_value_t = 50)]
+    pub runs: usize,
+    /// Untimed runs first.
+    #[arg(long, default_value_t = 5)]
+    pub warmup: usize,
+    /// Thread counts to measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    pub threads: Vec<usize>,
+    /// Images per batch for the throughput figure.
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+    /// Timed batches.
+    #[arg(long, default_value_t = 10)]
+    pub batch_runs: usize,
+    /// Skip onnxruntime (burn only).
+    #[arg(long)]
+    pub no_peer: bool,
+    /// The Python venv onnxruntime runs in (scripts/bench/setup-python.sh creates it).
+    #[arg(long, env = "VITRINE_VENV", default_value = ".vitrine/venv")]
+    pub venv: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
