@@ -447,6 +447,23 @@ pub async fn signed_in_admin(app: &TestApp) -> String {
     body["access_token"].as_str().expect("an access token").to_owned()
 }
 
+/// `POST /api/admin/product-images` with `form`, as the holder of `token`: the status and body.
+pub async fn upload_product_image(
+    app: &TestApp,
+    token: &str,
+    form: reqwest::multipart::Form,
+) -> (reqwest::StatusCode, Value) {
+    let response = app
+        .client
+        .post(app.url("/api/admin/product-images"))
+        .header(reqwest::header::AUTHORIZATION, format!("Bearer {token}"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
 /// An order for one unit of `sku`, placed and paid by a guest through the shop's JSON API
 /// with the sandbox's success card; returns its id.
 pub async fn paid_guest_order(app: &TestApp, sku: &str, email: &str) -> String {

@@ -5,12 +5,10 @@
 use app::preprocess::display::display_image;
 use app::preprocess::{decode_upright, Limits};
 use image::ImageEncoder;
-use reqwest::header::AUTHORIZATION;
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
-use serde_json::Value;
 
-use crate::helpers::{fixture_image, signed_in_admin, TestApp, TestDb};
+use crate::helpers::{fixture_image, signed_in_admin, upload_product_image, TestApp, TestDb};
 
 async fn admin_app() -> (TestApp, String, uuid::Uuid) {
     let db = TestDb::migrated().await;
@@ -22,18 +20,6 @@ async fn admin_app() -> (TestApp, String, uuid::Uuid) {
         .await
         .unwrap();
     (app, token, product)
-}
-
-async fn upload(app: &TestApp, token: &str, form: Form) -> (StatusCode, Value) {
-    let response = app
-        .client
-        .post(app.url("/api/admin/product-images"))
-        .header(AUTHORIZATION, format!("Bearer {token}"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    (response.status(), response.json().await.unwrap())
 }
 
 fn file(bytes: Vec<u8>) -> Part {
@@ -55,7 +41,7 @@ async fn a_display_image_is_stored_as_sent_and_an_original_is_reduced_by_the_ser
     assert_eq!((width, height), (1024, 768));
     let form =
         Form::new().text("product", product.to_string()).part("display", file(display.clone()));
-    let (status, body) = upload(&app, &token, form).await;
+    let (status, body) = upload_product_image(&app, &token, form).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!((body["width"].as_u64(), body["height"].as_u64()), (Some(1024), Some(768)));
     assert_eq!(body["bytes"].as_u64(), Some(display.len() as u64), "stored as sent");
@@ -64,7 +50,7 @@ async fn a_display_image_is_stored_as_sent_and_an_original_is_reduced_by_the_ser
 
     // Without JavaScript the original comes; the server makes the same kind of image.
     let form = Form::new().text("product", product.to_string()).part("image", file(photo.clone()));
-    let (status, body) = upload(&app, &token, form).await;
+    let (status, body) = upload_product_image(&app, &token, form).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!((body["width"].as_u64(), body["height"].as_u64()), (Some(1024), Some(768)));
     assert!(body["bytes"].as_u64().unwrap() * 5 < photo.len() as u64);
@@ -132,7 +118,7 @@ async fn uploads_that_are_not_a_sane_display_image_are_refused() {
         ),
     ];
     for (what, form, status, code) in cases {
-        let (got, body) = upload(&app, &token, form).await;
+        let (got, body) = upload_product_image(&app, &token, form).await;
         assert_eq!((got, body["error"]["code"].as_str()), (status, Some(code)), "{what}: {body}");
     }
 }

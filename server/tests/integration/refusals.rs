@@ -2,13 +2,14 @@
 //! function's error is answered with its own status (not one guessed by trying each error enum
 //! in turn), and a failure of ours names what failed for the caller, not another feature.
 
-use reqwest::header::AUTHORIZATION;
 use reqwest::StatusCode;
 use serde_json::Value;
 
 use app::backend::media::MediaStore;
 
-use crate::helpers::{signed_in_admin, stocked_variant, TestApp, TestDb, TestShopper};
+use crate::helpers::{
+    signed_in_admin, stocked_variant, upload_product_image, TestApp, TestDb, TestShopper,
+};
 
 /// The checkout page's server function with a receipt address that is not an email: the
 /// commerce refusal `bad_email` is 422. The account enum has a `BadEmail` too (400); reading
@@ -68,17 +69,9 @@ async fn a_failed_image_upload_does_not_blame_search_by_photo() {
             .file_name("apple.png"),
     );
 
-    let response = app
-        .client
-        .post(app.url("/api/admin/product-images"))
-        .header(AUTHORIZATION, format!("Bearer {token}"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let (status, body) = upload_product_image(&app, token, form).await;
     std::fs::remove_file(&blocked).ok();
-    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["error"]["code"], "unavailable", "{body}");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(!message.contains("photo"), "{message}");
