@@ -144,7 +144,7 @@ async fn every_admin_server_function_refuses_whoever_lacks_its_permission() {
                 path,
                 &customer_id.to_string(),
                 &product.to_string(),
-                &order,
+                &order.to_string(),
                 &variant.to_string(),
             );
             if let Some(token) = bearer {

@@ -14,12 +14,15 @@ use app::backend::catalog::{ProductUpsert, VariantUpsert};
 use app::backend::inventory::{self, StockLine};
 use app::backend::media::MediaStore;
 use app::backend::payments::test_provider::TestProvider;
+use app::backend::payments::PaymentAnswer;
 use app::backend::payments::Payments;
 use app::backend::state::AppState;
 use app::backend::vision::{ImageEmbedder, ImageModel, InferenceConfig};
-use app::types::{Currency, Money, VariantOptions};
+use app::types::{Cart, Currency, Money, OrderDetail, VariantOptions};
 use clap::Parser;
 use leptos::config::LeptosOptions;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
@@ -359,7 +362,59 @@ pub async fn stocked_variant(db: &TestDb, sku: &str, stock: i32) -> Uuid {
     variant_id
 }
 
-/// A shopper's browser: its own cookie jar against the app, speaking the shop's JSON API.
+/// What the JSON API answered: its status, and the body typed as `T` when it succeeded or as
+/// the API's refusal (`{"error": {"code", "message"}}`) when it did not.
+#[derive(Debug)]
+pub struct Answer<T> {
+    pub status: u16,
+    pub body: Result<T, ApiRefusal>,
+}
+
+/// The API's error body.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ApiRefusal {
+    pub code: String,
+    pub message: String,
+}
+
+impl<T: std::fmt::Debug> Answer<T> {
+    /// The body of a success; panics with the refusal otherwise.
+    pub fn ok(self) -> T {
+        match self.body {
+            Ok(body) => body,
+            Err(refusal) => panic!("refused with {}: {refusal:?}", self.status),
+        }
+    }
+
+    /// The status and code of a refusal; panics on a success.
+    pub fn refusal(&self) -> (u16, &str) {
+        match &self.body {
+            Ok(body) => panic!("expected a refusal, got {}: {body:?}", self.status),
+            Err(refusal) => (self.status, refusal.code.as_str()),
+        }
+    }
+}
+
+/// Reads an answer of the JSON API.
+pub async fn answer<T: DeserializeOwned>(response: reqwest::Response) -> Answer<T> {
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        error: ApiRefusal,
+    }
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("reading the body");
+    let body = if status < 400 {
+        Ok(serde_json::from_str(&text).unwrap_or_else(|err| panic!("{status} {text}: {err}")))
+    } else {
+        let refusal: ErrorBody =
+            serde_json::from_str(&text).unwrap_or_else(|err| panic!("{status} {text}: {err}"));
+        Err(refusal.error)
+    };
+    Answer { status, body }
+}
+
+/// A shopper's browser: its own cookie jar against the app, speaking the shop's JSON API with
+/// the shop's own types.
 pub struct TestShopper {
     pub client: reqwest::Client,
     base: String,
@@ -371,27 +426,31 @@ impl TestShopper {
         Self { client, base: app.url("") }
     }
 
-    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let response =
-            self.client.post(format!("{}{path}", self.base)).json(&body).send().await.unwrap();
-        read(response).await
+    /// Any JSON request, for bodies the typed calls below cannot send.
+    pub async fn post<T: DeserializeOwned>(&self, path: &str, body: Value) -> Answer<T> {
+        answer(self.client.post(format!("{}{path}", self.base)).json(&body).send().await.unwrap())
+            .await
     }
 
-    pub async fn get(&self, path: &str) -> (u16, Value) {
-        read(self.client.get(format!("{}{path}", self.base)).send().await.unwrap()).await
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Answer<T> {
+        answer(self.client.get(format!("{}{path}", self.base)).send().await.unwrap()).await
     }
 
-    pub async fn add(&self, variant_id: Uuid, quantity: i32) -> (u16, Value) {
+    pub async fn add(&self, variant_id: Uuid, quantity: i32) -> Answer<Cart> {
         self.post("/api/cart/items", json!({ "variant_id": variant_id, "quantity": quantity }))
             .await
     }
 
-    pub async fn place_order(&self) -> (u16, Value) {
+    pub async fn cart(&self) -> Cart {
+        self.get("/api/cart").await.ok()
+    }
+
+    pub async fn place_order(&self) -> Answer<OrderDetail> {
         self.place_order_for("shopper@example.com").await
     }
 
     /// Places the cart's order with a standard delivery to London, the receipt to `email`.
-    pub async fn place_order_for(&self, email: &str) -> (u16, Value) {
+    pub async fn place_order_for(&self, email: &str) -> Answer<OrderDetail> {
         let checkout = json!({
             "email": email,
             "shipping_address": {
@@ -403,7 +462,11 @@ impl TestShopper {
         self.post("/api/orders", checkout).await
     }
 
-    pub async fn pay(&self, order_id: &str, key: &str, card: &str) -> (u16, Value) {
+    pub async fn order(&self, order_id: Uuid) -> Answer<OrderDetail> {
+        self.get(&format!("/api/orders/{order_id}")).await
+    }
+
+    pub async fn pay(&self, order_id: Uuid, key: &str, card: &str) -> Answer<PaymentAnswer> {
         let response = self
             .client
             .post(format!("{}/api/orders/{order_id}/payments", self.base))
@@ -412,13 +475,18 @@ impl TestShopper {
             .send()
             .await
             .unwrap();
-        read(response).await
+        answer(response).await
     }
-}
 
-pub async fn read(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    /// The shopper's answer to the bank's question.
+    pub async fn confirm(&self, order_id: Uuid, payment_id: Uuid) -> Answer<PaymentAnswer> {
+        let path = format!("/api/orders/{order_id}/payments/{payment_id}/confirm");
+        self.post(&path, json!({ "approved": true })).await
+    }
+
+    pub async fn cancel(&self, order_id: Uuid) -> Answer<OrderDetail> {
+        self.post(&format!("/api/orders/{order_id}/cancel"), json!({})).await
+    }
 }
 
 /// Creates the admin `admin@example.com` (as `vitrine user create-admin` does) and signs in
@@ -466,19 +534,15 @@ pub async fn upload_product_image(
 
 /// An order for one unit of `sku`, placed and paid by a guest through the shop's JSON API
 /// with the sandbox's success card; returns its id.
-pub async fn paid_guest_order(app: &TestApp, sku: &str, email: &str) -> String {
+pub async fn paid_guest_order(app: &TestApp, sku: &str, email: &str) -> Uuid {
     let guest = TestShopper::new(app);
     let variant: Uuid = sqlx::query_scalar("SELECT id FROM product_variants WHERE sku = $1")
         .bind(sku)
         .fetch_one(&app.db.pool)
         .await
         .unwrap();
-    let (status, _) = guest.add(variant, 1).await;
-    assert_eq!(status, 200, "{sku} is in stock");
-    let (status, order) = guest.place_order_for(email).await;
-    assert_eq!(status, 201, "{order}");
-    let id = order["summary"]["id"].as_str().expect("an order").to_owned();
-    let (status, paid) = guest.pay(&id, "paid-guest-order", "4242 4242 4242 4242").await;
-    assert_eq!(status, 200, "{paid}");
-    id
+    guest.add(variant, 1).await.ok();
+    let order = guest.place_order_for(email).await.ok();
+    guest.pay(order.summary.id, "paid-guest-order", "4242 4242 4242 4242").await.ok();
+    order.summary.id
 }

@@ -20,7 +20,7 @@ async fn a_checkout_with_a_bad_email_is_answered_as_the_checkout_refusal_it_is()
     let variant = stocked_variant(&db, "MUG-1", 3).await;
     let app = TestApp::spawn(db).await;
     let shopper = TestShopper::new(&app);
-    assert_eq!(shopper.add(variant, 1).await.0, 200);
+    shopper.add(variant, 1).await.ok();
 
     let response = shopper
         .client

@@ -47,6 +47,13 @@ pub enum PaymentResult {
     },
 }
 
+/// The JSON API's answer to a payment or a confirmation: what became of it, and the order now.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PaymentAnswer {
+    pub payment: PaymentResult,
+    pub order: crate::types::OrderDetail,
+}
+
 /// Pays the order with `card`. See the module's comment for the steps.
 pub async fn pay_order(
     pool: &PgPool,

@@ -14,7 +14,7 @@
 use app::backend::auth::CurrentUser;
 use app::backend::checkout::{self, Checkout};
 use app::backend::orders;
-use app::backend::payments::{self, PaymentResult};
+use app::backend::payments::{self, PaymentAnswer, PaymentResult};
 use app::backend::shopper::{self, Shopper};
 use app::backend::state::AppState;
 use app::types::{
@@ -188,7 +188,7 @@ async fn payment_response(
         PaymentResult::RequiresAction { .. } => StatusCode::ACCEPTED,
     };
     let order = orders::order_detail(&state.db, order_id).await?;
-    let body = serde_json::json!({ "payment": result, "order": order });
+    let body = PaymentAnswer { payment: result, order };
     Ok((status, Json(body)).into_response())
 }
 
