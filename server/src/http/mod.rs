@@ -4,5 +4,6 @@
 pub mod api;
 pub mod ops;
 pub mod router;
+pub mod security_headers;
 pub mod server_fn_status;
 pub mod session_refresh;

@@ -111,5 +111,10 @@ pub fn build(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        // Outermost, so every answer has them, timeouts and refusals included.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::security_headers::set,
+        ))
         .with_state(state)
 }

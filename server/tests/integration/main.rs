@@ -4,6 +4,7 @@
 
 mod access;
 mod auth;
+mod browser_defences;
 mod catalog;
 mod commerce;
 mod embedding;

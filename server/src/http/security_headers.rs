@@ -1,0 +1,39 @@
+//! The browser's defences, on every response: no MIME sniffing, no framing by other sites
+//! (clickjacking of the admin and checkout pages), referrers cut to the origin when leaving the
+//! site, the camera only for search by photo, and HSTS when the shop is served over HTTPS.
+
+use app::backend::state::AppState;
+use axum::extract::{Request, State};
+use axum::http::header::{
+    CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+
+const PERMISSIONS_POLICY: HeaderName = HeaderName::from_static("permissions-policy");
+
+/// The page whose photo picker may use the camera.
+const PHOTO_SEARCH: &str = "/search/photo";
+
+pub async fn set(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let camera = if request.uri().path() == PHOTO_SEARCH { "camera=(self)" } else { "camera=()" };
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    // `frame-ancestors` for current browsers, X-Frame-Options for older ones.
+    headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors 'none'"));
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    let permissions = format!("{camera}, microphone=(), geolocation=(), payment=()");
+    headers.insert(PERMISSIONS_POLICY, HeaderValue::from_str(&permissions).expect("ASCII"));
+    // Secure cookies mean the shop is reached over HTTPS (`--secure-cookies`).
+    if state.auth.secure_cookies {
+        headers.insert(
+            STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
+}
