@@ -44,7 +44,7 @@ psql -q "$server_url" -v ON_ERROR_STOP=1 \
 DATABASE_URL="$e2e_url" "${CARGO_TARGET_DIR}/debug/vitrine" seed
 # Search by photo needs the catalog embedded before the first test, not in the background.
 DATABASE_URL="$e2e_url" "${CARGO_TARGET_DIR}/debug/vitrine" reindex
-# The admin the admin-area tests sign in as (end2end/tests/accounts.spec.ts).
+# The admin the admin-area tests sign in as (end2end/tests/support.ts).
 export VITRINE_E2E_ADMIN_EMAIL="admin@vitrine.test" VITRINE_E2E_ADMIN_PASSWORD="e2e admin passphrase, not secret"
 VITRINE_ADMIN_PASSWORD="$VITRINE_E2E_ADMIN_PASSWORD" DATABASE_URL="$e2e_url" \
   "${CARGO_TARGET_DIR}/debug/vitrine" user create-admin --email "$VITRINE_E2E_ADMIN_EMAIL"
