@@ -1,6 +1,6 @@
 use clap::Parser;
 
-use vitrine::commands::{model, reindex, seed};
+use vitrine::commands::{backup, model, reindex, seed};
 use vitrine::runtime::cli::{Cli, Command, DbCommand, ModelCommand, UserCommand};
 use vitrine::runtime::{database, serve, telemetry};
 
@@ -66,6 +66,30 @@ async fn main() -> anyhow::Result<()> {
                 app::backend::auth::accounts::create_admin(&pool, &passwords, &email, password)
                     .await?;
             println!("{email} is an admin (user {id})");
+            Ok(())
+        }
+        Command::Backup { out } => {
+            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+            let out = out.unwrap_or_else(|| cli.storage.state_dir.join("backups").join(stamp));
+            let manifest = backup::backup(&cli.storage, &out).await?;
+            println!(
+                "backed up the database and {} media files to {}",
+                manifest.media_files,
+                out.display()
+            );
+            Ok(())
+        }
+        Command::Restore { from, replace } => {
+            anyhow::ensure!(
+                replace,
+                "restoring replaces the shop's data; pass --replace to confirm"
+            );
+            let manifest = backup::restore(&cli.storage, &from).await?;
+            println!(
+                "restored the backup of {} ({} media files)",
+                manifest.created_at.to_rfc3339(),
+                manifest.media_files
+            );
             Ok(())
         }
         Command::Db(db) => {

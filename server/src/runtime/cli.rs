@@ -54,6 +54,21 @@ pub enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Back up the database and the media files, together, into a new folder.
+    Backup {
+        /// Where to write it (a new folder); defaults to `<state dir>/backups/<UTC time>`.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Restore a backup made by `vitrine backup`, replacing the shop's data.
+    Restore {
+        /// The backup's folder.
+        #[arg(long)]
+        from: PathBuf,
+        /// Confirms that the shop's current data is to be replaced.
+        #[arg(long)]
+        replace: bool,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]

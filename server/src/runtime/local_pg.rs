@@ -75,6 +75,19 @@ impl DatabaseUrl {
         }
     }
 
+    /// The URL without its password, and the password (percent-decoded): for handing a
+    /// connection to a PostgreSQL program, the password in `PGPASSWORD` rather than in its
+    /// arguments, which every user of the machine can read in the process list.
+    pub fn without_password(&self) -> (String, Option<String>) {
+        match url_password_span(&self.0) {
+            Some((start, end)) => (
+                format!("{}{}", &self.0[..start - 1], &self.0[end..]),
+                Some(percent_decode(&self.0[start..end])),
+            ),
+            None => (self.0.clone(), None),
+        }
+    }
+
     pub fn redacted(&self) -> String {
         match url_password_span(&self.0) {
             Some((start, end)) => format!("{}***{}", &self.0[..start], &self.0[end..]),
@@ -87,6 +100,26 @@ impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.redacted())
     }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|pair| std::str::from_utf8(pair).ok());
+        match (bytes[i], hex.and_then(|hex| u8::from_str_radix(hex, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Byte range of the password in `scheme://user:password@host...`, if there is one.
@@ -405,6 +438,19 @@ fn run(mut cmd: Command, what: &str) -> Result<(), LocalPgError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_is_taken_out_of_the_url_for_programs() {
+        let url =
+            DatabaseUrl::new("postgres://vitrine:p%40ss@127.0.0.1:54329/shop?sslmode=disable");
+        let (bare, password) = url.without_password();
+        assert_eq!(bare, "postgres://vitrine@127.0.0.1:54329/shop?sslmode=disable");
+        assert_eq!(password.as_deref(), Some("p@ss"));
+        assert_eq!(
+            DatabaseUrl::new("postgres://h/db").without_password(),
+            ("postgres://h/db".into(), None)
+        );
+    }
 
     #[test]
     fn urls_print_without_their_password() {

@@ -178,6 +178,19 @@ impl TestDb {
         db
     }
 
+    /// The URL of this database.
+    pub fn url(&self) -> String {
+        with_database(&self.server, &self.name)
+    }
+
+    /// The storage settings of a `vitrine` command run against this database and its media.
+    pub fn storage(&self) -> vitrine::runtime::cli::StorageArgs {
+        let mut storage = cli(&[]).storage;
+        storage.database_url = Some(self.url());
+        storage.media_dir = Some(self.media.store.root().to_owned());
+        storage
+    }
+
     /// A new pool on this database: its sessions see settings changed since the first one.
     pub async fn new_pool(&self) -> PgPool {
         PgPoolOptions::new()

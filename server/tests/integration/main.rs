@@ -4,6 +4,7 @@
 
 mod access;
 mod auth;
+mod backup;
 mod browser_defences;
 mod catalog;
 mod commerce;
