@@ -18,6 +18,7 @@ pub mod media;
 pub mod orders;
 pub mod outbox;
 pub mod payments;
+pub mod rate_limit;
 pub mod redirect;
 pub mod search;
 pub mod shopper;

@@ -5,6 +5,7 @@ use sqlx::PgPool;
 use super::auth::Auth;
 use super::media::MediaStore;
 use super::payments::Payments;
+use super::rate_limit::RateLimiter;
 use super::vision::ImageEmbedder;
 
 /// Everything a request handler or server function may need, built once at start-up.
@@ -19,4 +20,6 @@ pub struct AppState {
     pub auth: Auth,
     /// The payment provider and how long checkout holds stock.
     pub payments: Payments,
+    /// How often one client may search by photo.
+    pub photo_search_limit: RateLimiter,
 }

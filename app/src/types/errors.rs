@@ -160,6 +160,8 @@ pub enum PhotoSearchError {
     ConflictingImages,
     #[error("That search has expired; please search again.")]
     ExpiredSearch,
+    #[error("You are searching faster than the shop can keep up; wait a moment and try again.")]
+    TooManyRequests { retry_after_secs: u64 },
     #[error("Search by photo is temporarily unavailable, please try again.")]
     Unavailable,
 }
@@ -183,6 +185,7 @@ impl Refusal for PhotoSearchError {
             Self::BadPreparedImage => "bad_prepared_image",
             Self::ConflictingImages => "conflicting_images",
             Self::ExpiredSearch => "expired_search",
+            Self::TooManyRequests { .. } => "too_many_requests",
             Self::Unavailable => "unavailable",
         }
     }
@@ -201,7 +204,15 @@ impl Refusal for PhotoSearchError {
             | Self::TooManyPixels
             | Self::CorruptImage
             | Self::BadPreparedImage => 422,
+            Self::TooManyRequests { .. } => 429,
             Self::Unavailable => 503,
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
         }
     }
 }
@@ -225,6 +236,7 @@ impl PhotoSearchError {
             Self::BadPreparedImage,
             Self::ConflictingImages,
             Self::ExpiredSearch,
+            Self::TooManyRequests { retry_after_secs: 60 },
             Self::Unavailable,
         ];
         all.into_iter().find(|error| error.code() == code)

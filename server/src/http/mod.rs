@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod ops;
+pub mod rate_limits;
 pub mod router;
 pub mod security_headers;
 pub mod server_fn_status;

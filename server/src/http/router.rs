@@ -49,10 +49,17 @@ pub fn build(state: AppState) -> Router {
     // the image limit as it streams in.
     let upload_limit =
         DefaultBodyLimit::max(api::photo_upload::body_limit(&app::preprocess::Limits::default()));
-    let uploads = Router::new()
+    // Each photo search runs the model: one client may make only so many a minute.
+    let photo_searches = Router::new()
         .route("/api/search/by-image", post(api::search::by_image))
         .route("/api/search/queries", post(api::search::create_query))
         .route("/search/photo", post(api::search::photo_form))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::rate_limits::photo_search,
+        ));
+    let uploads = Router::new()
+        .merge(photo_searches)
         .route(app::server_fns::admin::PRODUCT_IMAGES, post(api::product_images::upload))
         .layer(upload_limit);
 

@@ -177,6 +177,11 @@ pub struct ServeArgs {
     #[arg(long, env = "VITRINE_ROLE", value_enum, default_value_t = Role::All)]
     pub role: Role,
 
+    /// Searches by photo one client address may make a minute (in bursts of as many); 0 for
+    /// no limit. Each one runs the image model.
+    #[arg(long, env = "VITRINE_PHOTO_SEARCHES_PER_MINUTE", default_value_t = 30)]
+    pub photo_searches_per_minute: u32,
+
     #[command(flatten)]
     pub model: ModelArgs,
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use app::backend::catalog;
+use app::backend::rate_limit::RateLimiter;
 use app::backend::vision::ImageEmbedder;
 use tokio::sync::watch;
 
@@ -75,7 +76,14 @@ async fn serve_http(
 ) -> anyhow::Result<()> {
     let auth = crate::runtime::auth::build(&args.auth, storage)?;
     let payments = crate::runtime::shop::payments(&args.shop);
-    let services = Services { db: pool, media: storage.media_store(), images, auth, payments };
+    let services = Services {
+        db: pool,
+        media: storage.media_store(),
+        images,
+        auth,
+        payments,
+        photo_search_limit: RateLimiter::per_minute(args.photo_searches_per_minute),
+    };
     let state = state::build(services, args.addr)?;
     let addr = state.leptos_options.site_addr;
     let app = router::build(state);

@@ -7,6 +7,7 @@ use anyhow::Context;
 use app::backend::auth::Auth;
 use app::backend::media::MediaStore;
 use app::backend::payments::Payments;
+use app::backend::rate_limit::RateLimiter;
 use app::backend::state::AppState;
 use app::backend::vision::ImageEmbedder;
 use leptos::config::get_configuration;
@@ -19,6 +20,7 @@ pub struct Services {
     pub images: ImageEmbedder,
     pub auth: Auth,
     pub payments: Payments,
+    pub photo_search_limit: RateLimiter,
 }
 
 /// The state for a router served at `addr` (the `LEPTOS_SITE_ADDR` setting when `None`), with
@@ -33,6 +35,6 @@ pub fn build(services: Services, addr: Option<SocketAddr>) -> anyhow::Result<App
     if let Some(addr) = addr {
         leptos_options.site_addr = addr;
     }
-    let Services { db, media, images, auth, payments } = services;
-    Ok(AppState { leptos_options, db, media, images, auth, payments })
+    let Services { db, media, images, auth, payments, photo_search_limit } = services;
+    Ok(AppState { leptos_options, db, media, images, auth, payments, photo_search_limit })
 }

@@ -16,6 +16,7 @@ use app::backend::media::MediaStore;
 use app::backend::payments::test_provider::TestProvider;
 use app::backend::payments::PaymentAnswer;
 use app::backend::payments::Payments;
+use app::backend::rate_limit::RateLimiter;
 use app::backend::state::AppState;
 use app::backend::vision::{ImageEmbedder, ImageModel, InferenceConfig};
 use app::types::{Cart, Currency, Money, OrderDetail, VariantOptions};
@@ -284,7 +285,13 @@ impl TestApp {
 
     /// The app over `db` with settings of the test's own.
     pub fn builder(db: TestDb) -> TestAppBuilder {
-        TestAppBuilder { media: db.media.store.clone(), db, auth: test_auth(), hold: TEST_HOLD }
+        TestAppBuilder {
+            media: db.media.store.clone(),
+            db,
+            auth: test_auth(),
+            hold: TEST_HOLD,
+            photo_search_limit: RateLimiter::unlimited(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -302,6 +309,7 @@ pub struct TestAppBuilder {
     auth: Auth,
     hold: Duration,
     media: MediaStore,
+    photo_search_limit: RateLimiter,
 }
 
 impl TestAppBuilder {
@@ -316,6 +324,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// At most `per_minute` searches by photo a minute per client address.
+    pub fn photo_searches_per_minute(mut self, per_minute: u32) -> Self {
+        self.photo_search_limit = RateLimiter::per_minute(per_minute);
+        self
+    }
+
     /// Where the app stores media (the test database's own directory unless set).
     pub fn media(mut self, media: MediaStore) -> Self {
         self.media = media;
@@ -325,7 +339,7 @@ impl TestAppBuilder {
     /// Serves the app on a random local port; its payment sandbox answers in about 20 ms, like
     /// a fast real one.
     pub async fn spawn(self) -> TestApp {
-        let Self { db, auth, hold, media } = self;
+        let Self { db, auth, hold, media, photo_search_limit } = self;
         let sandbox = Arc::new(TestProvider::new(Duration::from_millis(20)));
         let payments = Payments { provider: sandbox.clone(), hold };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binding a port");
@@ -342,6 +356,7 @@ impl TestAppBuilder {
             images: image_embedder(),
             auth,
             payments,
+            photo_search_limit,
         };
         let router = vitrine::http::router::build(state);
         tokio::spawn(async move {

@@ -19,6 +19,7 @@ mod pages;
 mod prepared;
 mod product_images;
 mod query_counts;
+mod rate_limits;
 mod refusals;
 mod reindex;
 mod search;

@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 use super::stats::Samples;
 use crate::cli::BenchSearchArgs;
+use app::backend::rate_limit::RateLimiter;
 use vitrine::commands::{reindex, seed};
 use vitrine::runtime::cli::{ReindexArgs, StorageArgs};
 use vitrine::runtime::database;
@@ -357,7 +358,15 @@ async fn http_figures(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let payments = vitrine::runtime::shop::test_payments(std::time::Duration::ZERO);
-    let services = Services { db: pool.clone(), media: media.clone(), images, auth, payments };
+    // A benchmark measures throughput: no rate limit.
+    let services = Services {
+        db: pool.clone(),
+        media: media.clone(),
+        images,
+        auth,
+        payments,
+        photo_search_limit: RateLimiter::unlimited(),
+    };
     let state = vitrine::runtime::state::build(services, Some(addr))?;
     let router = vitrine::http::router::build(state);
     let server = tokio::spawn(async move { axum::serve(listener, router).await });

@@ -24,6 +24,7 @@ use uuid::Uuid;
 
 use super::stats::Samples;
 use crate::cli::BenchShopArgs;
+use app::backend::rate_limit::RateLimiter;
 use vitrine::runtime::cli::StorageArgs;
 use vitrine::runtime::database;
 use vitrine::runtime::state::Services;
@@ -86,7 +87,15 @@ pub async fn run(storage: &StorageArgs, args: &BenchShopArgs) -> anyhow::Result<
     let addr = listener.local_addr()?;
     let payments = vitrine::runtime::shop::test_payments(Duration::ZERO);
     let media = storage.media_store();
-    let services = Services { db: pool.clone(), media, images, auth, payments };
+    // A benchmark measures throughput: no rate limit.
+    let services = Services {
+        db: pool.clone(),
+        media,
+        images,
+        auth,
+        payments,
+        photo_search_limit: RateLimiter::unlimited(),
+    };
     let state = vitrine::runtime::state::build(services, Some(addr))?;
     let router = vitrine::http::router::build(state);
     tokio::spawn(async move { axum::serve(listener, router).await });
