@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use uuid::Uuid;
 
-use super::auth::session::cookie;
+use super::auth::session::{cookie, set_cookie};
 use super::auth::{Auth, CurrentUser, MaybeUser};
 use super::cart::{self, CartOwner, GUEST_CART_DAYS};
 use super::state::AppState;
@@ -133,9 +133,5 @@ pub async fn adopt_guest_cart(
 }
 
 fn cart_cookie(auth: &Auth, value: &str, max_age: u64) -> HeaderValue {
-    let secure = if auth.secure_cookies { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{CART_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
-    ))
-    .expect("uuids are header-safe")
+    set_cookie(CART_COOKIE, value, max_age, auth.secure_cookies)
 }

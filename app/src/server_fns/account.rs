@@ -11,7 +11,7 @@ use crate::types::{Account, AuthError};
 pub async fn current_account() -> Result<Option<Account>, AuthError> {
     use crate::backend::auth::{accounts, request};
     let Some(user) = request::maybe_user().await else { return Ok(None) };
-    let state = expect_context::<crate::backend::state::AppState>();
+    let state = super::state();
     match accounts::account(&state.db, &state.auth, user.id).await {
         Ok(account) => Ok(Some(account)),
         Err(AuthError::Unauthenticated) => Ok(None), // the account is gone
@@ -22,7 +22,7 @@ pub async fn current_account() -> Result<Option<Account>, AuthError> {
 #[server(prefix = "/api/account", endpoint = "register")]
 pub async fn register(email: String, password: String) -> Result<(), AuthError> {
     use crate::backend::auth::{accounts, request};
-    let state = expect_context::<crate::backend::state::AppState>();
+    let state = super::state();
     let ip = request::client_address();
     let session = accounts::register(&state.db, &state.auth, &email, password, &ip).await?;
     request::set_session(&session);
@@ -38,7 +38,7 @@ pub async fn sign_in(
     next: Option<String>,
 ) -> Result<(), AuthError> {
     use crate::backend::auth::{accounts, request};
-    let state = expect_context::<crate::backend::state::AppState>();
+    let state = super::state();
     let ip = request::client_address();
     let session = accounts::sign_in(&state.db, &state.auth, &email, password, &ip).await?;
     request::set_session(&session);
@@ -51,7 +51,7 @@ pub async fn sign_in(
 pub async fn sign_out() -> Result<(), AuthError> {
     use crate::backend::auth::session::{cookie, REFRESH_COOKIE};
     use crate::backend::auth::{accounts, request};
-    let state = expect_context::<crate::backend::state::AppState>();
+    let state = super::state();
     let parts = use_context::<axum::http::request::Parts>();
     if let Some(token) = parts.and_then(|parts| cookie(&parts.headers, REFRESH_COOKIE)) {
         accounts::sign_out(&state.db, &state.auth, &token).await?;
@@ -67,7 +67,7 @@ pub async fn change_password(
     new_password: String,
 ) -> Result<(), AuthError> {
     use crate::backend::auth::{accounts, request};
-    let state = expect_context::<crate::backend::state::AppState>();
+    let state = super::state();
     let user = request::current_user().await?;
     let session =
         accounts::change_password(&state.db, &state.auth, user.id, current_password, new_password)
@@ -80,7 +80,7 @@ pub async fn change_password(
 #[server(prefix = "/api/account", endpoint = "forgot")]
 pub async fn request_password_reset(email: String) -> Result<(), AuthError> {
     use crate::backend::auth::{accounts, request};
-    let state = expect_context::<crate::backend::state::AppState>();
+    let state = super::state();
     let ip = request::client_address();
     // The email is in the outbox; the worker's relay sends it.
     accounts::request_reset(&state.db, &state.auth, &email, &ip).await?;
@@ -90,7 +90,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AuthError> {
 #[server(prefix = "/api/account", endpoint = "reset")]
 pub async fn reset_password(token: String, new_password: String) -> Result<(), AuthError> {
     use crate::backend::auth::accounts;
-    let state = expect_context::<crate::backend::state::AppState>();
+    let state = super::state();
     accounts::reset_password(&state.db, &state.auth, &token, new_password).await?;
     leptos_axum::redirect("/account/sign-in?reset=done");
     Ok(())

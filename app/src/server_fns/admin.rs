@@ -69,21 +69,21 @@ pub const LIST_LIMIT: i64 = 200;
 #[server(prefix = "/api/admin", endpoint = "users")]
 pub async fn list_users() -> Result<Vec<AdminUser>, AuthError> {
     authorize::<ListUsers>().await?;
-    let state = expect_context::<crate::backend::state::AppState>();
+    let state = super::state();
     crate::backend::auth::roles::list_users(&state.db, LIST_LIMIT).await
 }
 
 #[server(prefix = "/api/admin", endpoint = "users/role")]
 pub async fn set_user_role(user_id: Uuid, role: Role) -> Result<AdminUser, AuthError> {
     let actor = authorize::<SetUserRole>().await?;
-    let state = expect_context::<crate::backend::state::AppState>();
+    let state = super::state();
     crate::backend::auth::roles::set_role(&state.db, &actor, user_id, role).await
 }
 
 #[server(prefix = "/api/admin", endpoint = "audit")]
 pub async fn audit_log() -> Result<Vec<AuditEntry>, AuthError> {
     authorize::<AuditLog>().await?;
-    let state = expect_context::<crate::backend::state::AppState>();
+    let state = super::state();
     crate::backend::audit::recent(&state.db, LIST_LIMIT).await
 }
 
@@ -91,7 +91,7 @@ pub async fn audit_log() -> Result<Vec<AuditEntry>, AuthError> {
 #[server(prefix = "/api/admin", endpoint = "products")]
 pub async fn list_products(query: String) -> Result<Vec<AdminProduct>, AuthError> {
     authorize::<ListProducts>().await?;
-    let state = expect_context::<crate::backend::state::AppState>();
+    let state = super::state();
     crate::backend::catalog::list_products(&state.db, query.trim(), 50).await
 }
 
@@ -104,7 +104,7 @@ pub async fn set_product_published(
     published: bool,
 ) -> Result<AdminProduct, CommerceError> {
     let actor = authorize::<SetProductPublished>().await?;
-    let state = expect_context::<crate::backend::state::AppState>();
+    let state = super::state();
     crate::backend::catalog::set_published(&state.db, actor.actor(), product_id, published).await
 }
 
@@ -112,7 +112,7 @@ pub async fn set_product_published(
 #[server(prefix = "/api/admin", endpoint = "orders")]
 pub async fn list_orders(status: String) -> Result<Vec<OrderSummary>, CommerceError> {
     authorize::<ListOrders>().await?;
-    let state = expect_context::<crate::backend::state::AppState>();
+    let state = super::state();
     let status = OrderStatus::parse(status.trim());
     crate::backend::orders::list_orders(&state.db, None, status, LIST_LIMIT).await
 }
@@ -125,7 +125,7 @@ pub async fn set_order_status(
     note: String,
 ) -> Result<OrderSummary, CommerceError> {
     let actor = authorize::<SetOrderStatus>().await?;
-    let state = expect_context::<crate::backend::state::AppState>();
+    let state = super::state();
     crate::backend::orders::transition(
         &state.db,
         order_id,
@@ -149,7 +149,7 @@ pub async fn refund_order(
 ) -> Result<crate::types::RefundReceipt, CommerceError> {
     use crate::backend::payments::{self, RefundOrder as Request};
     let actor = authorize::<RefundOrder>().await?;
-    let state = expect_context::<crate::backend::state::AppState>();
+    let state = super::state();
     let amount_minor =
         crate::types::Money::parse_minor(&amount).ok_or(CommerceError::BadRequest)?;
     let request = Request {
@@ -166,7 +166,7 @@ pub async fn refund_order(
 #[server(prefix = "/api/admin", endpoint = "stock")]
 pub async fn list_stock(query: String) -> Result<Vec<StockRow>, CommerceError> {
     authorize::<ListStock>().await?;
-    let state = expect_context::<crate::backend::state::AppState>();
+    let state = super::state();
     crate::backend::inventory::list_stock(&state.db, query.trim(), 50).await
 }
 
@@ -179,7 +179,7 @@ pub async fn adjust_stock(
     note: String,
 ) -> Result<StockRow, CommerceError> {
     let actor = authorize::<AdjustStock>().await?;
-    let state = expect_context::<crate::backend::state::AppState>();
+    let state = super::state();
     crate::backend::inventory::adjust_stock(
         &state.db,
         actor.actor(),

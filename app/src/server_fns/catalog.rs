@@ -18,7 +18,7 @@ pub const HOME_PAGE_PRODUCTS: i64 = 24;
 
 #[server(prefix = "/api/catalog", endpoint = "newest-products")]
 pub async fn newest_products() -> Result<Vec<ProductCard>, ShopError> {
-    let state = expect_context::<crate::backend::state::AppState>();
+    let state = super::state();
     crate::backend::catalog::newest_products(&state.db, HOME_PAGE_PRODUCTS)
         .await
         .map_err(ShopError::unavailable)
@@ -27,7 +27,7 @@ pub async fn newest_products() -> Result<Vec<ProductCard>, ShopError> {
 /// One product's page with its "similar items"; `NotFound` for an unknown slug.
 #[server(prefix = "/api/catalog", endpoint = "product-page")]
 pub async fn product_page(slug: String) -> Result<ProductPageData, ShopError> {
-    let state = expect_context::<crate::backend::state::AppState>();
+    let state = super::state();
     let version = state.images.model_version();
     crate::backend::search::product_page(&state.db, &slug, version, SIMILAR_ITEMS)
         .await
@@ -38,7 +38,7 @@ pub async fn product_page(slug: String) -> Result<ProductPageData, ShopError> {
 /// The categories a search can be narrowed to.
 #[server(prefix = "/api/catalog", endpoint = "categories")]
 pub async fn categories() -> Result<Vec<Category>, ShopError> {
-    let state = expect_context::<crate::backend::state::AppState>();
+    let state = super::state();
     crate::backend::catalog::list_categories(&state.db).await.map_err(ShopError::unavailable)
 }
 
@@ -47,7 +47,7 @@ pub async fn categories() -> Result<Vec<Category>, ShopError> {
 pub async fn photo_search_results(query: Uuid) -> Result<Vec<ScoredProduct>, PhotoSearchError> {
     use crate::backend::search;
 
-    let state = expect_context::<crate::backend::state::AppState>();
+    let state = super::state();
     let stored = search::load_query(&state.db, query)
         .await
         .map_err(PhotoSearchError::unavailable)?

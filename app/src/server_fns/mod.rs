@@ -7,3 +7,9 @@ pub mod account;
 pub mod admin;
 pub mod catalog;
 pub mod shop;
+
+/// The application state the server put into Leptos context for this request.
+#[cfg(feature = "ssr")]
+pub(crate) fn state() -> crate::backend::state::AppState {
+    leptos::prelude::expect_context::<crate::backend::state::AppState>()
+}

@@ -8,6 +8,8 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 #[cfg(feature = "ssr")]
+use super::state;
+#[cfg(feature = "ssr")]
 use crate::backend::auth::request;
 use crate::types::{
     CardDetails, Cart, CategoryListing, CommerceError, ListingQuery, OrderDetail, OrderSummary,
@@ -25,11 +27,6 @@ pub enum PaymentStep {
         order_id: Uuid,
         payment_id: Uuid,
     },
-}
-
-#[cfg(feature = "ssr")]
-fn state() -> crate::backend::state::AppState {
-    expect_context::<crate::backend::state::AppState>()
 }
 
 /// A page of a category with the shopper's filters and order.

@@ -16,9 +16,14 @@ const PERMISSIONS_POLICY: HeaderName = HeaderName::from_static("permissions-poli
 
 /// The page whose photo picker may use the camera.
 const PHOTO_SEARCH: &str = "/search/photo";
+const WITH_CAMERA: HeaderValue =
+    HeaderValue::from_static("camera=(self), microphone=(), geolocation=(), payment=()");
+const WITHOUT_CAMERA: HeaderValue =
+    HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()");
 
 pub async fn set(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let camera = if request.uri().path() == PHOTO_SEARCH { "camera=(self)" } else { "camera=()" };
+    let permissions =
+        if request.uri().path() == PHOTO_SEARCH { WITH_CAMERA } else { WITHOUT_CAMERA };
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
@@ -26,8 +31,7 @@ pub async fn set(State(state): State<AppState>, request: Request, next: Next) ->
     // `frame-ancestors` for current browsers, X-Frame-Options for older ones.
     headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors 'none'"));
     headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    let permissions = format!("{camera}, microphone=(), geolocation=(), payment=()");
-    headers.insert(PERMISSIONS_POLICY, HeaderValue::from_str(&permissions).expect("ASCII"));
+    headers.insert(PERMISSIONS_POLICY, permissions);
     // Secure cookies mean the shop is reached over HTTPS (`--secure-cookies`).
     if state.auth.secure_cookies {
         headers.insert(

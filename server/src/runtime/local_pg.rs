@@ -9,6 +9,8 @@
 //! cluster is owned by and run as the `postgres` system user (through `runuser`).
 
 use std::fmt;
+
+use percent_encoding::percent_decode_str;
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -82,7 +84,7 @@ impl DatabaseUrl {
         match url_password_span(&self.0) {
             Some((start, end)) => (
                 format!("{}{}", &self.0[..start - 1], &self.0[end..]),
-                Some(percent_decode(&self.0[start..end])),
+                Some(percent_decode_str(&self.0[start..end]).decode_utf8_lossy().into_owned()),
             ),
             None => (self.0.clone(), None),
         }
@@ -100,26 +102,6 @@ impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.redacted())
     }
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|pair| std::str::from_utf8(pair).ok());
-        match (bytes[i], hex.and_then(|hex| u8::from_str_radix(hex, 16).ok())) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Byte range of the password in `scheme://user:password@host...`, if there is one.

@@ -5,14 +5,13 @@
 
 use std::collections::BTreeSet;
 
-use app::backend::auth::password::Passwords;
 use app::server_fns::admin::{access_table, Via, PREFIX};
 use app::types::Permission;
 use reqwest::header::AUTHORIZATION;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{test_auth, TestApp, TestDb};
+use crate::helpers::{signed_in_admin, test_auth, TestApp, TestDb};
 
 const PASSWORD: &str = "a long and unusual passphrase";
 
@@ -97,7 +96,6 @@ async fn every_admin_server_function_refuses_whoever_lacks_its_permission() {
         .fetch_one(&app.db.pool)
         .await
         .unwrap();
-    let passwords = Passwords::new(1);
     for (email, role) in [("customer@example.com", "customer"), ("staff@example.com", "staff")] {
         let response = app
             .client
@@ -114,14 +112,6 @@ async fn every_admin_server_function_refuses_whoever_lacks_its_permission() {
             .await
             .unwrap();
     }
-    app::backend::auth::accounts::create_admin(
-        &app.db.pool,
-        &passwords,
-        "admin@example.com",
-        PASSWORD.into(),
-    )
-    .await
-    .unwrap();
     let customer_id: uuid::Uuid =
         sqlx::query_scalar("SELECT id FROM users WHERE email = 'customer@example.com'")
             .fetch_one(&app.db.pool)
@@ -129,7 +119,7 @@ async fn every_admin_server_function_refuses_whoever_lacks_its_permission() {
             .unwrap();
     let customer = token(&app, "customer@example.com").await;
     let staff = token(&app, "staff@example.com").await;
-    let admin = token(&app, "admin@example.com").await;
+    let admin = signed_in_admin(&app).await;
 
     let order = crate::helpers::paid_guest_order(&app, "TEAPOT", "guest@example.com").await;
     let variant: uuid::Uuid =
@@ -176,16 +166,12 @@ async fn every_admin_server_function_refuses_whoever_lacks_its_permission() {
 #[tokio::test]
 async fn role_changes_are_audited_and_the_last_admin_stays() {
     let app = TestApp::spawn(TestDb::migrated().await).await;
-    let passwords = Passwords::new(1);
-    let admin_id = app::backend::auth::accounts::create_admin(
-        &app.db.pool,
-        &passwords,
-        "admin@example.com",
-        PASSWORD.into(),
-    )
-    .await
-    .unwrap();
-    let admin = token(&app, "admin@example.com").await;
+    let admin = signed_in_admin(&app).await;
+    let admin_id: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'admin@example.com'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
     let set_role = |user: uuid::Uuid, role: &'static str| {
         app.client
             .post(app.url("/api/admin/users/role"))

@@ -59,11 +59,7 @@ pub fn clear_session() {
 pub async fn adopt_guest_cart(user_id: uuid::Uuid) {
     let state = expect_context::<AppState>();
     let Some(parts) = use_context::<Parts>() else { return };
-    if let Some(value) =
-        crate::backend::shopper::adopt_guest_cart(&state, &parts.headers, user_id).await
-    {
-        expect_context::<leptos_axum::ResponseOptions>().append_header(SET_COOKIE, value);
-    }
+    set_cookie(crate::backend::shopper::adopt_guest_cart(&state, &parts.headers, user_id).await);
 }
 
 /// The request's shopper: the signed-in account and the guest cart cookie (nobody without a
