@@ -72,7 +72,7 @@ smoke "bench embed" "$tools_bin" bench embed --runs 2 --warmup 1 --threads 1 --b
 smoke "bench preprocess" "$tools_bin" bench preprocess --runs 1 "${ROOT}/server/tests/fixtures/photos/rocket.jpg"
 smoke "bench search" env DATABASE_URL="$server_url" "$tools_bin" bench search --database vitrine_smoke_search \
   --rebuild --demo-data "$fixture_catalog" --products 300 --queries 5 --requests 8 --clients 2
-smoke "bench shop" env DATABASE_URL="$server_url" "$tools_bin" bench shop --database vitrine_smoke_shop \
+smoke "bench shop" env DATABASE_URL="$server_url" "$tools_bin" bench shop --database vitrine_smoke_shop --check-calls 50 \
   --rebuild --products 50 --rate 20 --seconds 2
 smoke "eval visual" "$tools_bin" eval visual --gallery 200 --queries 20
 smoke "eval robustness" env DATABASE_URL="$e2e_url" "$tools_bin" eval robustness --limit 3

@@ -1,19 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
-import { expect, test } from '@playwright/test';
 
-import {
-  adminEmail,
-  adminPassword,
-  emailTo,
-  freshEmail,
-  hydrated,
-  PASSWORD,
-  repoRoot,
-  signIn,
-  signUp,
-} from './support';
+import { adminEmail, adminPassword, emailTo, expect, freshEmail, hydrated, PASSWORD, repoRoot, signIn, signUp, test } from './support';
 
 // Accounts in the browser: sign-up, sign-out, sign-in, the account page, a password reset by
 // email (read from the development mail folder), and the admin area's "not allowed".

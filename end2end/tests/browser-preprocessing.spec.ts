@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
-import { expect, Page, test } from '@playwright/test';
+import { Page } from '@playwright/test';
 
-import { catalogImage, hydrated, repoRoot } from './support';
+import { catalogImage, expect, hydrated, repoRoot, test } from './support';
 
 // The search page prepares the photo in the browser (WASM): decode, orient, crop, resize to the
 // model's 224×224 square, upload that as a PNG. These tests check it against the server's own

@@ -1,6 +1,6 @@
-import { expect, Page, test } from '@playwright/test';
+import { Page } from '@playwright/test';
 
-import { adminEmail, adminPassword, emailTo, freshEmail, hydrated, signIn, submitSignUp } from './support';
+import { adminEmail, adminPassword, emailTo, expect, freshEmail, hydrated, signIn, submitSignUp, test } from './support';
 
 // The buying path in the browser: browse a category, filter, pick a variant, add to the cart,
 // sign up (the cart comes along), pay with the sandbox's cards, see the order and its email.

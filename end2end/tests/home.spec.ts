@@ -1,6 +1,4 @@
-import { expect, test } from '@playwright/test';
-
-import { hydrated } from './support';
+import { expect, hydrated, test } from './support';
 
 // The end-to-end database holds the full demo catalog (`vitrine seed`): 857 products made from
 // the Noto emoji set. The home page lists 24 of them, newest first, then by name; all are

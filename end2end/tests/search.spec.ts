@@ -1,6 +1,6 @@
-import { expect, Page, test } from '@playwright/test';
+import { Page } from '@playwright/test';
 
-import { catalogImage, hydrated } from './support';
+import { catalogImage, expect, hydrated, test } from './support';
 
 // Search by photo over the full demo catalog, embedded by `vitrine reindex` before the suite
 // runs. The query photos are the catalog's own image files, as the seed read them.

@@ -1,10 +1,38 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
-import { expect, Page } from '@playwright/test';
+import { expect as baseExpect, Page, test as base } from '@playwright/test';
 
-// What the specs share: files from outside end2end/, waiting for hydration, fresh accounts,
-// signing up and in, and the emails the site sends.
+// What the specs share: a `test` that fails on any Content-Security-Policy violation, files
+// from outside end2end/, waiting for hydration, fresh accounts, signing up and in, and the
+// emails the site sends.
+
+export const expect = baseExpect;
+
+/**
+ * Playwright's `test`, whose pages report every Content-Security-Policy violation: a test
+ * fails if anything its pages did was blocked by the policy (every spec imports this one).
+ */
+export const test = base.extend<{ cspViolations: string[] }>({
+  cspViolations: async ({}, use) => {
+    await use([]);
+  },
+  page: async ({ page, cspViolations }, use) => {
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (event) => {
+        console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || 'inline'}`);
+      });
+    });
+    page.on('console', (message) => {
+      const text = message.text();
+      if (message.type() === 'error' && /CSP violation|Content Security Policy/.test(text)) {
+        cspViolations.push(text);
+      }
+    });
+    await use(page);
+    expect(cspViolations, 'Content-Security-Policy violations').toEqual([]);
+  },
+});
 
 // Files the tests need from outside end2end/: the repository, and the demo catalog's images as
 // `vitrine seed` read them (the catalog the e2e database holds).

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod cart;
 pub mod catalog;
 pub mod checkout;
+pub mod content_policy;
 pub mod db;
 pub mod inventory;
 pub mod jobs;

@@ -30,7 +30,7 @@ pub struct Shopper {
 impl<S> FromRequestParts<S> for Shopper
 where
     S: Send + Sync,
-    Auth: FromRef<S>,
+    AppState: FromRef<S>,
 {
     type Rejection = Infallible;
 

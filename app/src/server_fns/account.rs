@@ -53,9 +53,9 @@ pub async fn sign_out() -> Result<(), AuthError> {
     use crate::backend::auth::{accounts, request};
     let state = super::state();
     let parts = use_context::<axum::http::request::Parts>();
-    if let Some(token) = parts.and_then(|parts| cookie(&parts.headers, REFRESH_COOKIE)) {
-        accounts::sign_out(&state.db, &state.auth, &token).await?;
-    }
+    let refresh = parts.and_then(|parts| cookie(&parts.headers, REFRESH_COOKIE));
+    let user = request::maybe_user().await;
+    accounts::sign_out(&state.db, &state.auth, refresh.as_deref(), user.as_ref()).await?;
     request::clear_session();
     leptos_axum::redirect("/");
     Ok(())

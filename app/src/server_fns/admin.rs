@@ -33,6 +33,7 @@ pub fn access_table() -> Vec<(&'static str, Permission, Via)> {
     vec![
         (ListUsers::PATH, Permission::Users, Via::ServerFn),
         (SetUserRole::PATH, Permission::Users, Via::ServerFn),
+        (SetUserDisabled::PATH, Permission::Users, Via::ServerFn),
         (AuditLog::PATH, Permission::Audit, Via::ServerFn),
         (ListProducts::PATH, Permission::Catalog, Via::ServerFn),
         (SetProductPublished::PATH, Permission::Catalog, Via::ServerFn),
@@ -77,7 +78,17 @@ pub async fn list_users() -> Result<Vec<AdminUser>, AuthError> {
 pub async fn set_user_role(user_id: Uuid, role: Role) -> Result<AdminUser, AuthError> {
     let actor = authorize::<SetUserRole>().await?;
     let state = super::state();
-    crate::backend::auth::roles::set_role(&state.db, &actor, user_id, role).await
+    crate::backend::auth::roles::set_role(&state.db, &state.auth.sessions, &actor, user_id, role)
+        .await
+}
+
+/// Disables an account (it cannot sign in; its sessions end at once) or enables it again.
+#[server(prefix = "/api/admin", endpoint = "users/disabled")]
+pub async fn set_user_disabled(user_id: Uuid, disabled: bool) -> Result<AdminUser, AuthError> {
+    let actor = authorize::<SetUserDisabled>().await?;
+    let state = super::state();
+    let sessions = &state.auth.sessions;
+    crate::backend::auth::roles::set_disabled(&state.db, sessions, &actor, user_id, disabled).await
 }
 
 #[server(prefix = "/api/admin", endpoint = "audit")]

@@ -13,6 +13,8 @@ pub struct AdminUser {
     pub role: Role,
     /// RFC 3339.
     pub created_at: String,
+    /// Disabled by an admin: cannot sign in.
+    pub disabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -292,6 +292,10 @@ pub enum AuthError {
     UnknownUser,
     #[error("The shop needs an admin; make another account admin first.")]
     LastAdmin,
+    #[error("This account is disabled; contact the shop.")]
+    AccountDisabled,
+    #[error("You cannot do that to your own account.")]
+    OwnAccount,
     #[error("Too many attempts; try again in {retry_after_secs} seconds.")]
     TooManyAttempts { retry_after_secs: u64 },
     #[error("The request could not be read.")]
@@ -316,6 +320,8 @@ impl Refusal for AuthError {
             Self::Forbidden => "forbidden",
             Self::UnknownUser => "unknown_user",
             Self::LastAdmin => "last_admin",
+            Self::AccountDisabled => "account_disabled",
+            Self::OwnAccount => "own_account",
             Self::TooManyAttempts { .. } => "too_many_attempts",
             Self::BadRequest => "bad_request",
             Self::Unavailable => "unavailable",
@@ -330,9 +336,9 @@ impl Refusal for AuthError {
             | Self::InvalidResetToken
             | Self::BadRequest => 400,
             Self::InvalidCredentials | Self::Unauthenticated => 401,
-            Self::WrongPassword | Self::Forbidden => 403,
+            Self::WrongPassword | Self::Forbidden | Self::AccountDisabled => 403,
             Self::UnknownUser => 404,
-            Self::EmailTaken | Self::LastAdmin => 409,
+            Self::EmailTaken | Self::LastAdmin | Self::OwnAccount => 409,
             Self::TooManyAttempts { .. } => 429,
             Self::Unavailable => 503,
         }

@@ -1,7 +1,9 @@
-//! The browser's defences, on every response: no MIME sniffing, no framing by other sites
+//! The browser's defences, on every response: a Content-Security-Policy (scripts only from the
+//! shop, see `app::backend::content_policy`), no MIME sniffing, no framing by other sites
 //! (clickjacking of the admin and checkout pages), referrers cut to the origin when leaving the
 //! site, the camera only for search by photo, and HSTS when the shop is served over HTTPS.
 
+use app::backend::content_policy;
 use app::backend::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::header::{
@@ -28,8 +30,11 @@ pub async fn set(State(state): State<AppState>, request: Request, next: Next) ->
     let headers = response.headers_mut();
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    // Pages send their own policy, with the nonce of their inline scripts (`app::shell`).
+    if !headers.contains_key(CONTENT_SECURITY_POLICY) {
+        headers.insert(CONTENT_SECURITY_POLICY, content_policy::FOR_OTHER_RESPONSES);
+    }
     // `frame-ancestors` for current browsers, X-Frame-Options for older ones.
-    headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors 'none'"));
     headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(PERMISSIONS_POLICY, permissions);
     // Secure cookies mean the shop is reached over HTTPS (`--secure-cookies`).

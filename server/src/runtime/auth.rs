@@ -41,6 +41,7 @@ pub fn build(args: &AuthArgs, storage: &StorageArgs) -> anyhow::Result<Auth> {
         secure_cookies: args.secure_cookies || public_url.starts_with("https://"),
         trust_forwarded_for: args.trust_forwarded_for,
         public_url,
+        sessions: Default::default(),
     })
 }
 

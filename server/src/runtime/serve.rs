@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use app::backend::auth::live_sessions;
 use app::backend::catalog;
 use app::backend::rate_limit::RateLimiter;
 use app::backend::vision::ImageEmbedder;
@@ -75,6 +76,8 @@ async fn serve_http(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let auth = crate::runtime::auth::build(&args.auth, storage)?;
+    // Sign-outs, role changes and disabled accounts on other replicas reach this one.
+    tokio::spawn(live_sessions::listen(pool.clone(), auth.sessions.clone()));
     let payments = crate::runtime::shop::payments(&args.shop);
     let services = Services {
         db: pool,

@@ -32,6 +32,8 @@ fn request(
             post.form(&[("product_id", product), ("published", "true")])
         }
         "/api/admin/users/role" => post.form(&[("user_id", customer), ("role", "customer")]),
+        // Enabling an enabled account: changes nothing the other calls depend on.
+        "/api/admin/users/disabled" => post.form(&[("user_id", customer), ("disabled", "false")]),
         "/api/admin/orders" => post.form(&[("status", "")]),
         "/api/admin/stock" => post.form(&[("query", "tea")]),
         "/api/admin/stock/adjust" => post.form(&[

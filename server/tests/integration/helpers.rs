@@ -253,7 +253,8 @@ impl Drop for TestDb {
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
-    pub db: TestDb,
+    /// Shared with the app's replicas ([`TestApp::replica`]); dropped with the last of them.
+    pub db: Arc<TestDb>,
     /// The payment sandbox behind the app, to see what it charged.
     pub payments: Arc<TestProvider>,
 }
@@ -271,6 +272,7 @@ pub fn test_auth() -> Auth {
         secure_cookies: false,
         trust_forwarded_for: false,
         public_url: "http://127.0.0.1".to_owned(),
+        sessions: Default::default(),
     }
 }
 
@@ -287,7 +289,7 @@ impl TestApp {
     pub fn builder(db: TestDb) -> TestAppBuilder {
         TestAppBuilder {
             media: db.media.store.clone(),
-            db,
+            db: Arc::new(db),
             auth: test_auth(),
             hold: TEST_HOLD,
             photo_search_limit: RateLimiter::unlimited(),
@@ -298,6 +300,20 @@ impl TestApp {
         format!("http://{}{path}", self.addr)
     }
 
+    /// Another web process over the same database, with caches of its own, as a second
+    /// replica behind a load balancer would be.
+    pub async fn replica(&self) -> TestApp {
+        TestAppBuilder {
+            media: self.db.media.store.clone(),
+            db: self.db.clone(),
+            auth: test_auth(),
+            hold: TEST_HOLD,
+            photo_search_limit: RateLimiter::unlimited(),
+        }
+        .spawn()
+        .await
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.expect("sending the request")
     }
@@ -305,7 +321,7 @@ impl TestApp {
 
 /// A [`TestApp`] being configured: `TestApp::builder(db).auth(…).hold(…).spawn()`.
 pub struct TestAppBuilder {
-    db: TestDb,
+    db: Arc<TestDb>,
     auth: Auth,
     hold: Duration,
     media: MediaStore,
@@ -349,6 +365,11 @@ impl TestAppBuilder {
             .site_root(workspace_root().join("target/site").display().to_string())
             .site_addr(addr)
             .build();
+        // As in `vitrine serve`: this app hears the session changes other apps make.
+        tokio::spawn(app::backend::auth::live_sessions::listen(
+            db.pool.clone(),
+            auth.sessions.clone(),
+        ));
         let state = AppState {
             leptos_options,
             db: db.pool.clone(),

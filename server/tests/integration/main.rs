@@ -22,5 +22,6 @@ mod query_counts;
 mod rate_limits;
 mod refusals;
 mod reindex;
+mod revocation;
 mod search;
 mod vision;

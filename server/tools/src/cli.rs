@@ -135,6 +135,9 @@ pub struct BenchShopArgs {
     /// Rebuild the catalog even when one of the right size exists.
     #[arg(long)]
     pub rebuild: bool,
+    /// Timed calls of each per-request check.
+    #[arg(long, default_value_t = 20_000)]
+    pub check_calls: usize,
     #[command(flatten)]
     pub model: ModelArgs,
     #[command(flatten)]

@@ -8,10 +8,11 @@ use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use super::live_sessions::Change;
 use super::password::{check_policy, Passwords};
 use super::throttle::{self, Key};
 use super::tokens::{TokenType, ACCESS_TTL, REFRESH_TTL};
-use super::Auth;
+use super::{Auth, CurrentUser};
 use crate::backend::outbox::{self, AccountEvent, Email, ShopEvent, UserEvent};
 use crate::types::{Account, AuthError, Refusal, Role};
 
@@ -69,15 +70,9 @@ impl Auth {
         account: Account,
         family: Uuid,
     ) -> Result<Session, sqlx::Error> {
-        let (access, _) =
-            self.keys.issue(account.id, account.role, TokenType::Access, None, ACCESS_TTL);
-        let (refresh, claims) = self.keys.issue(
-            account.id,
-            account.role,
-            TokenType::Refresh,
-            Some(family),
-            REFRESH_TTL,
-        );
+        let (access, _) = self.keys.issue(account.id, TokenType::Access, family, ACCESS_TTL);
+        let (refresh, claims) =
+            self.keys.issue(account.id, TokenType::Refresh, family, REFRESH_TTL);
         sqlx::query!(
             r#"
             INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, expires_at)
@@ -172,7 +167,10 @@ pub async fn sign_in(
         .await?;
 
     let user = sqlx::query!(
-        r#"SELECT id, email, role AS "role: Role", password_hash FROM users WHERE email = $1"#,
+        r#"
+        SELECT id, email, role AS "role: Role", password_hash, disabled_at IS NOT NULL AS "disabled!"
+        FROM users WHERE email = $1 AND deleted_at IS NULL
+        "#,
         email
     )
     .fetch_optional(pool)
@@ -188,6 +186,10 @@ pub async fn sign_in(
     };
     throttle::record_success(pool, account_key()).await?;
     throttle::record_success(pool, address_key()).await?;
+    // Said only to whoever knows the password.
+    if user.disabled {
+        return Err(AuthError::AccountDisabled);
+    }
 
     let account = auth.account(UserRow { id: user.id, email: user.email, role: user.role });
     let mut conn = pool.acquire().await.map_err(AuthError::unavailable)?;
@@ -213,11 +215,14 @@ pub async fn refresh(pool: &PgPool, auth: &Auth, token: &str) -> Result<Session,
     .fetch_optional(&mut *tx)
     .await
     .map_err(AuthError::unavailable)?
-    .filter(|row| row.token_hash == sha256(token) && Some(row.family_id) == claims.fam)
+    .filter(|row| row.token_hash == sha256(token) && row.family_id == claims.fam)
     .ok_or(AuthError::Unauthenticated)?;
     if stored.spent {
         revoke_family(&mut tx, stored.family_id).await.map_err(AuthError::unavailable)?;
-        tx.commit().await.map_err(AuthError::unavailable)?;
+        auth.sessions
+            .commit_announcing(tx, &[Change::Session(stored.family_id)])
+            .await
+            .map_err(AuthError::unavailable)?;
         tracing::warn!(family = %stored.family_id, user = %stored.user_id, "refresh token reused: family revoked");
         return Err(AuthError::Unauthenticated);
     }
@@ -230,7 +235,10 @@ pub async fn refresh(pool: &PgPool, auth: &Auth, token: &str) -> Result<Session,
         .map_err(AuthError::unavailable)?;
     let user = sqlx::query_as!(
         UserRow,
-        r#"SELECT id, email, role AS "role: Role" FROM users WHERE id = $1"#,
+        r#"
+        SELECT id, email, role AS "role: Role" FROM users
+        WHERE id = $1 AND disabled_at IS NULL AND deleted_at IS NULL
+        "#,
         stored.user_id
     )
     .fetch_optional(&mut *tx)
@@ -245,13 +253,25 @@ pub async fn refresh(pool: &PgPool, auth: &Auth, token: &str) -> Result<Session,
     Ok(session)
 }
 
-/// Ends the session a refresh token belongs to (every token of its family). An invalid token
-/// has nothing to end.
-pub async fn sign_out(pool: &PgPool, auth: &Auth, token: &str) -> Result<(), AuthError> {
-    let Ok(claims) = auth.keys.verify(token, TokenType::Refresh) else { return Ok(()) };
-    let Some(family) = claims.fam else { return Ok(()) };
-    let mut conn = pool.acquire().await.map_err(AuthError::unavailable)?;
-    revoke_family(&mut conn, family).await.map_err(AuthError::unavailable)
+/// Ends a session, its access and refresh tokens alike: the one `refresh_token` belongs to, or
+/// else the signed-in `user`'s (an API client may hold only the access token). An invalid token
+/// and nobody signed in have nothing to end.
+pub async fn sign_out(
+    pool: &PgPool,
+    auth: &Auth,
+    refresh_token: Option<&str>,
+    user: Option<&CurrentUser>,
+) -> Result<(), AuthError> {
+    let from_refresh = refresh_token
+        .and_then(|token| auth.keys.verify(token, TokenType::Refresh).ok())
+        .map(|claims| claims.fam);
+    let Some(session) = from_refresh.or(user.map(|user| user.session)) else { return Ok(()) };
+    let mut tx = pool.begin().await.map_err(AuthError::unavailable)?;
+    revoke_family(&mut tx, session).await.map_err(AuthError::unavailable)?;
+    auth.sessions
+        .commit_announcing(tx, &[Change::Session(session)])
+        .await
+        .map_err(AuthError::unavailable)
 }
 
 async fn revoke_family(conn: &mut PgConnection, family: Uuid) -> Result<(), sqlx::Error> {
@@ -264,8 +284,9 @@ async fn revoke_family(conn: &mut PgConnection, family: Uuid) -> Result<(), sqlx
     Ok(())
 }
 
-/// Ends every session of a user (after a password change or reset).
-async fn revoke_all(conn: &mut PgConnection, user: Uuid) -> Result<(), sqlx::Error> {
+/// Ends every session of a user (after a password change or reset, when the account is
+/// disabled or deleted); commit with `Change::User`.
+pub(crate) async fn revoke_all(conn: &mut PgConnection, user: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
         user
@@ -325,7 +346,15 @@ pub async fn change_password(
     let event =
         ShopEvent::PasswordChanged(AccountEvent { user_id: user, email: row.email.clone() });
     outbox::record(&mut tx, &event).await.map_err(AuthError::unavailable)?;
-    commit_with_new_session(tx, auth, row).await
+    let session = auth
+        .issue_session(&mut tx, auth.account(row), Uuid::new_v4())
+        .await
+        .map_err(AuthError::unavailable)?;
+    auth.sessions
+        .commit_announcing(tx, &[Change::User(user)])
+        .await
+        .map_err(AuthError::unavailable)?;
+    Ok(session)
 }
 
 /// Starts a password reset: when the email has an account, a one-hour link goes to the outbox.
@@ -339,7 +368,7 @@ pub async fn request_reset(
     throttle::hit(pool, Key::ResetAddress(ip), auth.limits.resets_per_ip_per_hour).await?;
     let Ok(email) = normalize_email(email) else { return Ok(None) };
     throttle::hit(pool, Key::ResetAccount(&email), auth.limits.resets_per_account_per_hour).await?;
-    let Some(user) = sqlx::query_scalar!("SELECT id FROM users WHERE email = $1", email)
+    let Some(user) = sqlx::query_scalar!("SELECT id FROM users WHERE email = $1 AND disabled_at IS NULL AND deleted_at IS NULL", email)
         .fetch_optional(pool)
         .await
         .map_err(AuthError::unavailable)?
@@ -411,8 +440,7 @@ pub async fn reset_password(
     outbox::record(&mut tx, &ShopEvent::PasswordReset(UserEvent { user_id: user }))
         .await
         .map_err(AuthError::unavailable)?;
-    tx.commit().await.map_err(AuthError::unavailable)?;
-    Ok(())
+    auth.sessions.commit_announcing(tx, &[Change::User(user)]).await.map_err(AuthError::unavailable)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! permissions, and throttled sign-in, registration and reset.
 
 pub mod accounts;
+pub mod live_sessions;
 pub mod password;
 pub mod request;
 pub mod roles;
@@ -18,6 +19,7 @@ pub use session::{CurrentUser, MaybeUser};
 use crate::types::{Permission, Role};
 use password::Passwords;
 use throttle::ThrottleLimits;
+use live_sessions::LiveSessions;
 use tokens::TokenKeys;
 
 /// Everything the account code needs, built once at start from the configuration.
@@ -34,6 +36,8 @@ pub struct Auth {
     pub trust_forwarded_for: bool,
     /// The shop's address as shoppers reach it, for links in emails.
     pub public_url: String,
+    /// Which sessions may still act (revocation takes effect on the next request).
+    pub sessions: LiveSessions,
 }
 
 /// The staff permissions when none are configured: the day-to-day running of the shop.

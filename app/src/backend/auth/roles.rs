@@ -1,9 +1,12 @@
-//! Staff and their roles: the admin area's list of accounts and role changes (audited).
+//! Staff and their roles: the admin area's list of accounts, role changes, and disabling an
+//! account (all audited, all felt by the account's sessions from their next request).
 
 use serde_json::json;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use super::accounts;
+use super::live_sessions::{Change, LiveSessions};
 use super::CurrentUser;
 use crate::backend::audit::{self, Entry};
 use crate::types::{AdminUser, AuthError, Refusal, Role};
@@ -13,6 +16,7 @@ struct UserRow {
     email: String,
     role: Role,
     created_at: chrono::DateTime<chrono::Utc>,
+    disabled: bool,
 }
 
 impl From<UserRow> for AdminUser {
@@ -22,6 +26,7 @@ impl From<UserRow> for AdminUser {
             email: row.email,
             role: row.role,
             created_at: row.created_at.to_rfc3339(),
+            disabled: row.disabled,
         }
     }
 }
@@ -29,7 +34,10 @@ impl From<UserRow> for AdminUser {
 pub async fn list_users(pool: &PgPool, limit: i64) -> Result<Vec<AdminUser>, AuthError> {
     let rows = sqlx::query_as!(
         UserRow,
-        r#"SELECT id, email, role AS "role: Role", created_at FROM users ORDER BY created_at DESC, id LIMIT $1"#,
+        r#"
+        SELECT id, email, role AS "role: Role", created_at, disabled_at IS NOT NULL AS "disabled!"
+        FROM users WHERE deleted_at IS NULL ORDER BY created_at DESC, id LIMIT $1
+        "#,
         limit
     )
     .fetch_all(pool)
@@ -38,33 +46,26 @@ pub async fn list_users(pool: &PgPool, limit: i64) -> Result<Vec<AdminUser>, Aut
     Ok(rows.into_iter().map(AdminUser::from).collect())
 }
 
-/// Gives `user` the `role`; the last admin cannot be demoted (the shop would have none).
+/// Gives `user` the `role`; the last active admin cannot be demoted (the shop would have none).
 pub async fn set_role(
     pool: &PgPool,
+    sessions: &LiveSessions,
     actor: &CurrentUser,
     user: Uuid,
     role: Role,
 ) -> Result<AdminUser, AuthError> {
     let mut tx = pool.begin().await.map_err(AuthError::unavailable)?;
-    // Locks every admin row, so two demotions at once cannot both pass the last-admin check.
-    let admins = sqlx::query_scalar!("SELECT id FROM users WHERE role = 'admin' FOR UPDATE")
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(AuthError::unavailable)?;
-    let before = sqlx::query_scalar!(
-        r#"SELECT role AS "role: Role" FROM users WHERE id = $1 FOR UPDATE"#,
-        user
-    )
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(AuthError::unavailable)?
-    .ok_or(AuthError::UnknownUser)?;
-    if before == Role::Admin && role != Role::Admin && admins.len() <= 1 {
+    let (active_admins, target) = lock_for_change(&mut tx, user).await?;
+    let before = target.role;
+    if before == Role::Admin && role != Role::Admin && !target.disabled && active_admins <= 1 {
         return Err(AuthError::LastAdmin);
     }
     let row = sqlx::query_as!(
         UserRow,
-        r#"UPDATE users SET role = $2 WHERE id = $1 RETURNING id, email, role AS "role: Role", created_at"#,
+        r#"
+        UPDATE users SET role = $2 WHERE id = $1
+        RETURNING id, email, role AS "role: Role", created_at, disabled_at IS NOT NULL AS "disabled!"
+        "#,
         user,
         role.as_str()
     )
@@ -79,6 +80,87 @@ pub async fn set_role(
         after: Some(json!({ "role": role.as_str() })),
     };
     audit::record(&mut tx, actor.actor(), entry).await.map_err(AuthError::unavailable)?;
-    tx.commit().await.map_err(AuthError::unavailable)?;
+    sessions.commit_announcing(tx, &[Change::User(user)]).await.map_err(AuthError::unavailable)?;
     Ok(row.into())
+}
+
+/// Disables `user` (no sign-in; every session ends at once) or enables it again. Nobody
+/// disables their own account, and the last admin cannot be disabled.
+pub async fn set_disabled(
+    pool: &PgPool,
+    sessions: &LiveSessions,
+    actor: &CurrentUser,
+    user: Uuid,
+    disabled: bool,
+) -> Result<AdminUser, AuthError> {
+    if disabled && user == actor.id {
+        return Err(AuthError::OwnAccount);
+    }
+    let mut tx = pool.begin().await.map_err(AuthError::unavailable)?;
+    let (active_admins, target) = lock_for_change(&mut tx, user).await?;
+    if disabled && target.role == Role::Admin && !target.disabled && active_admins <= 1 {
+        return Err(AuthError::LastAdmin);
+    }
+    let row = sqlx::query_as!(
+        UserRow,
+        r#"
+        UPDATE users
+        SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, now()) END
+        WHERE id = $1
+        RETURNING id, email, role AS "role: Role", created_at, disabled_at IS NOT NULL AS "disabled!"
+        "#,
+        user,
+        disabled
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(AuthError::unavailable)?;
+    if disabled {
+        accounts::revoke_all(&mut tx, user).await.map_err(AuthError::unavailable)?;
+    }
+    let entry = Entry {
+        action: if disabled { "users.disable" } else { "users.enable" },
+        entity: "user",
+        entity_id: user.to_string(),
+        before: None,
+        after: Some(json!({ "disabled": disabled })),
+    };
+    audit::record(&mut tx, actor.actor(), entry).await.map_err(AuthError::unavailable)?;
+    sessions.commit_announcing(tx, &[Change::User(user)]).await.map_err(AuthError::unavailable)?;
+    Ok(row.into())
+}
+
+/// The account an admin changes, locked.
+struct Target {
+    role: Role,
+    disabled: bool,
+}
+
+/// Locks the rows of the active admins and then `user`'s (always in this order, so concurrent
+/// changes cannot deadlock), and answers how many active admins there are and who `user` is
+/// (`UnknownUser` for none, or one deleted).
+async fn lock_for_change(tx: &mut PgConnection, user: Uuid) -> Result<(i64, Target), AuthError> {
+    let active_admins = sqlx::query_scalar!(
+        r#"
+        SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL AND deleted_at IS NULL
+        FOR UPDATE
+        "#
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(AuthError::unavailable)?
+    .len() as i64;
+    let target = sqlx::query_as!(
+        Target,
+        r#"
+        SELECT role AS "role: Role", disabled_at IS NOT NULL AS "disabled!"
+        FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE
+        "#,
+        user
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(AuthError::unavailable)?
+    .ok_or(AuthError::UnknownUser)?;
+    Ok((active_admins, target))
 }

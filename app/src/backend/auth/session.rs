@@ -11,10 +11,12 @@ use axum::http::{HeaderMap, HeaderValue};
 use uuid::Uuid;
 
 use super::accounts::Session;
+use super::live_sessions::Standing;
 use super::tokens::{TokenType, ACCESS_TTL, REFRESH_TTL};
 use super::Auth;
 use crate::backend::api_error::ApiError;
-use crate::types::{AuthError, Permission, Role};
+use crate::backend::state::AppState;
+use crate::types::{AuthError, Permission, Refusal, Role};
 
 pub const ACCESS_COOKIE: &str = "vitrine_access";
 pub const REFRESH_COOKIE: &str = "vitrine_refresh";
@@ -25,6 +27,8 @@ pub const REFRESH_COOKIE: &str = "vitrine_refresh";
 pub struct CurrentUser {
     pub id: Uuid,
     pub role: Role,
+    /// The sign-in this request belongs to (its refresh-token family).
+    pub session: Uuid,
     pub permissions: Vec<Permission>,
     /// Where the request came from (for the audit log and throttling).
     pub ip: Option<IpAddr>,
@@ -48,22 +52,33 @@ impl CurrentUser {
 impl<S> FromRequestParts<S> for CurrentUser
 where
     S: Send + Sync,
-    Auth: FromRef<S>,
+    AppState: FromRef<S>,
 {
     type Rejection = ApiError;
 
+    /// A validly signed access token of a session that is still live, with the account's role
+    /// as it is now (not as it was when the token was issued).
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let auth = Auth::from_ref(state);
+        let state = AppState::from_ref(state);
+        let auth = &state.auth;
         let token = bearer_token(&parts.headers)
             .or_else(|| cookie(&parts.headers, ACCESS_COOKIE))
             .ok_or(AuthError::Unauthenticated)?;
         let claims =
             auth.keys.verify(&token, TokenType::Access).map_err(|_| AuthError::Unauthenticated)?;
+        let session = claims.fam;
+        let standing = auth
+            .sessions
+            .standing(&state.db, claims.sub, session)
+            .await
+            .map_err(AuthError::unavailable)?;
+        let Standing::Live(role) = standing else { return Err(AuthError::Unauthenticated.into()) };
         Ok(CurrentUser {
             id: claims.sub,
-            role: claims.role,
-            permissions: auth.permissions(claims.role),
-            ip: client_ip(parts, &auth),
+            role,
+            session,
+            permissions: auth.permissions(role),
+            ip: client_ip(parts, auth),
         })
     }
 }
@@ -75,7 +90,7 @@ pub struct MaybeUser(pub Option<CurrentUser>);
 impl<S> FromRequestParts<S> for MaybeUser
 where
     S: Send + Sync,
-    Auth: FromRef<S>,
+    AppState: FromRef<S>,
 {
     type Rejection = std::convert::Infallible;
 

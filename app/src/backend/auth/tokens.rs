@@ -1,6 +1,8 @@
 //! Signed tokens (JWT, HS256 only): a short-lived access token and a refresh token. Both carry
-//! `iss`, `aud`, `exp`, `nbf`, `iat`, `jti` and their type, and every one is checked; anything
-//! else about a refused token stays in the server (callers get one [`InvalidToken`]).
+//! `iss`, `aud`, `exp`, `nbf`, `iat`, `jti`, their type and their session, and every one is
+//! checked; anything else about a refused token stays in the server (callers get one
+//! [`InvalidToken`]). A token carries no role: what a session may do is looked up as it is now
+//! (`live_sessions`), so a role change or a revocation counts from the next request.
 
 use std::path::Path;
 use std::time::Duration;
@@ -9,7 +11,6 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::types::Role;
 
 pub const ACCESS_TTL: Duration = Duration::from_secs(15 * 60);
 pub const REFRESH_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -31,7 +32,6 @@ pub enum TokenType {
 pub struct Claims {
     /// The user's id.
     pub sub: Uuid,
-    pub role: Role,
     pub typ: TokenType,
     pub iss: String,
     pub aud: String,
@@ -39,9 +39,8 @@ pub struct Claims {
     pub nbf: i64,
     pub exp: i64,
     pub jti: Uuid,
-    /// The sign-in a refresh token belongs to (refresh tokens only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fam: Option<Uuid>,
+    /// The session (sign-in) the token belongs to: the family of its refresh tokens.
+    pub fam: Uuid,
 }
 
 /// The token was refused (bad signature, algorithm, claims, type or time).
@@ -100,19 +99,17 @@ impl TokenKeys {
         }
     }
 
-    /// Signs a new token of `typ` for a user, valid from now for `ttl`.
+    /// Signs a new token of `typ` for a user's `session`, valid from now for `ttl`.
     pub fn issue(
         &self,
         user: Uuid,
-        role: Role,
         typ: TokenType,
-        family: Option<Uuid>,
+        session: Uuid,
         ttl: Duration,
     ) -> (String, Claims) {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user,
-            role,
             typ,
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
@@ -120,7 +117,7 @@ impl TokenKeys {
             nbf: now,
             exp: now + ttl.as_secs() as i64,
             jti: Uuid::new_v4(),
-            fam: family,
+            fam: session,
         };
         let token = jsonwebtoken::encode(&Header::new(ALGORITHM), &claims, &self.encoding)
             .expect("HS256 signing cannot fail");
@@ -132,7 +129,7 @@ impl TokenKeys {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|_| InvalidToken)?;
         let claims = data.claims;
-        if claims.typ != expected || (expected == TokenType::Refresh) != claims.fam.is_some() {
+        if claims.typ != expected {
             return Err(InvalidToken);
         }
         Ok(claims)
@@ -163,11 +160,11 @@ mod tests {
     fn a_token_verifies_only_as_its_own_type() {
         let keys = keys();
         let user = Uuid::new_v4();
-        let (access, claims) = keys.issue(user, Role::Staff, TokenType::Access, None, ACCESS_TTL);
+        let session = Uuid::new_v4();
+        let (access, claims) = keys.issue(user, TokenType::Access, session, ACCESS_TTL);
         assert_eq!(keys.verify(&access, TokenType::Access), Ok(claims));
         assert_eq!(keys.verify(&access, TokenType::Refresh), Err(InvalidToken));
-        let family = Some(Uuid::new_v4());
-        let (refresh, _) = keys.issue(user, Role::Staff, TokenType::Refresh, family, REFRESH_TTL);
+        let (refresh, _) = keys.issue(user, TokenType::Refresh, session, REFRESH_TTL);
         assert_eq!(keys.verify(&refresh, TokenType::Access), Err(InvalidToken));
         assert!(keys.verify(&refresh, TokenType::Refresh).is_ok());
     }
@@ -183,7 +180,7 @@ mod tests {
         let path = dir.join("token-secret");
         let first = TokenKeys::load_or_create(&path).unwrap();
         let (token, _) =
-            first.issue(Uuid::new_v4(), Role::Customer, TokenType::Access, None, ACCESS_TTL);
+            first.issue(Uuid::new_v4(), TokenType::Access, Uuid::new_v4(), ACCESS_TTL);
         let again = TokenKeys::load_or_create(&path).unwrap();
         assert!(again.verify(&token, TokenType::Access).is_ok(), "the same key after a restart");
         use std::os::unix::fs::PermissionsExt;

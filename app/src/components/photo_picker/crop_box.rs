@@ -108,7 +108,10 @@ pub fn CropBox(photo: PickedPhoto) -> impl IntoView {
     view! {
         <div node_ref=element class="crop-box" tabindex="0" role="group"
             aria-label="Area to search for" aria-describedby="crop-help"
-            style=move || photo.selection.get().map(Selection::style).unwrap_or_default()
+            style:left=move || photo.selection.get().map(|s| s.css_box().left)
+            style:top=move || photo.selection.get().map(|s| s.css_box().top)
+            style:width=move || photo.selection.get().map(|s| s.css_box().width)
+            style:height=move || photo.selection.get().map(|s| s.css_box().height)
             // The region searched for, as the API takes it; empty while it is the whole photo.
             data-region=move || photo.region().map(|region| region.to_string()).unwrap_or_default()
             on:pointerdown=move |ev| start(&ev, Gesture::Move)

@@ -117,16 +117,27 @@ impl Selection {
         }
     }
 
-    /// The box's CSS position over the preview, in percent of the preview.
-    pub fn style(self) -> String {
-        format!(
-            "left: {:.4}%; top: {:.4}%; width: {:.4}%; height: {:.4}%",
-            100.0 * self.x / self.width,
-            100.0 * self.y / self.height,
-            100.0 * self.side / self.width,
-            100.0 * self.side / self.height,
-        )
+    /// The box's CSS position over the preview, in percent of the preview. Set property by
+    /// property (CSSOM), which the Content-Security-Policy allows, where a `style` attribute
+    /// would need `'unsafe-inline'`.
+    pub fn css_box(self) -> CssBox {
+        let percent = |value: f64| format!("{:.4}%", 100.0 * value);
+        CssBox {
+            left: percent(self.x / self.width),
+            top: percent(self.y / self.height),
+            width: percent(self.side / self.width),
+            height: percent(self.side / self.height),
+        }
     }
+}
+
+/// Where the crop box sits: CSS lengths.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CssBox {
+    pub left: String,
+    pub top: String,
+    pub width: String,
+    pub height: String,
 }
 
 #[cfg(test)]
@@ -184,6 +195,10 @@ mod tests {
         let s = Selection::centred(400, 200).moved(1000.0, 0.0);
         let r = s.region();
         assert_eq!((r.x, r.y, r.width, r.height), (0.5, 0.0, 0.5, 1.0));
-        assert_eq!(s.style(), "left: 50.0000%; top: 0.0000%; width: 50.0000%; height: 100.0000%");
+        let css = s.css_box();
+        assert_eq!(
+            [css.left, css.top, css.width, css.height],
+            ["50.0000%", "0.0000%", "50.0000%", "100.0000%"]
+        );
     }
 }

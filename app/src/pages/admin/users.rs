@@ -1,22 +1,27 @@
-//! Users and roles: every account, and a role picker per account (audited).
+//! Users and roles: every account, a role picker per account, and disabling an account (all
+//! audited).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::RequirePermission;
 use crate::pages::account::{action_error, FormError};
-use crate::server_fns::admin::{list_users, SetUserRole};
+use crate::server_fns::admin::{list_users, SetUserDisabled, SetUserRole};
 use crate::types::{AdminUser, AuthError, Permission, Role};
 
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
     // Created outside the permission check's Suspense (see products.rs).
     let set_role = ServerAction::<SetUserRole>::new();
-    let users = Resource::new(move || set_role.version().get(), |_| list_users());
+    let set_disabled = ServerAction::<SetUserDisabled>::new();
+    let users = Resource::new(
+        move || (set_role.version().get(), set_disabled.version().get()),
+        |_| list_users(),
+    );
     view! {
         <Title text="Users · Admin"/>
         <RequirePermission permission=Some(Permission::Users)>
-            <UsersTable set_role users/>
+            <UsersTable set_role set_disabled users/>
         </RequirePermission>
     }
 }
@@ -24,22 +29,29 @@ pub fn AdminUsersPage() -> impl IntoView {
 #[component]
 fn UsersTable(
     set_role: ServerAction<SetUserRole>,
+    set_disabled: ServerAction<SetUserDisabled>,
     users: Resource<Result<Vec<AdminUser>, AuthError>>,
 ) -> impl IntoView {
     view! {
         <h1>"Users and roles"</h1>
         <FormError error=action_error(set_role)/>
+        <FormError error=action_error(set_disabled)/>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match users.await {
                     Ok(users) => view! {
                         <table class="admin-table">
-                            <thead><tr><th>"Email"</th><th>"Since"</th><th>"Role"</th></tr></thead>
+                            <thead><tr><th>"Email"</th><th>"Since"</th><th>"Role"</th><th>"Access"</th></tr></thead>
                             <tbody>
                                 {users.into_iter().map(|user| {
                                     let label = format!("Role of {}", user.email);
+                                    let (toggle, toggle_label) = if user.disabled {
+                                        ("false", format!("Enable {}", user.email))
+                                    } else {
+                                        ("true", format!("Disable {}", user.email))
+                                    };
                                     view! {
-                                    <tr data-user=user.email.clone()>
+                                    <tr data-user=user.email.clone() data-disabled=user.disabled.to_string()>
                                         <td>{user.email.clone()}</td>
                                         <td>{user.created_at.get(..10).unwrap_or_default().to_owned()}</td>
                                         <td>
@@ -51,6 +63,16 @@ fn UsersTable(
                                                     })}
                                                 </select>
                                                 <button type="submit" class="secondary">"Save"</button>
+                                            </ActionForm>
+                                        </td>
+                                        <td>
+                                            <ActionForm action=set_disabled attr:class="inline-form">
+                                                <input type="hidden" name="user_id" value=user.id.to_string()/>
+                                                <input type="hidden" name="disabled" value=toggle/>
+                                                {user.disabled.then(|| view! { <span class="badge">"Disabled"</span> })}
+                                                <button type="submit" class="secondary" aria-label=toggle_label>
+                                                    {if user.disabled { "Enable" } else { "Disable" }}
+                                                </button>
                                             </ActionForm>
                                         </td>
                                     </tr>

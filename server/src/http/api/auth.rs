@@ -5,7 +5,7 @@
 use app::backend::auth::accounts::{self, Session};
 use app::backend::auth::session::{self, cleared_cookies, cookie, session_cookies, REFRESH_COOKIE};
 use app::backend::auth::tokens::ACCESS_TTL;
-use app::backend::auth::CurrentUser;
+use app::backend::auth::{CurrentUser, MaybeUser};
 use app::backend::shopper;
 use app::backend::state::AppState;
 use app::types::{Account, AuthError};
@@ -139,12 +139,12 @@ fn signed_out(state: &AppState, error: AuthError) -> Response {
 
 pub async fn sign_out(
     State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
     headers: HeaderMap,
     body: Option<Json<RefreshBody>>,
 ) -> Result<Response, ApiError> {
-    if let Some(token) = refresh_token(&headers, body) {
-        accounts::sign_out(&state.db, &state.auth, &token).await?;
-    }
+    let refresh = refresh_token(&headers, body);
+    accounts::sign_out(&state.db, &state.auth, refresh.as_deref(), user.as_ref()).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     for value in cleared_cookies(&state.auth) {
         response.headers_mut().append(SET_COOKIE, value);

@@ -11,6 +11,10 @@
 //!
 //! Latency is measured from each request's scheduled start; errors are non-2xx answers and
 //! failed connections.
+//!
+//! Then what the checks every request makes cost, timed in-process: the access token's
+//! signature (the peer), the session's standing (revocation) from the cache and from the
+//! database, and the photo-search rate limit under its limit.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,6 +28,10 @@ use uuid::Uuid;
 
 use super::stats::Samples;
 use crate::cli::BenchShopArgs;
+use app::backend::auth::accounts;
+use app::backend::auth::live_sessions::{Change, LiveSessions};
+use app::backend::auth::tokens::TokenType;
+use app::backend::auth::Auth;
 use app::backend::rate_limit::RateLimiter;
 use vitrine::runtime::cli::StorageArgs;
 use vitrine::runtime::database;
@@ -83,6 +91,7 @@ pub async fn run(storage: &StorageArgs, args: &BenchShopArgs) -> anyhow::Result<
 
     let images = vitrine::runtime::model::load_embedder_async(&args.model).await?;
     let auth = vitrine::runtime::auth::build(&args.auth, storage)?;
+    let checks = auth.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let payments = vitrine::runtime::shop::test_payments(Duration::ZERO);
@@ -130,6 +139,60 @@ pub async fn run(storage: &StorageArgs, args: &BenchShopArgs) -> anyhow::Result<
             outcome.latency.median(),
             outcome.latency.percentile(99.0),
             outcome.latency.percentile(100.0),
+        );
+    }
+    per_request_checks(&pool, &checks, args.check_calls).await
+}
+
+/// Times the checks a request makes, `calls` times each, and prints their medians.
+async fn per_request_checks(pool: &PgPool, auth: &Auth, calls: usize) -> anyhow::Result<()> {
+    let email = format!("bench-{}@example.com", Uuid::new_v4());
+    let session =
+        accounts::register(pool, auth, &email, "a long bench passphrase".into(), "bench").await?;
+    let claims = auth.keys.verify(&session.access, TokenType::Access).expect("a fresh token");
+    let (user, id) = (claims.sub, claims.fam);
+    let sessions = LiveSessions::default();
+    let limiter = RateLimiter::per_minute(u32::MAX);
+    let client: std::net::IpAddr = [192, 0, 2, 1].into();
+
+    let mut signature = Samples::default();
+    let mut cached = Samples::default();
+    let mut database = Samples::default();
+    let mut rate_limit = Samples::default();
+    sessions.standing(pool, user, id).await?;
+    for _ in 0..calls {
+        let started = Instant::now();
+        std::hint::black_box(auth.keys.verify(&session.access, TokenType::Access).is_ok());
+        signature.push(started.elapsed());
+        let started = Instant::now();
+        std::hint::black_box(sessions.standing(pool, user, id).await?);
+        cached.push(started.elapsed());
+        let started = Instant::now();
+        std::hint::black_box(limiter.check(client).is_ok());
+        rate_limit.push(started.elapsed());
+    }
+    for _ in 0..calls.div_ceil(20) {
+        sessions.forget(Change::Session(id));
+        let started = Instant::now();
+        std::hint::black_box(sessions.standing(pool, user, id).await?);
+        database.push(started.elapsed());
+    }
+    println!();
+    println!("Per-request checks, in-process ({calls} calls each; the database one {})", database.len());
+    println!("{:<44} {:>10} {:>10} {:>12}", "check", "p50 µs", "p99 µs", "× signature");
+    let peer = signature.median();
+    for (name, samples) in [
+        ("access token signature (HS256, the peer)", &signature),
+        ("session standing, cached (revocation)", &cached),
+        ("session standing, from the database (miss)", &database),
+        ("photo-search rate limit, under the limit", &rate_limit),
+    ] {
+        println!(
+            "{:<44} {:>10.2} {:>10.2} {:>12.3}",
+            name,
+            samples.median() * 1000.0,
+            samples.percentile(99.0) * 1000.0,
+            samples.median() / peer
         );
     }
     Ok(())
