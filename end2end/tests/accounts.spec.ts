@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
-
 import { adminEmail, adminPassword, emailTo, expect, freshEmail, hydrated, PASSWORD, repoRoot, signIn, signUp, test } from './support';
 
 // Accounts in the browser: sign-up, sign-out, sign-in, the account page, a password reset by
@@ -27,6 +26,27 @@ test('a shopper signs up, signs out, signs in and sees the account page', async 
   await page.reload();
   await expect(page.getByTestId('account-email')).toHaveText(email);
   expect(await page.evaluate(() => document.cookie)).toBe('');
+});
+
+test('a shopper downloads their data and deletes their account', async ({ page }) => {
+  const email = freshEmail('leaving');
+  await signUp(page, email);
+  const download = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Download your data' }).click();
+  const file = await (await download).path();
+  const data = JSON.parse(readFileSync(file, 'utf8'));
+  expect(data.account.email).toBe(email);
+  expect(data.sessions.length).toBe(1);
+
+  await page.getByLabel('Password', { exact: true }).fill('not the password at all');
+  await page.getByRole('button', { name: 'Delete my account' }).click();
+  await expect(page.locator('[data-error="wrong_password"]')).toBeVisible();
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Delete my account' }).click();
+  await expect(page).toHaveURL(/\/\?account=deleted$/);
+  await expect(page.locator('header').getByRole('link', { name: 'Sign in' })).toBeVisible();
+  await signIn(page, email, PASSWORD);
+  await expect(page.getByRole('alert')).toHaveText('The email or password is wrong.');
 });
 
 test('a customer who opens an admin page sees "not allowed", not the page', async ({ page }) => {

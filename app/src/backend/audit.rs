@@ -66,13 +66,32 @@ pub async fn record(
 
 /// The newest entries, for the admin area (with the actor's email).
 pub async fn recent(pool: &sqlx::PgPool, limit: i64) -> Result<Vec<AuditEntry>, AuthError> {
+    entries(pool, None, limit).await
+}
+
+/// The entries a user made or that are about their account (their data export).
+pub async fn of_user(
+    pool: &sqlx::PgPool,
+    user: uuid::Uuid,
+    limit: i64,
+) -> Result<Vec<AuditEntry>, AuthError> {
+    entries(pool, Some(user), limit).await
+}
+
+async fn entries(
+    pool: &sqlx::PgPool,
+    user: Option<uuid::Uuid>,
+    limit: i64,
+) -> Result<Vec<AuditEntry>, AuthError> {
     let rows = sqlx::query!(
         r#"
         SELECT a.id, a.at, u.email AS "actor?", a.actor_role, host(a.ip) AS ip, a.action,
                a.entity, a.entity_id, a.before, a.after
         FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
-        ORDER BY a.id DESC LIMIT $1
+        WHERE $1::uuid IS NULL OR a.actor_id = $1 OR (a.entity = 'user' AND a.entity_id = $1::text)
+        ORDER BY a.id DESC LIMIT $2
         "#,
+        user,
         limit
     )
     .fetch_all(pool)

@@ -19,6 +19,7 @@ pub mod media;
 pub mod orders;
 pub mod outbox;
 pub mod payments;
+pub mod privacy;
 pub mod rate_limit;
 pub mod redirect;
 pub mod search;

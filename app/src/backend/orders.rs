@@ -550,6 +550,35 @@ pub async fn history(pool: &PgPool, shopper: &Shopper) -> Result<Vec<OrderSummar
     list_orders(pool, Some(owner), None, ORDER_HISTORY).await
 }
 
+/// The ids of `user`'s orders, oldest first (their data export).
+pub async fn ids_of_user(pool: &PgPool, user: Uuid) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT id FROM orders WHERE user_id = $1 ORDER BY created_at, id", user)
+        .fetch_all(pool)
+        .await
+}
+
+/// Takes the person out of `user`'s orders (they deleted their account), keeping what the
+/// shop's accounts need: the amounts, lines, dates, statuses and the country (for tax). Answers
+/// how many orders were anonymised.
+pub async fn anonymise_for_user(conn: &mut PgConnection, user: Uuid) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"
+        UPDATE orders
+        SET email = $2,
+            shipping_address = jsonb_build_object(
+                'name', '(deleted account)', 'line1', '', 'line2', '', 'city', '',
+                'postal_code', '', 'country', shipping_address->>'country'),
+            updated_at = now()
+        WHERE user_id = $1
+        "#,
+        user,
+        super::privacy::erased_email(user)
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Whether `viewer` may see the order.
 pub async fn can_view(
     pool: &PgPool,

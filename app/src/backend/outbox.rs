@@ -308,3 +308,55 @@ mod tests {
         assert!(ShopEvent::from_stored("order.paid", serde_json::json!({})).is_err());
     }
 }
+
+/// An email the shop sent, as a data export lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SentEmail {
+    /// RFC 3339.
+    pub sent_at: String,
+    pub subject: String,
+}
+
+/// The emails sent to `email`, newest first (the notification relay records each one).
+pub async fn sent_to(pool: &PgPool, email: &str) -> Result<Vec<SentEmail>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT sent_at, subject FROM sent_emails WHERE recipient = $1 ORDER BY sent_at DESC",
+        email
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| SentEmail { sent_at: row.sent_at.to_rfc3339(), subject: row.subject })
+        .collect())
+}
+
+/// Takes `email` out of the events and email records that name it (its account was deleted).
+/// Events still waiting are marked delivered: nothing more goes to a deleted account.
+pub async fn redact_for(conn: &mut PgConnection, email: &str) -> Result<(), sqlx::Error> {
+    const REDACTED: &str = r#"{"redacted": true}"#;
+    sqlx::query!(
+        r#"
+        UPDATE outbox SET payload = $2::text::jsonb, delivered_at = coalesce(delivered_at, now())
+        WHERE strpos(payload::text, $1) > 0
+        "#,
+        format!("\"{email}\""),
+        REDACTED
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE shop_events SET payload = $2::text::jsonb WHERE strpos(payload::text, $1) > 0",
+        format!("\"{email}\""),
+        REDACTED
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE sent_emails SET recipient = '(deleted account)' WHERE recipient = $1",
+        email
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -76,6 +76,19 @@ pub async fn change_password(
     Ok(())
 }
 
+/// Deletes the signed-in account after checking its password (orders stay, anonymised), signs
+/// the browser out and goes to the home page.
+#[server(prefix = "/api/account", endpoint = "delete")]
+pub async fn delete_account(password: String) -> Result<(), AuthError> {
+    use crate::backend::auth::request;
+    let state = super::state();
+    let user = request::current_user().await?;
+    crate::backend::privacy::delete_account(&state.db, &state.auth, &user, password).await?;
+    request::clear_session();
+    leptos_axum::redirect("/?account=deleted");
+    Ok(())
+}
+
 /// Sends a reset link when the email has an account; the answer is the same either way.
 #[server(prefix = "/api/account", endpoint = "forgot")]
 pub async fn request_password_reset(email: String) -> Result<(), AuthError> {

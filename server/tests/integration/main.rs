@@ -17,6 +17,7 @@ mod migrations;
 mod notifications;
 mod pages;
 mod prepared;
+mod privacy;
 mod product_images;
 mod query_counts;
 mod rate_limits;

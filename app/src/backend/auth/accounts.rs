@@ -443,6 +443,113 @@ pub async fn reset_password(
     auth.sessions.commit_announcing(tx, &[Change::User(user)]).await.map_err(AuthError::unavailable)
 }
 
+/// The account as its data export shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AccountRecord {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    /// RFC 3339.
+    pub created_at: String,
+    pub password_changed_at: String,
+}
+
+/// One sign-in as the data export shows it: when it began and was last refreshed, and whether
+/// it has ended.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SessionRecord {
+    pub started_at: String,
+    pub last_refreshed_at: String,
+    pub expires_at: String,
+    pub ended: bool,
+}
+
+pub async fn record(pool: &PgPool, user: Uuid) -> Result<AccountRecord, AuthError> {
+    let row = sqlx::query!(
+        r#"
+        SELECT id, email, role AS "role: Role", created_at, password_changed_at
+        FROM users WHERE id = $1 AND deleted_at IS NULL
+        "#,
+        user
+    )
+    .fetch_optional(pool)
+    .await
+    .map_err(AuthError::unavailable)?
+    .ok_or(AuthError::Unauthenticated)?;
+    Ok(AccountRecord {
+        id: row.id,
+        email: row.email,
+        role: row.role,
+        created_at: row.created_at.to_rfc3339(),
+        password_changed_at: row.password_changed_at.to_rfc3339(),
+    })
+}
+
+/// Every sign-in of `user`, newest first.
+pub async fn sessions(pool: &PgPool, user: Uuid) -> Result<Vec<SessionRecord>, AuthError> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT min(issued_at) AS "started!", max(issued_at) AS "refreshed!",
+               max(expires_at) AS "expires!",
+               bool_and(revoked_at IS NOT NULL) OR max(expires_at) <= now() AS "ended!"
+        FROM refresh_tokens WHERE user_id = $1
+        GROUP BY family_id ORDER BY 1 DESC
+        "#,
+        user
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(AuthError::unavailable)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| SessionRecord {
+            started_at: row.started.to_rfc3339(),
+            last_refreshed_at: row.refreshed.to_rfc3339(),
+            expires_at: row.expires.to_rfc3339(),
+            ended: row.ended,
+        })
+        .collect())
+}
+
+/// The stored password hash of a live account (to confirm a sensitive action).
+pub async fn password_hash(pool: &PgPool, user: Uuid) -> Result<String, AuthError> {
+    sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1 AND deleted_at IS NULL", user)
+        .fetch_optional(pool)
+        .await
+        .map_err(AuthError::unavailable)?
+        .ok_or(AuthError::Unauthenticated)
+}
+
+/// Erases the person from `user`'s account row (in the deletion's transaction): the email
+/// becomes [`erased_email`](crate::backend::privacy::erased_email), the password unusable, every
+/// session and reset link ends. Answers the email the account had. Commit with
+/// `Change::User`.
+pub async fn anonymise(tx: &mut PgConnection, user: Uuid) -> Result<String, AuthError> {
+    super::roles::lock_for_deletion(tx, user).await?;
+    let email = sqlx::query_scalar!("SELECT email FROM users WHERE id = $1", user)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(AuthError::unavailable)?;
+    sqlx::query!(
+        r#"
+        UPDATE users
+        SET email = $2, password_hash = '!', role = 'customer', deleted_at = now()
+        WHERE id = $1
+        "#,
+        user,
+        crate::backend::privacy::erased_email(user)
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(AuthError::unavailable)?;
+    sqlx::query!("DELETE FROM password_resets WHERE user_id = $1", user)
+        .execute(&mut *tx)
+        .await
+        .map_err(AuthError::unavailable)?;
+    revoke_all(tx, user).await.map_err(AuthError::unavailable)?;
+    Ok(email)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -57,7 +57,7 @@ pub async fn set_role(
     let mut tx = pool.begin().await.map_err(AuthError::unavailable)?;
     let (active_admins, target) = lock_for_change(&mut tx, user).await?;
     let before = target.role;
-    if before == Role::Admin && role != Role::Admin && !target.disabled && active_admins <= 1 {
+    if role != Role::Admin && target.is_last_admin(active_admins) {
         return Err(AuthError::LastAdmin);
     }
     let row = sqlx::query_as!(
@@ -98,7 +98,7 @@ pub async fn set_disabled(
     }
     let mut tx = pool.begin().await.map_err(AuthError::unavailable)?;
     let (active_admins, target) = lock_for_change(&mut tx, user).await?;
-    if disabled && target.role == Role::Admin && !target.disabled && active_admins <= 1 {
+    if disabled && target.is_last_admin(active_admins) {
         return Err(AuthError::LastAdmin);
     }
     let row = sqlx::query_as!(
@@ -134,6 +134,23 @@ pub async fn set_disabled(
 struct Target {
     role: Role,
     disabled: bool,
+}
+
+impl Target {
+    /// Whether the shop would have no active admin without this account.
+    fn is_last_admin(&self, active_admins: i64) -> bool {
+        self.role == Role::Admin && !self.disabled && active_admins <= 1
+    }
+}
+
+/// Locks `user` (as [`lock_for_change`]) before their account is deleted, refusing the last
+/// active admin.
+pub(crate) async fn lock_for_deletion(tx: &mut PgConnection, user: Uuid) -> Result<(), AuthError> {
+    let (active_admins, target) = lock_for_change(tx, user).await?;
+    if target.is_last_admin(active_admins) {
+        return Err(AuthError::LastAdmin);
+    }
+    Ok(())
 }
 
 /// Locks the rows of the active admins and then `user`'s (always in this order, so concurrent

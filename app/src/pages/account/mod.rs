@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::session::use_session;
-use crate::server_fns::account::ChangePassword;
+use crate::server_fns::account::{ChangePassword, DeleteAccount};
 use crate::types::{AuthError, Refusal};
 
 /// An action's refusal, in words, next to its form.
@@ -48,6 +48,7 @@ pub fn AccountPage() -> impl IntoView {
                         <ActionForm action=session.sign_out>
                             <button type="submit" class="secondary">"Sign out"</button>
                         </ActionForm>
+                        <YourDataSection/>
                     }
                     .into_any(),
                     None => view! { <SignInFirst/> }.into_any(),
@@ -69,6 +70,36 @@ pub fn SignInFirst() -> impl IntoView {
         <h1>"Sign in to continue"</h1>
         <p><a href=format!("/account/sign-in?next={next}")>"Sign in"</a>" or "
            <a href="/account/sign-up">"create an account"</a>"."</p>
+    }
+}
+
+/// Where the personal data export is downloaded (`GET`, the session cookie authenticates it).
+pub const DATA_EXPORT: &str = "/api/auth/me/data";
+
+/// Download my data, and delete my account (after the password, and a clear word on what stays).
+#[component]
+fn YourDataSection() -> impl IntoView {
+    let delete = ServerAction::<DeleteAccount>::new();
+    view! {
+        <section class="account-section" aria-labelledby="data-heading">
+            <h2 id="data-heading">"Your data"</h2>
+            <p>
+                <a href=DATA_EXPORT download="vitrine-data.json" class="button secondary">"Download your data"</a>
+                " (JSON: your account, sign-ins, cart, orders and the emails we sent you)."
+            </p>
+            <h3>"Delete your account"</h3>
+            <p>
+                "Your sign-in, cart and saved details are erased and you are signed out everywhere. "
+                "Orders stay in the shop's accounts, without your name, address or email."
+            </p>
+            <ActionForm action=delete attr:class="stacked-form">
+                <label>"Password"
+                    <input type="password" name="password" autocomplete="current-password" required/>
+                </label>
+                <button type="submit" class="danger">"Delete my account"</button>
+            </ActionForm>
+            <FormError error=action_error(delete)/>
+        </section>
     }
 }
 

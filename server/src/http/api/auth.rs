@@ -6,12 +6,12 @@ use app::backend::auth::accounts::{self, Session};
 use app::backend::auth::session::{self, cleared_cookies, cookie, session_cookies, REFRESH_COOKIE};
 use app::backend::auth::tokens::ACCESS_TTL;
 use app::backend::auth::{CurrentUser, MaybeUser};
-use app::backend::shopper;
+use app::backend::{privacy, shopper};
 use app::backend::state::AppState;
 use app::types::{Account, AuthError};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequestParts, State};
-use axum::http::header::SET_COOKIE;
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -130,7 +130,11 @@ pub async fn refresh(
 
 /// The error, with the browser's session cookies removed.
 fn signed_out(state: &AppState, error: AuthError) -> Response {
-    let mut response = ApiError::from(error).into_response();
+    clearing_session(state, ApiError::from(error).into_response())
+}
+
+/// `response`, removing the browser's session cookies.
+fn clearing_session(state: &AppState, mut response: Response) -> Response {
     for value in cleared_cookies(&state.auth) {
         response.headers_mut().append(SET_COOKIE, value);
     }
@@ -145,11 +149,7 @@ pub async fn sign_out(
 ) -> Result<Response, ApiError> {
     let refresh = refresh_token(&headers, body);
     accounts::sign_out(&state.db, &state.auth, refresh.as_deref(), user.as_ref()).await?;
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    for value in cleared_cookies(&state.auth) {
-        response.headers_mut().append(SET_COOKIE, value);
-    }
-    Ok(response)
+    Ok(clearing_session(&state, StatusCode::NO_CONTENT.into_response()))
 }
 
 pub async fn me(
@@ -157,6 +157,37 @@ pub async fn me(
     user: CurrentUser,
 ) -> Result<Json<Account>, ApiError> {
     Ok(Json(accounts::account(&state.db, &state.auth, user.id).await?))
+}
+
+/// `GET /api/auth/me/data`: everything the shop holds about the account, as a JSON download.
+pub async fn my_data(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Response, ApiError> {
+    let data = privacy::export(&state.db, &user).await?;
+    let headers = [
+        (CONTENT_DISPOSITION, "attachment; filename=\"vitrine-data.json\""),
+        // Personal data: never kept by a shared cache or the browser's.
+        (CACHE_CONTROL, "no-store"),
+    ];
+    Ok((headers, Json(data)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AccountDeletion {
+    pub password: String,
+}
+
+/// `DELETE /api/auth/me` with the password: the account is deleted (orders kept, anonymised)
+/// and the browser's session cookies removed.
+pub async fn delete_me(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: Result<Json<AccountDeletion>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let deletion = json_body(body)?;
+    privacy::delete_account(&state.db, &state.auth, &user, deletion.password).await?;
+    Ok(clearing_session(&state, StatusCode::NO_CONTENT.into_response()))
 }
 
 #[derive(Debug, Deserialize)]
