@@ -50,7 +50,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <ContentPolicy options=options.clone()/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -60,26 +59,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
-}
-
-/// Sends the page's Content-Security-Policy, naming the nonce Leptos marks this response's
-/// inline scripts with (server only; the browser never renders the shell).
-#[component]
-fn ContentPolicy(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let (Some(nonce), Some(response)) =
-        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
-    {
-        // As `AutoReload` decides whether to open the reload socket.
-        let reload = std::env::var("LEPTOS_WATCH").is_ok().then(|| {
-            let port = options.reload_external_port.unwrap_or(options.reload_port);
-            format!("{}:{port}", options.site_addr.ip())
-        });
-        let policy = crate::backend::content_policy::for_page(&nonce, reload.as_deref());
-        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, policy);
-    }
-    #[cfg(not(feature = "ssr"))]
-    let _ = options;
 }
 
 #[component]

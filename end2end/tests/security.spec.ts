@@ -79,7 +79,7 @@ test('an account an admin disables is signed out on its next page load', async (
   const row = page.locator(`tr[data-user="${email}"]`);
   await row.getByRole('button', { name: `Disable ${email}` }).click();
   await expect(row).toHaveAttribute('data-disabled', 'true');
-  await expect(row.getByText('Disabled')).toBeVisible();
+  await expect(row.getByText('Disabled', { exact: true })).toBeVisible();
 
   const response = await shopper.page.goto('/account');
   expect(response!.status()).toBe(401);

@@ -3,8 +3,51 @@
 //! without it does not run) and the WebAssembly they load; it loads styles, images and
 //! connections from the shop alone, and no site may frame it. Every other response (JSON,
 //! images, files) may run nothing at all.
+//!
+//! The nonce is made per request by the server's security-headers layer, which sends the policy
+//! with it; Leptos gets the same nonce through [`provide_page_nonce`], so the header never
+//! depends on how (or whether) a page rendered.
 
+use axum::http::request::Parts;
 use axum::http::HeaderValue;
+use base64::Engine;
+use leptos::prelude::{provide_context, use_context};
+
+/// The nonce of one response (128 random bits, URL-safe base64), in the request's extensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageNonce(pub String);
+
+impl PageNonce {
+    pub fn new() -> Self {
+        Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>()))
+    }
+}
+
+impl Default for PageNonce {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Gives Leptos the request's nonce for the scripts it writes into the page. Runs in the context
+/// of every page render, after leptos_axum made a nonce of its own, which it replaces (that one
+/// would not match the header).
+pub fn provide_page_nonce() {
+    let nonce =
+        use_context::<Parts>().and_then(|parts| parts.extensions.get::<PageNonce>().cloned());
+    if let Some(PageNonce(nonce)) = nonce {
+        provide_context(leptos::nonce::Nonce::from_value(nonce));
+    }
+}
+
+/// The `cargo leptos watch` reload socket a page connects to, when there is one (as
+/// `AutoReload` decides).
+pub fn reload_socket(options: &leptos::config::LeptosOptions) -> Option<String> {
+    std::env::var("LEPTOS_WATCH").is_ok().then(|| {
+        let port = options.reload_external_port.unwrap_or(options.reload_port);
+        format!("{}:{port}", options.site_addr.ip())
+    })
+}
 
 /// The policy of an HTML page rendered with `nonce`; `reload` is the `cargo leptos watch`
 /// reload socket's address, when there is one.
@@ -35,5 +78,21 @@ mod tests {
         assert!(!policy.contains("unsafe-inline"));
         assert!(!policy.contains("ws://"));
         assert!(for_page("n", Some("127.0.0.1:3001")).to_str().unwrap().contains("ws://127.0.0.1:3001"));
+    }
+
+    #[test]
+    fn nonces_are_fresh_and_header_safe() {
+        let (a, b) = (PageNonce::new(), PageNonce::new());
+        assert_ne!(a, b);
+        assert_eq!(a.0.len(), 22);
+        assert!(for_page(&a.0, None).to_str().is_ok());
+    }
+
+    #[test]
+    fn nonces_are_fresh_and_header_safe() {
+        let (a, b) = (PageNonce::new(), PageNonce::new());
+        assert_ne!(a, b);
+        assert_eq!(a.0.len(), 22);
+        assert!(for_page(&a.0, None).to_str().is_ok());
     }
 }

@@ -1,9 +1,10 @@
 //! The signed-in account as every page sees it: one resource, refetched whenever a sign-in,
-//! sign-up or sign-out action completes, so the header and the pages agree without a reload.
+//! sign-up, sign-out or account deletion completes, so the header and the pages agree without a
+//! reload.
 
 use leptos::prelude::*;
 
-use crate::server_fns::account::{current_account, Register, SignIn, SignOut};
+use crate::server_fns::account::{current_account, DeleteAccount, Register, SignIn, SignOut};
 use crate::types::Account;
 
 /// The account actions (shared, so their completion refreshes [`SessionState::account`]).
@@ -12,6 +13,7 @@ pub struct SessionState {
     pub sign_in: ServerAction<SignIn>,
     pub register: ServerAction<Register>,
     pub sign_out: ServerAction<SignOut>,
+    pub delete_account: ServerAction<DeleteAccount>,
     /// `None` while signed out.
     pub account: Resource<Option<Account>>,
 }
@@ -20,13 +22,17 @@ pub fn provide_session() {
     let sign_in = ServerAction::<SignIn>::new();
     let register = ServerAction::<Register>::new();
     let sign_out = ServerAction::<SignOut>::new();
+    let delete_account = ServerAction::<DeleteAccount>::new();
     let account = Resource::new(
-        move || (sign_in.version().get(), register.version().get(), sign_out.version().get()),
+        move || {
+            let versions = (sign_in.version(), register.version(), sign_out.version());
+            (versions.0.get(), versions.1.get(), versions.2.get(), delete_account.version().get())
+        },
         // An error (the database is down) shows as signed out; the pages that need an account
         // say so themselves.
         |_| async { current_account().await.ok().flatten() },
     );
-    provide_context(SessionState { sign_in, register, sign_out, account });
+    provide_context(SessionState { sign_in, register, sign_out, delete_account, account });
 }
 
 pub fn use_session() -> SessionState {

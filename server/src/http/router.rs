@@ -3,6 +3,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use app::backend::content_policy::provide_page_nonce;
 use app::backend::state::AppState;
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
@@ -86,8 +87,13 @@ pub fn build(state: AppState) -> Router {
         .route("/api/orders/{id}/cancel", post(api::shop::cancel))
         .merge(uploads)
         .nest_service(app::backend::media::URL_PREFIX, media)
-        .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .leptos_routes_with_context(&state, routes, provide_page_nonce, move || {
+            shell(leptos_options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            provide_page_nonce,
+            shell,
+        ))
         .layer(axum::middleware::from_fn(crate::http::server_fn_status::set_error_status))
         // Pages load with a fresh session when the access token has expired (see auth.rs).
         .layer(axum::middleware::from_fn_with_state(

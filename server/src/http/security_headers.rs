@@ -3,11 +3,11 @@
 //! (clickjacking of the admin and checkout pages), referrers cut to the origin when leaving the
 //! site, the camera only for search by photo, and HSTS when the shop is served over HTTPS.
 
-use app::backend::content_policy;
+use app::backend::content_policy::{self, PageNonce};
 use app::backend::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::header::{
-    CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
+    CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
     X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderName, HeaderValue};
@@ -23,17 +23,28 @@ const WITH_CAMERA: HeaderValue =
 const WITHOUT_CAMERA: HeaderValue =
     HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()");
 
-pub async fn set(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn set(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let permissions =
         if request.uri().path() == PHOTO_SEARCH { WITH_CAMERA } else { WITHOUT_CAMERA };
+    // Leptos marks the page's inline scripts with this nonce (`content_policy::provide_page_nonce`).
+    let nonce = PageNonce::new();
+    request.extensions_mut().insert(nonce.clone());
     let mut response = next.run(request).await;
+    let is_page = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/html"));
+    let policy = if is_page {
+        let reload = content_policy::reload_socket(&state.leptos_options);
+        content_policy::for_page(&nonce.0, reload.as_deref())
+    } else {
+        content_policy::FOR_OTHER_RESPONSES
+    };
     let headers = response.headers_mut();
+    headers.insert(CONTENT_SECURITY_POLICY, policy);
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
-    // Pages send their own policy, with the nonce of their inline scripts (`app::shell`).
-    if !headers.contains_key(CONTENT_SECURITY_POLICY) {
-        headers.insert(CONTENT_SECURITY_POLICY, content_policy::FOR_OTHER_RESPONSES);
-    }
     // `frame-ancestors` for current browsers, X-Frame-Options for older ones.
     headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(PERMISSIONS_POLICY, permissions);

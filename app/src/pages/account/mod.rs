@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::session::use_session;
-use crate::server_fns::account::{ChangePassword, DeleteAccount};
+use crate::server_fns::account::ChangePassword;
 use crate::types::{AuthError, Refusal};
 
 /// An action's refusal, in words, next to its form.
@@ -79,7 +79,7 @@ pub const DATA_EXPORT: &str = "/api/auth/me/data";
 /// Download my data, and delete my account (after the password, and a clear word on what stays).
 #[component]
 fn YourDataSection() -> impl IntoView {
-    let delete = ServerAction::<DeleteAccount>::new();
+    let delete = use_session().delete_account;
     view! {
         <section class="account-section" aria-labelledby="data-heading">
             <h2 id="data-heading">"Your data"</h2>
