@@ -242,3 +242,43 @@ mod tests {
         assert_eq!(backoff(1000), Duration::from_secs(600));
     }
 }
+
+/// The queue of one kind of job, as `/metrics` reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueStats {
+    pub kind: String,
+    /// Due now or later, not yet taken.
+    pub queued: i64,
+    /// How long the oldest due job has waited (0 with none due).
+    pub oldest_due_secs: f64,
+    pub running: i64,
+    /// Failed for the last time.
+    pub dead: i64,
+}
+
+/// Every kind's queue, in one query.
+pub async fn queue_stats(pool: &PgPool) -> Result<Vec<QueueStats>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT kind,
+               count(*) FILTER (WHERE status = 'queued') AS "queued!",
+               coalesce(extract(epoch FROM now() - min(run_at) FILTER (
+                   WHERE status = 'queued' AND run_at <= now()))::float8, 0) AS "oldest_due_secs!",
+               count(*) FILTER (WHERE status = 'running') AS "running!",
+               count(*) FILTER (WHERE status = 'dead') AS "dead!"
+        FROM jobs GROUP BY kind ORDER BY kind
+        "#
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| QueueStats {
+            kind: row.kind,
+            queued: row.queued,
+            oldest_due_secs: row.oldest_due_secs,
+            running: row.running,
+            dead: row.dead,
+        })
+        .collect())
+}

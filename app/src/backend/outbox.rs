@@ -360,3 +360,17 @@ pub async fn redact_for(conn: &mut PgConnection, email: &str) -> Result<(), sqlx
     .await?;
     Ok(())
 }
+
+/// How far delivery lags: events waiting and the age of the oldest (`/metrics`).
+pub async fn lag(pool: &PgPool) -> Result<(i64, f64), sqlx::Error> {
+    let row = sqlx::query!(
+        r#"
+        SELECT count(*) AS "pending!",
+               coalesce(extract(epoch FROM now() - min(created_at))::float8, 0) AS "oldest_secs!"
+        FROM outbox WHERE delivered_at IS NULL
+        "#
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((row.pending, row.oldest_secs))
+}

@@ -2,6 +2,7 @@
 //! layers in front of them.
 
 pub mod api;
+pub mod metrics;
 pub mod ops;
 pub mod rate_limits;
 pub mod router;

@@ -23,6 +23,7 @@ pub async fn photo_search(State(state): State<AppState>, request: Request, next:
     };
     let refusal = PhotoSearchError::TooManyRequests { retry_after_secs: wait };
     tracing::info!(client = ?client, wait, "photo searches throttled");
+    metrics::counter!("vitrine_throttled_total", "limit" => "photo_search").increment(1);
     if request.uri().path() == PHOTO_FORM {
         Redirect::to(&format!("{PHOTO_FORM}?error={}", refusal.code())).into_response()
     } else {

@@ -34,6 +34,7 @@ fn route_list() -> Vec<AxumRouteListing> {
 }
 
 pub fn build(state: AppState) -> Router {
+    crate::http::metrics::recorder();
     let routes = route_list();
     let leptos_options = state.leptos_options.clone();
 
@@ -106,6 +107,8 @@ pub fn build(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
+        // Routed already (these layers wrap each route), so the route template is known.
+        .layer(axum::middleware::from_fn(crate::http::metrics::track))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http()

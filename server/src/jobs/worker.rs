@@ -143,17 +143,21 @@ impl Worker {
                     tracing::warn!("job finished after its lease ran out; another worker owns it");
                 }
             }
-            Err(error) => match jobs::fail(&self.pool, job, &self.id, &error).await? {
-                FailureOutcome::RetryIn(delay) => {
-                    tracing::warn!(%error, ?delay, "job failed; will retry")
+            Err(error) => {
+                metrics::counter!("vitrine_job_failures_total", "kind" => job.kind.clone())
+                    .increment(1);
+                match jobs::fail(&self.pool, job, &self.id, &error).await? {
+                    FailureOutcome::RetryIn(delay) => {
+                        tracing::warn!(%error, ?delay, "job failed; will retry")
+                    }
+                    FailureOutcome::Dead => {
+                        tracing::error!(%error, "job failed for the last time; dead")
+                    }
+                    FailureOutcome::LostLease => {
+                        tracing::warn!(%error, "job failed after its lease ran out")
+                    }
                 }
-                FailureOutcome::Dead => {
-                    tracing::error!(%error, "job failed for the last time; dead")
-                }
-                FailureOutcome::LostLease => {
-                    tracing::warn!(%error, "job failed after its lease ran out")
-                }
-            },
+            }
         }
         Ok(())
     }

@@ -182,6 +182,11 @@ pub struct ServeArgs {
     #[arg(long, env = "VITRINE_PHOTO_SEARCHES_PER_MINUTE", default_value_t = 30)]
     pub photo_searches_per_minute: u32,
 
+    /// Where Prometheus scrapes `/metrics` (e.g. 127.0.0.1:9187, or a private-network
+    /// address). Not served at all without it; never on the shop's own address.
+    #[arg(long, env = "VITRINE_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+
     #[command(flatten)]
     pub model: ModelArgs,
 

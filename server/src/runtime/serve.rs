@@ -5,13 +5,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use app::backend::auth::live_sessions;
+use app::backend::auth::{live_sessions, Auth};
 use app::backend::catalog;
 use app::backend::rate_limit::RateLimiter;
 use app::backend::vision::ImageEmbedder;
 use tokio::sync::watch;
 
-use crate::http::router;
+use crate::http::{metrics, router};
 use crate::jobs::embed_image::EmbedImageHandler;
 use crate::jobs::worker::Worker;
 use crate::runtime::cli::{Role, ServeArgs, StorageArgs};
@@ -57,8 +57,21 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
         Some(tokio::spawn(worker.run(stopped.clone())))
     };
 
-    if args.role != Role::Worker {
-        serve_http(storage, &args, pool.clone(), images, until_stopped(stopped)).await?;
+    let auth = match args.role {
+        Role::Worker => None,
+        _ => Some(crate::runtime::auth::build(&args.auth, storage)?),
+    };
+    if let Some(addr) = args.metrics_addr {
+        let sources = metrics::Sources {
+            db: pool.clone(),
+            model_version: images.model_version(),
+            sessions: auth.as_ref().map(|auth| auth.sessions.clone()),
+        };
+        let listener = metrics::listen(addr).await?;
+        tokio::spawn(metrics::serve(listener, sources, until_stopped(stopped.clone())));
+    }
+    if let Some(auth) = auth {
+        serve_http(storage, &args, pool.clone(), images, auth, until_stopped(stopped)).await?;
     }
     if let Some(worker) = worker {
         worker.await.context("the worker task")?;
@@ -73,9 +86,9 @@ async fn serve_http(
     args: &ServeArgs,
     pool: sqlx::PgPool,
     images: ImageEmbedder,
+    auth: Auth,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let auth = crate::runtime::auth::build(&args.auth, storage)?;
     // Sign-outs, role changes and disabled accounts on other replicas reach this one.
     tokio::spawn(live_sessions::listen(pool.clone(), auth.sessions.clone()));
     let payments = crate::runtime::shop::payments(&args.shop);

@@ -13,6 +13,7 @@ mod health;
 mod helpers;
 mod jobs;
 mod local_pg;
+mod metrics;
 mod migrations;
 mod notifications;
 mod pages;

@@ -180,6 +180,7 @@ pub async fn sign_in(
     let hash = user.as_ref().map(|user| user.password_hash.clone());
     let verified = auth.passwords.verify(password, hash).await?;
     let Some(user) = user.filter(|_| verified) else {
+        metrics::counter!("vitrine_sign_in_failures_total").increment(1);
         throttle::record_failure(pool, account_key()).await?;
         throttle::record_failure(pool, address_key()).await?;
         return Err(AuthError::InvalidCredentials);

@@ -54,6 +54,15 @@ pub enum Key<'a> {
 }
 
 impl Key<'_> {
+    /// What is throttled, as the `vitrine_throttled_total` metric labels it.
+    fn limit(&self) -> &'static str {
+        match self {
+            Key::SignInAccount(_) | Key::SignInAddress(_) => "sign_in",
+            Key::RegisterAddress(_) => "register",
+            Key::ResetAddress(_) | Key::ResetAccount(_) => "password_reset",
+        }
+    }
+
     fn text(&self) -> String {
         match self {
             Key::SignInAccount(email) => format!("sign-in:account:{email}"),
@@ -65,7 +74,8 @@ impl Key<'_> {
     }
 }
 
-fn too_many(wait_secs: f64) -> AuthError {
+fn too_many(key: &Key<'_>, wait_secs: f64) -> AuthError {
+    metrics::counter!("vitrine_throttled_total", "limit" => key.limit()).increment(1);
     AuthError::TooManyAttempts { retry_after_secs: wait_secs.ceil().max(1.0) as u64 }
 }
 
@@ -100,7 +110,7 @@ pub async fn check_sign_in(
     .map_err(AuthError::unavailable)?
     .flatten();
     match wait {
-        Some(wait) if wait > 0.0 => Err(too_many(wait)),
+        Some(wait) if wait > 0.0 => Err(too_many(&key, wait)),
         _ => Ok(()),
     }
 }
@@ -155,7 +165,7 @@ pub async fn hit(pool: &PgPool, key: Key<'_>, per_hour: i32) -> Result<(), AuthE
     .await
     .map_err(AuthError::unavailable)?;
     if row.attempts > per_hour {
-        return Err(too_many(row.wait));
+        return Err(too_many(&key, row.wait));
     }
     Ok(())
 }

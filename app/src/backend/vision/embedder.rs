@@ -69,12 +69,19 @@ impl ImageEmbedder {
 
     /// Embeddings of already preprocessed inputs (see [`Self::embed_blocking`] for how).
     pub async fn embed_inputs(&self, inputs: Vec<Vec<f32>>) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let queued = std::time::Instant::now();
         let _permit =
             self.permits.acquire().await.map_err(|err| EmbedError::Task(err.to_string()))?;
+        metrics::histogram!("vitrine_model_queue_wait_seconds", "model" => "image")
+            .record(queued.elapsed());
         let this = self.clone();
-        tokio::task::spawn_blocking(move || this.embed_blocking(&inputs))
+        let started = std::time::Instant::now();
+        let embedded = tokio::task::spawn_blocking(move || this.embed_blocking(&inputs))
             .await
-            .map_err(|err| EmbedError::Task(err.to_string()))
+            .map_err(|err| EmbedError::Task(err.to_string()));
+        metrics::histogram!("vitrine_model_inference_seconds", "model" => "image")
+            .record(started.elapsed());
+        embedded
     }
 
     /// The embedding of an uploaded file (or of a region of it); refused files cost no inference.
