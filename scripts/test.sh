@@ -74,6 +74,8 @@ smoke "bench search" env DATABASE_URL="$server_url" "$tools_bin" bench search --
   --rebuild --demo-data "$fixture_catalog" --products 300 --queries 5 --requests 8 --clients 2
 smoke "bench shop" env DATABASE_URL="$server_url" "$tools_bin" bench shop --database vitrine_smoke_shop --check-calls 50 \
   --rebuild --products 50 --rate 20 --seconds 2
+smoke "bench shop soak" env DATABASE_URL="$server_url" "$tools_bin" bench shop --database vitrine_smoke_shop \
+  --products 50 --rate 10 --soak-minutes 2 --soak-window-secs 2
 smoke "eval visual" "$tools_bin" eval visual --gallery 200 --queries 20
 smoke "eval robustness" env DATABASE_URL="$e2e_url" "$tools_bin" eval robustness --limit 3
 rm -f "$results.smoke"

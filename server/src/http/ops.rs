@@ -1,7 +1,9 @@
 //! Operations endpoints for load balancers and orchestrators.
 //!
 //! `/healthz` answers whether the process is alive; `/readyz` whether it can serve shoppers
-//! (database reachable, schema migrated, image model loaded). Both answer JSON.
+//! (database reachable, schema migrated: else `503 not ready`), and says `degraded` (still
+//! `200`) while the image model is not loaded or the session listener is down. Both answer
+//! JSON.
 
 use app::backend::db::{migration_state, MigrationState};
 use app::backend::state::AppState;
@@ -31,6 +33,8 @@ pub struct Checks {
     pub database: Check,
     pub migrations: Check,
     pub image_model: Check,
+    /// The listener that hears other replicas' sign-outs and role changes.
+    pub sessions: Check,
 }
 
 #[derive(Debug, Serialize)]
@@ -65,21 +69,29 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
             (Check::failed("unreachable"), Check::failed("unknown"))
         }
     };
-    // The server loads and warms the model before it listens, so a serving process has it.
     let config = state.images.config();
-    let image_model = Check::ok_with(format!(
-        "{} ({} threads, {} at once)",
-        state.images.model_version(),
-        config.threads,
-        config.concurrency
-    ));
-    let ready = database.ok && migrations.ok && image_model.ok;
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (
-        status,
-        Json(Readiness {
-            status: if ready { "ready" } else { "not ready" },
-            checks: Checks { database, migrations, image_model },
-        }),
-    )
+    let image_model = match state.images.status() {
+        Ok(()) => Check::ok_with(format!(
+            "{} ({} threads, {} at once)",
+            state.images.model_version(),
+            config.threads,
+            config.concurrency
+        )),
+        Err(reason) => Check::failed(format!("unavailable: {reason}")),
+    };
+    let sessions = if state.auth.sessions.is_listening() {
+        Check::ok()
+    } else {
+        Check::failed("not listening: revocations reach this replica within 5 s")
+    };
+    // Without the database nothing works; without the model (or the session listener) the shop
+    // still serves everything else, so it stays in the load balancer, marked degraded.
+    let ready = database.ok && migrations.ok;
+    let status = match (ready, image_model.ok && sessions.ok) {
+        (false, _) => "not ready",
+        (true, false) => "degraded",
+        (true, true) => "ready",
+    };
+    let code = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (code, Json(Readiness { status, checks: Checks { database, migrations, image_model, sessions } }))
 }

@@ -40,6 +40,11 @@ impl JobHandler for EmbedImageHandler {
         EMBED_BATCH
     }
 
+    /// Without the model, embedding jobs wait in the queue for it.
+    fn is_ready(&self) -> bool {
+        self.images.status().is_ok()
+    }
+
     fn run<'a>(&'a self, jobs: &'a [ClaimedJob]) -> HandlerFuture<'a> {
         Box::pin(async move {
             let mut outcomes = Vec::with_capacity(jobs.len());

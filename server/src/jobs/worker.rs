@@ -44,6 +44,11 @@ pub trait JobHandler: Send + Sync + 'static {
         1
     }
 
+    /// Whether the handler can run its jobs now. While it cannot (the image model is not
+    /// loaded), the worker leaves its jobs queued rather than failing them.
+    fn is_ready(&self) -> bool {
+        true
+    }
     /// Runs `jobs` (at least one, at most `batch_size`) and reports each one's outcome.
     fn run<'a>(&'a self, jobs: &'a [ClaimedJob]) -> HandlerFuture<'a>;
 }
@@ -80,7 +85,15 @@ impl Worker {
 
     /// Claims and runs one batch of due jobs; returns how many there were.
     pub async fn run_once(&self) -> Result<usize, sqlx::Error> {
-        let kinds: Vec<String> = self.handlers.keys().cloned().collect();
+        let kinds: Vec<String> = self
+            .handlers
+            .iter()
+            .filter(|(_, handler)| handler.is_ready())
+            .map(|(kind, _)| kind.clone())
+            .collect();
+        if kinds.is_empty() {
+            return Ok(0);
+        }
         let batch = self.handlers.values().map(|handler| handler.batch_size()).max().unwrap_or(1);
         let claimed = jobs::claim(&self.pool, &self.id, &kinds, self.lease, batch as i64).await?;
         let count = claimed.len();

@@ -31,7 +31,8 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
     });
 
     // Every role needs the model: the web to embed search photos, the worker to embed images.
-    let images = crate::runtime::model::load_embedder_async(&args.model).await?;
+    // Without it the shop still serves, degraded, and keeps trying to load it.
+    let images = crate::runtime::model::load_embedder_or_degrade(&args.model).await?;
 
     let worker = if args.role == Role::Web {
         None
@@ -91,7 +92,7 @@ async fn serve_http(
 ) -> anyhow::Result<()> {
     // Sign-outs, role changes and disabled accounts on other replicas reach this one.
     tokio::spawn(live_sessions::listen(pool.clone(), auth.sessions.clone()));
-    let payments = crate::runtime::shop::payments(&args.shop);
+    let payments = crate::runtime::shop::payments(&args.shop, pool.clone());
     let services = Services {
         db: pool,
         media: storage.media_store(),

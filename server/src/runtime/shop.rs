@@ -12,17 +12,20 @@ use crate::jobs::notify::mailer::Mailer;
 use crate::jobs::notify::Relay;
 use crate::runtime::cli::{AuthArgs, ShopArgs, StorageArgs};
 
-/// The built-in test provider is the only one so far; a real one implements the same trait.
-pub fn payments(args: &ShopArgs) -> Payments {
+/// The built-in test provider is the only one so far; a real one implements the same trait. It
+/// keeps its records in the shop's database (`db`), shared by every replica.
+pub fn payments(args: &ShopArgs, db: PgPool) -> Payments {
+    let latency = Duration::from_millis(args.payments_latency_ms);
     Payments {
-        provider: Arc::new(TestProvider::new(Duration::from_millis(args.payments_latency_ms))),
+        provider: Arc::new(TestProvider::new(db, latency)),
         hold: Duration::from_secs(args.reservation_minutes.max(1) * 60),
     }
 }
 
 /// The test provider answering in `latency`, with the default 15-minute hold (benchmarks).
-pub fn test_payments(latency: Duration) -> Payments {
-    Payments { provider: Arc::new(TestProvider::new(latency)), hold: Duration::from_secs(15 * 60) }
+pub fn test_payments(db: PgPool, latency: Duration) -> Payments {
+    let provider = Arc::new(TestProvider::new(db, latency));
+    Payments { provider, hold: Duration::from_secs(15 * 60) }
 }
 
 pub fn mailer(args: &ShopArgs, storage: &StorageArgs) -> anyhow::Result<Mailer> {

@@ -293,6 +293,7 @@ impl TestApp {
             auth: test_auth(),
             hold: TEST_HOLD,
             photo_search_limit: RateLimiter::unlimited(),
+            images: image_embedder(),
         }
     }
 
@@ -309,6 +310,7 @@ impl TestApp {
             auth: test_auth(),
             hold: TEST_HOLD,
             photo_search_limit: RateLimiter::unlimited(),
+            images: image_embedder(),
         }
         .spawn()
         .await
@@ -326,6 +328,7 @@ pub struct TestAppBuilder {
     hold: Duration,
     media: MediaStore,
     photo_search_limit: RateLimiter,
+    images: ImageEmbedder,
 }
 
 impl TestAppBuilder {
@@ -346,6 +349,13 @@ impl TestAppBuilder {
         self
     }
 
+    /// The image model service (the loaded test model unless set: a test can start the app
+    /// without one).
+    pub fn images(mut self, images: ImageEmbedder) -> Self {
+        self.images = images;
+        self
+    }
+
     /// Where the app stores media (the test database's own directory unless set).
     pub fn media(mut self, media: MediaStore) -> Self {
         self.media = media;
@@ -355,8 +365,8 @@ impl TestAppBuilder {
     /// Serves the app on a random local port; its payment sandbox answers in about 20 ms, like
     /// a fast real one.
     pub async fn spawn(self) -> TestApp {
-        let Self { db, auth, hold, media, photo_search_limit } = self;
-        let sandbox = Arc::new(TestProvider::new(Duration::from_millis(20)));
+        let Self { db, auth, hold, media, photo_search_limit, images } = self;
+        let sandbox = Arc::new(TestProvider::new(db.pool.clone(), Duration::from_millis(20)));
         let payments = Payments { provider: sandbox.clone(), hold };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binding a port");
         let addr = listener.local_addr().expect("local address");
@@ -365,16 +375,22 @@ impl TestAppBuilder {
             .site_root(workspace_root().join("target/site").display().to_string())
             .site_addr(addr)
             .build();
-        // As in `vitrine serve`: this app hears the session changes other apps make.
+        // As in `vitrine serve`: this app hears the session changes other apps make. The app
+        // is returned once it listens, so a test never races the listener's start.
         tokio::spawn(app::backend::auth::live_sessions::listen(
             db.pool.clone(),
             auth.sessions.clone(),
         ));
+        let started = std::time::Instant::now();
+        while !auth.sessions.is_listening() {
+            assert!(started.elapsed() < Duration::from_secs(10), "the session listener never started");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         let state = AppState {
             leptos_options,
             db: db.pool.clone(),
             media,
-            images: image_embedder(),
+            images,
             auth,
             payments,
             photo_search_limit,
@@ -473,6 +489,11 @@ impl TestShopper {
     pub fn new(app: &TestApp) -> Self {
         let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
         Self { client, base: app.url("") }
+    }
+
+    /// The same browser (its cookies) talking to another replica of the app.
+    pub fn at(&self, app: &TestApp) -> Self {
+        Self { client: self.client.clone(), base: app.url("") }
     }
 
     /// Any JSON request, for bodies the typed calls below cannot send.

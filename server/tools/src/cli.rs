@@ -138,6 +138,16 @@ pub struct BenchShopArgs {
     /// Timed calls of each per-request check.
     #[arg(long, default_value_t = 20_000)]
     pub check_calls: usize,
+    /// Run the soak instead: the mixed load (pages, cart, checkout, photo search) at `--rate`
+    /// for this many minutes, one row a minute with memory and latency.
+    #[arg(long, default_value_t = 0)]
+    pub soak_minutes: u64,
+    /// Seconds in each of the soak's rows (a minute, but the test command's smoke run is short).
+    #[arg(long, default_value_t = 60)]
+    pub soak_window_secs: u64,
+    /// The photo the load searches with.
+    #[arg(long, default_value = "server/tests/fixtures/photos/coffee.png")]
+    pub photo: PathBuf,
     #[command(flatten)]
     pub model: ModelArgs,
     #[command(flatten)]

@@ -1,6 +1,7 @@
 //! The built-in test provider: a sandbox that behaves like a real one. It takes time to answer
 //! (configurable latency with jitter), honours idempotency keys, keeps its own record of what it
-//! captured and refunded, and reacts to well-known test card numbers:
+//! captured and refunded (in PostgreSQL, `sandbox_charges` and `sandbox_refunds`, so every
+//! replica of the shop talks to the same sandbox), and reacts to well-known test card numbers:
 //!
 //! | card                | outcome                                              |
 //! |---------------------|------------------------------------------------------|
@@ -12,16 +13,16 @@
 //! | 4000 0000 0000 0119 | the provider fails (`processing_error`): try again   |
 //! | any other number    | declined: `test_card_unknown` (no real cards here)   |
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use rand::Rng;
+use sqlx::PgPool;
+use uuid::Uuid;
 
 use super::provider::{
     ChargeOutcome, ChargeRequest, PaymentProvider, ProviderError, ProviderFuture, RefundRequest,
 };
-use crate::types::Money;
+use crate::types::{Currency, Money};
 
 pub const SUCCESS_CARD: &str = "4242424242424242";
 pub const DECLINED_CARD: &str = "4000000000000002";
@@ -40,34 +41,78 @@ pub struct SandboxCharge {
     pub refunded_minor: i64,
 }
 
-#[derive(Default)]
-struct Ledger {
-    /// By idempotency key: a repeated key returns the stored charge.
-    charges: HashMap<String, SandboxCharge>,
-    /// By refund idempotency key → (charge reference, refund reference).
-    refunds: HashMap<String, (String, String)>,
-    next: u64,
+struct ChargeRow {
+    reference: String,
+    amount_minor: i64,
+    currency: String,
+    outcome: String,
+    decline_code: Option<String>,
+    captured: bool,
+    refunded_minor: i64,
+}
+
+impl ChargeRow {
+    fn outcome(&self) -> ChargeOutcome {
+        let reference = self.reference.clone();
+        match self.outcome.as_str() {
+            "succeeded" => ChargeOutcome::Succeeded { reference },
+            "requires_action" => ChargeOutcome::RequiresAction { reference },
+            _ => ChargeOutcome::Declined {
+                reference,
+                code: self.decline_code.clone().unwrap_or_default(),
+            },
+        }
+    }
+
+    fn into_charge(self) -> SandboxCharge {
+        SandboxCharge {
+            outcome: self.outcome(),
+            amount: Money {
+                minor: self.amount_minor,
+                currency: Currency::parse(&self.currency).unwrap_or(Currency::Eur),
+            },
+            reference: self.reference,
+            captured: self.captured,
+            refunded_minor: self.refunded_minor,
+        }
+    }
+}
+
+/// How an outcome is stored: its name and decline code.
+fn stored(outcome: &ChargeOutcome) -> (&'static str, Option<&str>) {
+    match outcome {
+        ChargeOutcome::Succeeded { .. } => ("succeeded", None),
+        ChargeOutcome::RequiresAction { .. } => ("requires_action", None),
+        ChargeOutcome::Declined { code, .. } => ("declined", Some(code.as_str())),
+    }
+}
+
+/// The sandbox's database trouble, as a provider that could not be reached.
+fn unreachable(err: sqlx::Error) -> ProviderError {
+    ProviderError(format!("the sandbox's records: {err}"))
 }
 
 pub struct TestProvider {
+    db: PgPool,
     latency: Duration,
-    ledger: Mutex<Ledger>,
 }
 
 impl TestProvider {
     /// Each call waits between half and one and a half times `latency`, like a network call.
-    pub fn new(latency: Duration) -> Self {
-        Self { latency, ledger: Mutex::new(Ledger::default()) }
+    pub fn new(db: PgPool, latency: Duration) -> Self {
+        Self { db, latency }
     }
 
     /// Every charge the sandbox has seen (for tests and the `bench` report).
-    pub fn charges(&self) -> Vec<SandboxCharge> {
-        self.ledger().charges.values().cloned().collect()
-    }
-
-    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
-        // A panic while holding the lock leaves plain data behind; keep serving it.
-        self.ledger.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    pub async fn charges(&self) -> Result<Vec<SandboxCharge>, sqlx::Error> {
+        let rows = sqlx::query_as!(
+            ChargeRow,
+            r#"SELECT reference, amount_minor, currency, outcome, decline_code, captured, refunded_minor
+               FROM sandbox_charges ORDER BY created_at, reference"#
+        )
+        .fetch_all(&self.db)
+        .await?;
+        Ok(rows.into_iter().map(ChargeRow::into_charge).collect())
     }
 
     async fn wait(&self) {
@@ -92,6 +137,18 @@ impl TestProvider {
             _ => declined("test_card_unknown"),
         })
     }
+
+    async fn charge_by_key(&self, key: &str) -> Result<Option<ChargeRow>, ProviderError> {
+        sqlx::query_as!(
+            ChargeRow,
+            r#"SELECT reference, amount_minor, currency, outcome, decline_code, captured, refunded_minor
+               FROM sandbox_charges WHERE idempotency_key = $1"#,
+            key
+        )
+        .fetch_optional(&self.db)
+        .await
+        .map_err(unreachable)
+    }
 }
 
 impl PaymentProvider for TestProvider {
@@ -102,24 +159,37 @@ impl PaymentProvider for TestProvider {
     fn charge<'a>(&'a self, request: ChargeRequest<'a>) -> ProviderFuture<'a, ChargeOutcome> {
         Box::pin(async move {
             self.wait().await;
-            let mut ledger = self.ledger();
-            if let Some(charge) = ledger.charges.get(request.idempotency_key) {
-                return Ok(charge.outcome.clone());
+            if let Some(charge) = self.charge_by_key(request.idempotency_key).await? {
+                return Ok(charge.outcome());
             }
-            ledger.next += 1;
-            let reference = format!("ch_test_{:06}", ledger.next);
+            let reference = format!("ch_test_{}", Uuid::new_v4().simple());
             let outcome = Self::decide(&request.card.digits(), reference.clone())?;
-            let captured = matches!(outcome, ChargeOutcome::Succeeded { .. });
-            ledger.charges.insert(
-                request.idempotency_key.to_owned(),
-                SandboxCharge {
-                    reference,
-                    amount: request.amount,
-                    outcome: outcome.clone(),
-                    captured,
-                    refunded_minor: 0,
-                },
-            );
+            let (name, code) = stored(&outcome);
+            // Two calls with one key at once: the first insert wins, the second answers with it.
+            let inserted = sqlx::query!(
+                r#"
+                INSERT INTO sandbox_charges
+                    (idempotency_key, reference, amount_minor, currency, outcome, decline_code, captured)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                ON CONFLICT (idempotency_key) DO NOTHING
+                "#,
+                request.idempotency_key,
+                reference,
+                request.amount.minor,
+                request.amount.currency.code(),
+                name,
+                code,
+                name == "succeeded",
+            )
+            .execute(&self.db)
+            .await
+            .map_err(unreachable)?;
+            if inserted.rows_affected() == 0 {
+                let first = self.charge_by_key(request.idempotency_key).await?;
+                return first
+                    .map(|charge| charge.outcome())
+                    .ok_or_else(|| ProviderError("the charge vanished".into()));
+            }
             Ok(outcome)
         })
     }
@@ -131,52 +201,81 @@ impl PaymentProvider for TestProvider {
     ) -> ProviderFuture<'a, ChargeOutcome> {
         Box::pin(async move {
             self.wait().await;
-            let mut ledger = self.ledger();
-            let charge = ledger
-                .charges
-                .values_mut()
-                .find(|charge| charge.reference == reference)
-                .ok_or_else(|| ProviderError(format!("no charge {reference}")))?;
-            // Confirming twice returns the first answer.
-            if matches!(charge.outcome, ChargeOutcome::RequiresAction { .. }) {
-                charge.outcome = if approved {
-                    charge.captured = true;
-                    ChargeOutcome::Succeeded { reference: reference.to_owned() }
-                } else {
-                    ChargeOutcome::Declined {
-                        reference: reference.to_owned(),
-                        code: "authentication_failed".into(),
-                    }
-                };
-            }
-            Ok(charge.outcome.clone())
+            // Only a charge still waiting moves; confirming twice returns the first answer.
+            sqlx::query!(
+                r#"
+                UPDATE sandbox_charges
+                SET outcome = CASE WHEN $2 THEN 'succeeded' ELSE 'declined' END,
+                    decline_code = CASE WHEN $2 THEN NULL ELSE 'authentication_failed' END,
+                    captured = $2
+                WHERE reference = $1 AND outcome = 'requires_action'
+                "#,
+                reference,
+                approved
+            )
+            .execute(&self.db)
+            .await
+            .map_err(unreachable)?;
+            let charge = sqlx::query_as!(
+                ChargeRow,
+                r#"SELECT reference, amount_minor, currency, outcome, decline_code, captured, refunded_minor
+                   FROM sandbox_charges WHERE reference = $1"#,
+                reference
+            )
+            .fetch_optional(&self.db)
+            .await
+            .map_err(unreachable)?
+            .ok_or_else(|| ProviderError(format!("no charge {reference}")))?;
+            Ok(charge.outcome())
         })
     }
 
     fn refund<'a>(&'a self, request: RefundRequest<'a>) -> ProviderFuture<'a, String> {
         Box::pin(async move {
             self.wait().await;
-            let mut ledger = self.ledger();
-            if let Some((_, refund)) = ledger.refunds.get(request.idempotency_key) {
-                return Ok(refund.clone());
+            let mut tx = self.db.begin().await.map_err(unreachable)?;
+            let earlier = sqlx::query_scalar!(
+                "SELECT reference FROM sandbox_refunds WHERE idempotency_key = $1",
+                request.idempotency_key
+            )
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unreachable)?;
+            if let Some(reference) = earlier {
+                return Ok(reference);
             }
-            let charge = ledger
-                .charges
-                .values_mut()
-                .find(|charge| charge.reference == request.charge_reference)
-                .ok_or_else(|| ProviderError(format!("no charge {}", request.charge_reference)))?;
-            if !charge.captured
-                || charge.refunded_minor + request.amount.minor > charge.amount.minor
-            {
+            // Locked: two refunds of one charge at once cannot both pass the check.
+            let charge = sqlx::query!(
+                "SELECT captured, amount_minor, refunded_minor FROM sandbox_charges WHERE reference = $1 FOR UPDATE",
+                request.charge_reference
+            )
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unreachable)?
+            .ok_or_else(|| ProviderError(format!("no charge {}", request.charge_reference)))?;
+            if !charge.captured || charge.refunded_minor + request.amount.minor > charge.amount_minor {
                 return Err(ProviderError("refund exceeds the captured amount".into()));
             }
-            charge.refunded_minor += request.amount.minor;
-            ledger.next += 1;
-            let reference = format!("re_test_{:06}", ledger.next);
-            ledger.refunds.insert(
-                request.idempotency_key.to_owned(),
-                (request.charge_reference.to_owned(), reference.clone()),
-            );
+            let reference = format!("re_test_{}", Uuid::new_v4().simple());
+            sqlx::query!(
+                "UPDATE sandbox_charges SET refunded_minor = refunded_minor + $2 WHERE reference = $1",
+                request.charge_reference,
+                request.amount.minor
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(unreachable)?;
+            sqlx::query!(
+                "INSERT INTO sandbox_refunds (idempotency_key, charge_reference, reference, amount_minor) VALUES ($1, $2, $3, $4)",
+                request.idempotency_key,
+                request.charge_reference,
+                reference,
+                request.amount.minor
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(unreachable)?;
+            tx.commit().await.map_err(unreachable)?;
             Ok(reference)
         })
     }

@@ -146,5 +146,7 @@ async fn embed(
             tracing::error!(%detail, "inference failed");
             PhotoSearchError::Unavailable
         }
+        // `/readyz` says why; the shop's other pages go on serving.
+        EmbedError::ModelUnavailable(_) => PhotoSearchError::Unavailable,
     })
 }

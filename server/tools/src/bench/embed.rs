@@ -19,6 +19,9 @@ use crate::cli::BenchEmbedArgs;
 /// The photos every run embeds (committed test fixtures, so runs are comparable).
 const PHOTOS: &str = "server/tests/fixtures/photos";
 
+/// The bench's embedders are built from a loaded network.
+const LOADED: &str = "the bench loaded the model";
+
 pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
     let inputs = load_inputs(Path::new(PHOTOS))?;
     let model = Arc::new(ImageModel::load(&args.model.image_model)?);
@@ -29,11 +32,11 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
         let embedder =
             ImageEmbedder::new(Arc::clone(&model), InferenceConfig { threads, concurrency: 1 })?;
         let samples = time_single(&inputs, args.warmup, args.runs, |input| {
-            embedder.embed_blocking(std::slice::from_ref(input));
+            embedder.embed_blocking(std::slice::from_ref(input)).expect(LOADED);
         });
         rows.push(Row::measured("burn (flex)", threads, &samples));
         if burn_embeddings.is_empty() {
-            burn_embeddings = embedder.embed_blocking(&inputs);
+            burn_embeddings = embedder.embed_blocking(&inputs)?;
         }
     }
     let max_threads = args.threads.iter().copied().max().unwrap_or(1);
@@ -45,10 +48,10 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
     let batches = [batch];
     let throughput = |samples: Samples| args.batch as f64 / (samples.median() / 1000.0);
     let one_pass = throughput(time_single(&batches, 1, args.batch_runs, |batch| {
-        embedder.embed_one_pass_blocking(batch);
+        embedder.embed_one_pass_blocking(batch).expect(LOADED);
     }));
     let per_image = throughput(time_single(&batches, 1, args.batch_runs, |batch| {
-        embedder.embed_blocking(batch);
+        embedder.embed_blocking(batch).expect(LOADED);
     }));
 
     let peer = if args.no_peer { None } else { Some(run_onnxruntime(args, &inputs)?) };

@@ -357,7 +357,7 @@ async fn http_figures(
     let uploads = Arc::new(upload_files(pool, media).await?);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let payments = vitrine::runtime::shop::test_payments(std::time::Duration::ZERO);
+    let payments = vitrine::runtime::shop::test_payments(pool.clone(), std::time::Duration::ZERO);
     // A benchmark measures throughput: no rate limit.
     let services = Services {
         db: pool.clone(),

@@ -19,6 +19,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::postgres::PgPoolOptions;
@@ -43,6 +45,19 @@ enum Scenario {
     Product,
     AddToCart,
     Mixed,
+    /// The soak's load: six in ten pages, two add to cart, one checkout, one photo search.
+    Soak,
+}
+
+/// One unit of load: a request, or for a checkout the shopper's three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Work {
+    Category,
+    Product,
+    AddToCart,
+    /// Add to cart, place the order, pay it (a new guest each time).
+    Checkout,
+    PhotoSearch,
 }
 
 impl Scenario {
@@ -52,8 +67,39 @@ impl Scenario {
             Self::Product => "product page (HTML)",
             Self::AddToCart => "add to cart (JSON)",
             Self::Mixed => "mixed: a third each",
+            Self::Soak => "soak mix",
         }
     }
+
+    /// What the `n`th unit of load is.
+    fn work(self, n: usize) -> Work {
+        match self {
+            Self::Category => Work::Category,
+            Self::Product => Work::Product,
+            Self::AddToCart => Work::AddToCart,
+            Self::Mixed => [Work::Category, Work::Product, Work::AddToCart][n % 3],
+            Self::Soak => [
+                Work::Category,
+                Work::Product,
+                Work::Category,
+                Work::Product,
+                Work::Category,
+                Work::Product,
+                Work::AddToCart,
+                Work::AddToCart,
+                Work::Checkout,
+                Work::PhotoSearch,
+            ][n % 10],
+        }
+    }
+}
+
+/// What the load sends besides the catalog: the photo searched for.
+struct Load {
+    client: reqwest::Client,
+    base: String,
+    catalog: Catalog,
+    photo: Vec<u8>,
 }
 
 /// What the load picks from.
@@ -94,7 +140,7 @@ pub async fn run(storage: &StorageArgs, args: &BenchShopArgs) -> anyhow::Result<
     let checks = auth.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let payments = vitrine::runtime::shop::test_payments(Duration::ZERO);
+    let payments = vitrine::runtime::shop::test_payments(pool.clone(), Duration::ZERO);
     let media = storage.media_store();
     // A benchmark measures throughput: no rate limit.
     let services = Services {
@@ -110,18 +156,20 @@ pub async fn run(storage: &StorageArgs, args: &BenchShopArgs) -> anyhow::Result<
     tokio::spawn(async move { axum::serve(listener, router).await });
     let base = format!("http://{addr}");
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
-    let catalog = Arc::new(catalog);
+    let photo = std::fs::read(&args.photo)
+        .with_context(|| format!("reading the photo to search with, {}", args.photo.display()))?;
+    let (products, variants) = (catalog.slugs.len(), catalog.variants.len());
+    let load = Arc::new(Load { client, base, catalog, photo });
 
     // Warm-up: connections, prepared statements, caches.
-    let _ =
-        drive(&client, &base, &catalog, Scenario::Mixed, args.rate, Duration::from_secs(2)).await;
+    let _ = drive(&load, Scenario::Mixed, args.rate, Duration::from_secs(2)).await;
 
+    if args.soak_minutes > 0 {
+        return soak(&pool, &load, args).await;
+    }
     println!(
-        "Shop pages at {} req/s for {} s each (open loop), {} products, {} variants; server and load share this machine",
-        args.rate,
-        args.seconds,
-        catalog.slugs.len(),
-        catalog.variants.len()
+        "Shop pages at {} req/s for {} s each (open loop), {products} products, {variants} variants; server and load share this machine",
+        args.rate, args.seconds,
     );
     println!(
         "{:<28} {:>9} {:>8} {:>8} {:>9} {:>9} {:>9}",
@@ -129,7 +177,7 @@ pub async fn run(storage: &StorageArgs, args: &BenchShopArgs) -> anyhow::Result<
     );
     for scenario in [Scenario::Category, Scenario::Product, Scenario::AddToCart, Scenario::Mixed] {
         let seconds = Duration::from_secs(args.seconds);
-        let outcome = drive(&client, &base, &catalog, scenario, args.rate, seconds).await;
+        let outcome = drive(&load, scenario, args.rate, seconds).await;
         println!(
             "{:<28} {:>9} {:>8} {:>8.1} {:>9.2} {:>9.2} {:>9.2}",
             scenario.name(),
@@ -142,6 +190,66 @@ pub async fn run(storage: &StorageArgs, args: &BenchShopArgs) -> anyhow::Result<
         );
     }
     per_request_checks(&pool, &checks, args.check_calls).await
+}
+
+/// The soak: the mixed load of pages, carts, checkouts and photo searches at `--rate` for
+/// `--soak-minutes`, one row a minute with this process's resident memory (server and load
+/// together), then the first minute against the last.
+async fn soak(pool: &PgPool, load: &Arc<Load>, args: &BenchShopArgs) -> anyhow::Result<()> {
+    // Deep stock, received through the ledger, so a long soak never sells out.
+    sqlx::query(
+        "WITH deep AS (UPDATE product_variants SET on_hand = on_hand + 100000 RETURNING id)
+         INSERT INTO stock_movements (variant_id, reason, on_hand_delta, reserved_delta, note)
+         SELECT id, 'received', 100000, 0, 'bench soak stock' FROM deep",
+    )
+    .execute(pool)
+    .await?;
+    println!(
+        "Soak: {} units of load a second, {} rows of {} s (six in ten pages, two add to cart, one checkout of three requests, one photo search)",
+        args.rate, args.soak_minutes, args.soak_window_secs
+    );
+    println!(
+        "{:>6} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9}",
+        "row", "units", "errors", "p50 ms", "p99 ms", "max ms", "RSS MiB"
+    );
+    let mut rows = Vec::new();
+    let rss_start = resident_mib();
+    for minute in 1..=args.soak_minutes {
+        let window = Duration::from_secs(args.soak_window_secs);
+        let outcome = drive(load, Scenario::Soak, args.rate, window).await;
+        let rss = resident_mib();
+        println!(
+            "{minute:>6} {:>9} {:>8} {:>9.2} {:>9.2} {:>9.2} {rss:>9.1}",
+            outcome.sent,
+            outcome.errors,
+            outcome.latency.median(),
+            outcome.latency.percentile(99.0),
+            outcome.latency.percentile(100.0),
+        );
+        rows.push((outcome, rss));
+    }
+    let errors: usize = rows.iter().map(|(outcome, _)| outcome.errors).sum();
+    let (first, last) = (&rows[0], &rows[rows.len() - 1]);
+    println!(
+        "RSS {rss_start:.1} MiB before the load, {:.1} after row 1, {:.1} at the end; p99 {:.2} ms in row 1, {:.2} in the last; {errors} errors",
+        first.1,
+        last.1,
+        first.0.latency.percentile(99.0),
+        last.0.latency.percentile(99.0),
+    );
+    anyhow::ensure!(errors == 0, "the soak had {errors} errors");
+    Ok(())
+}
+
+/// This process's resident memory in MiB (Linux: `VmRSS` of /proc/self/status).
+fn resident_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse::<f64>().ok()
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
 }
 
 /// Times the checks a request makes, `calls` times each, and prints their medians.
@@ -198,15 +306,8 @@ async fn per_request_checks(pool: &PgPool, auth: &Auth, calls: usize) -> anyhow:
     Ok(())
 }
 
-/// Sends `rate` requests a second for `length`, each on its own task at its scheduled time.
-async fn drive(
-    client: &reqwest::Client,
-    base: &str,
-    catalog: &Arc<Catalog>,
-    scenario: Scenario,
-    rate: u32,
-    length: Duration,
-) -> Outcome {
+/// Sends `rate` units of load a second for `length`, each on its own task at its scheduled time.
+async fn drive(load: &Arc<Load>, scenario: Scenario, rate: u32, length: Duration) -> Outcome {
     let total = (f64::from(rate) * length.as_secs_f64()).round() as usize;
     let gap = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
     let results = Arc::new(Mutex::new((Samples::default(), 0usize)));
@@ -216,21 +317,11 @@ async fn drive(
     for n in 0..total {
         let due = started + gap * n as u32;
         tokio::time::sleep_until(due.into()).await;
-        let kind = match scenario {
-            Scenario::Mixed => [Scenario::Category, Scenario::Product, Scenario::AddToCart][n % 3],
-            other => other,
-        };
-        let request = build_request(client, base, catalog, kind, &mut rng);
-        let results = Arc::clone(&results);
+        let work = scenario.work(n);
+        let pick = rng.random::<u64>();
+        let (load, results) = (Arc::clone(load), Arc::clone(&results));
         tasks.push(tokio::spawn(async move {
-            let ok = match request.send().await {
-                Ok(response) => {
-                    let status = response.status();
-                    // Read the whole body: a page is done when it has arrived.
-                    response.bytes().await.is_ok() && status.is_success()
-                }
-                Err(_) => false,
-            };
+            let ok = perform(&load, work, pick).await;
             let mut results = results.lock().await;
             results.0.push(due.elapsed());
             results.1 += usize::from(!ok);
@@ -244,30 +335,69 @@ async fn drive(
     Outcome { latency, errors, sent: total, elapsed }
 }
 
-fn build_request(
-    client: &reqwest::Client,
-    base: &str,
-    catalog: &Catalog,
-    scenario: Scenario,
-    rng: &mut StdRng,
-) -> reqwest::RequestBuilder {
-    match scenario {
-        Scenario::Category => {
-            let category = &catalog.subcategories[rng.random_range(0..catalog.subcategories.len())];
-            let page = rng.random_range(1..=4);
-            client.get(format!("{base}/categories/{category}?page={page}&sort=price_asc"))
+/// Does one unit of load; whether every answer was a success (and its body arrived whole).
+async fn perform(load: &Load, work: Work, pick: u64) -> bool {
+    let Load { client, base, catalog, photo } = load;
+    let nth = |len: usize| (pick % len.max(1) as u64) as usize;
+    let variant = || catalog.variants[nth(catalog.variants.len())];
+    match work {
+        Work::Category => {
+            let category = &catalog.subcategories[nth(catalog.subcategories.len())];
+            let page = 1 + pick % 4;
+            succeeds(client.get(format!("{base}/categories/{category}?page={page}&sort=price_asc")))
+                .await
+                .is_some()
         }
-        Scenario::Product => {
-            let slug = &catalog.slugs[rng.random_range(0..catalog.slugs.len())];
-            client.get(format!("{base}/products/{slug}"))
+        Work::Product => {
+            let slug = &catalog.slugs[nth(catalog.slugs.len())];
+            succeeds(client.get(format!("{base}/products/{slug}"))).await.is_some()
         }
-        Scenario::AddToCart | Scenario::Mixed => {
-            let variant = catalog.variants[rng.random_range(0..catalog.variants.len())];
-            client
-                .post(format!("{base}/api/cart/items"))
-                .json(&serde_json::json!({ "variant_id": variant, "quantity": 1 }))
+        Work::AddToCart => succeeds(add_to_cart(client, base, variant())).await.is_some(),
+        Work::Checkout => checkout(base, variant()).await.is_some(),
+        Work::PhotoSearch => {
+            let form = reqwest::multipart::Form::new()
+                .part("image", reqwest::multipart::Part::bytes(photo.clone()).file_name("photo.jpg"));
+            succeeds(client.post(format!("{base}/api/search/by-image")).multipart(form))
+                .await
+                .is_some()
         }
     }
+}
+
+fn add_to_cart(client: &reqwest::Client, base: &str, variant: Uuid) -> reqwest::RequestBuilder {
+    client
+        .post(format!("{base}/api/cart/items"))
+        .json(&serde_json::json!({ "variant_id": variant, "quantity": 1 }))
+}
+
+/// A guest's checkout: the cart (its cookie kept), the order, the payment.
+async fn checkout(base: &str, variant: Uuid) -> Option<()> {
+    let guest = reqwest::Client::builder().cookie_store(true).build().ok()?;
+    succeeds(add_to_cart(&guest, base, variant)).await?;
+    let order: serde_json::Value = serde_json::from_slice(
+        &succeeds(guest.post(format!("{base}/api/orders")).json(&serde_json::json!({
+            "email": "soak@example.com",
+            "shipping_address": { "name": "Ada Lovelace", "line1": "12 St James's Square",
+                                  "city": "London", "postal_code": "SW1Y 4JH", "country": "GB" },
+            "shipping_method": "standard",
+        })))
+        .await?,
+    )
+    .ok()?;
+    let id = order["summary"]["id"].as_str()?;
+    let payment = guest
+        .post(format!("{base}/api/orders/{id}/payments"))
+        .header("Idempotency-Key", Uuid::new_v4().to_string())
+        .json(&serde_json::json!({ "card": { "number": "4242 4242 4242 4242", "expiry": "12/30", "cvc": "123" } }));
+    succeeds(payment).await.map(|_| ())
+}
+
+/// The body of a successful answer, read whole; `None` for an error or a failed connection.
+async fn succeeds(request: reqwest::RequestBuilder) -> Option<Vec<u8>> {
+    let response = request.send().await.ok()?;
+    let status = response.status();
+    let body = response.bytes().await.ok()?;
+    status.is_success().then(|| body.to_vec())
 }
 
 /// A fresh catalog: 10 top categories of 10 subcategories, `products` products spread over

@@ -175,7 +175,7 @@ fn photograph_and_embed(
         .map(|jpeg| model_input_from_file(jpeg, None, &Limits::default()))
         .collect::<Result<Vec<_>, _>>()
         .context("preprocessing a re-photograph as an upload")?;
-    let embeddings = embedder.embed_blocking(&inputs);
+    let embeddings = embedder.embed_blocking(&inputs)?;
     Ok(Queries { jpegs, embeddings, embed_time: started.elapsed() })
 }
 

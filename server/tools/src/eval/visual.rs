@@ -74,7 +74,7 @@ pub fn run(args: &EvalVisualArgs) -> anyhow::Result<()> {
     let images: Vec<(&Split, usize)> =
         gallery.iter().map(|&i| (&train, i)).chain(queries.iter().map(|&i| (&test, i))).collect();
     let started = Instant::now();
-    let mut embeddings = embed(&embedder, &images);
+    let mut embeddings = embed(&embedder, &images)?;
     let seconds = started.elapsed().as_secs_f64();
     let query_embeddings = embeddings.split_off(gallery.len());
     let embedding_precision =
@@ -223,7 +223,7 @@ fn centred_unit(pixels: &[u8]) -> Vec<f32> {
 fn embed(
     embedder: &app::backend::vision::ImageEmbedder,
     images: &[(&Split, usize)],
-) -> Vec<Vec<f32>> {
+) -> anyhow::Result<Vec<Vec<f32>>> {
     let bar = ProgressBar::new(images.len() as u64).with_style(
         ProgressStyle::with_template(
             "{spinner} embedding [{bar:40}] {pos}/{len} images, {per_sec}, eta {eta}",
@@ -235,11 +235,11 @@ fn embed(
     for chunk in images.chunks(EMBED_CHUNK) {
         let inputs: Vec<Vec<f32>> =
             chunk.par_iter().map(|&(split, index)| split.model_input(index)).collect();
-        embeddings.extend(embedder.embed_blocking(&inputs));
+        embeddings.extend(embedder.embed_blocking(&inputs)?);
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
-    embeddings
+    Ok(embeddings)
 }
 
 /// Precision of a retrieval run: P@1 overall and per query class, and P@k.
