@@ -78,6 +78,13 @@ impl Worker {
         self
     }
 
+    /// How long a claimed job stays this worker's before another may take it over (a worker
+    /// that died mid-job holds its jobs this long).
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
     pub fn with_idle_poll(mut self, every: Duration) -> Self {
         self.idle_poll = every;
         self

@@ -182,6 +182,11 @@ pub struct ServeArgs {
     #[arg(long, env = "VITRINE_PHOTO_SEARCHES_PER_MINUTE", default_value_t = 30)]
     pub photo_searches_per_minute: u32,
 
+    /// Seconds a worker holds a job it claimed; a worker that dies mid-job leaves it to
+    /// another after this long. Handlers get 80 % of it.
+    #[arg(long, env = "VITRINE_JOB_LEASE_SECS", default_value_t = 300)]
+    pub job_lease_secs: u64,
+
     /// Where Prometheus scrapes `/metrics` (e.g. 127.0.0.1:9187, or a private-network
     /// address). Not served at all without it; never on the shop's own address.
     #[arg(long, env = "VITRINE_METRICS_ADDR")]

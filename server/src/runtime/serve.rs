@@ -50,6 +50,7 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
         };
         crate::jobs::shop::schedule_cart_pruning(&pool, chrono::Utc::now()).await?;
         let worker = Worker::new(pool.clone())
+            .with_lease(std::time::Duration::from_secs(args.job_lease_secs.max(1)))
             .with_handler(Arc::new(handler))
             .with_handler(Arc::new(crate::jobs::shop::ReleaseHoldHandler { pool: pool.clone() }))
             .with_handler(Arc::new(crate::jobs::shop::PruneCartsHandler { pool: pool.clone() }));
