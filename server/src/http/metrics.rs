@@ -54,12 +54,16 @@ pub async fn track(request: Request, next: Next) -> Response {
     let method = request.method().as_str().to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    histogram!("vitrine_http_request_duration_seconds", "route" => route.clone(), "method" => method.clone())
-        .record(started.elapsed());
-    counter!("vitrine_http_requests_total", "route" => route, "method" => method, "status" => status)
-        .increment(1);
+    record_request(route, method, response.status().as_u16(), started.elapsed());
     response
+}
+
+/// Records one answered request (what [`track`] does per request; `bench shop` times it).
+pub fn record_request(route: String, method: String, status: u16, took: std::time::Duration) {
+    histogram!("vitrine_http_request_duration_seconds", "route" => route.clone(), "method" => method.clone())
+        .record(took);
+    counter!("vitrine_http_requests_total", "route" => route, "method" => method, "status" => status.to_string())
+        .increment(1);
 }
 
 /// What the scrape reads: the process's database pool, its model, and (in a web process) its

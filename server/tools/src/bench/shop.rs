@@ -14,7 +14,8 @@
 //!
 //! Then what the checks every request makes cost, timed in-process: the access token's
 //! signature (the peer), the session's standing (revocation) from the cache and from the
-//! database, and the photo-search rate limit under its limit.
+//! database, the photo-search rate limit under its limit, the response's CSP nonce and the
+//! request's metrics.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,6 +35,7 @@ use app::backend::auth::accounts;
 use app::backend::auth::live_sessions::{Change, LiveSessions};
 use app::backend::auth::tokens::TokenType;
 use app::backend::auth::Auth;
+use app::backend::content_policy::PageNonce;
 use app::backend::rate_limit::RateLimiter;
 use vitrine::runtime::cli::StorageArgs;
 use vitrine::runtime::database;
@@ -267,8 +269,17 @@ async fn per_request_checks(pool: &PgPool, auth: &Auth, calls: usize) -> anyhow:
     let mut cached = Samples::default();
     let mut database = Samples::default();
     let mut rate_limit = Samples::default();
+    let mut nonce = Samples::default();
+    let mut metrics = Samples::default();
     sessions.standing(pool, user, id).await?;
     for _ in 0..calls {
+        let started = Instant::now();
+        std::hint::black_box(PageNonce::new());
+        nonce.push(started.elapsed());
+        let started = Instant::now();
+        let route = "/products/{slug}".to_owned();
+        vitrine::http::metrics::record_request(route, "GET".to_owned(), 200, started.elapsed());
+        metrics.push(started.elapsed());
         let started = Instant::now();
         std::hint::black_box(auth.keys.verify(&session.access, TokenType::Access).is_ok());
         signature.push(started.elapsed());
@@ -294,6 +305,8 @@ async fn per_request_checks(pool: &PgPool, auth: &Auth, calls: usize) -> anyhow:
         ("session standing, cached (revocation)", &cached),
         ("session standing, from the database (miss)", &database),
         ("photo-search rate limit, under the limit", &rate_limit),
+        ("CSP nonce for the response", &nonce),
+        ("metrics: a request counted and timed", &metrics),
     ] {
         println!(
             "{:<44} {:>10.2} {:>10.2} {:>12.3}",
