@@ -295,7 +295,10 @@ pub async fn prune_idle_guest_carts(pool: &PgPool) -> Result<u64, sqlx::Error> {
 }
 
 /// Deletes the account's cart and its items (its owner deleted the account).
-pub async fn delete_for_user(conn: &mut sqlx::PgConnection, user_id: Uuid) -> Result<(), sqlx::Error> {
+pub async fn delete_for_user(
+    conn: &mut sqlx::PgConnection,
+    user_id: Uuid,
+) -> Result<(), sqlx::Error> {
     sqlx::query!("DELETE FROM carts WHERE user_id = $1", user_id).execute(conn).await?;
     Ok(())
 }

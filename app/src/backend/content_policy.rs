@@ -8,6 +8,8 @@
 //! with it; Leptos gets the same nonce through [`provide_page_nonce`], so the header never
 //! depends on how (or whether) a page rendered.
 
+use std::sync::OnceLock;
+
 use axum::http::request::Parts;
 use axum::http::HeaderValue;
 use base64::Engine;
@@ -41,12 +43,17 @@ pub fn provide_page_nonce() {
 }
 
 /// The `cargo leptos watch` reload socket a page connects to, when there is one (as
-/// `AutoReload` decides).
-pub fn reload_socket(options: &leptos::config::LeptosOptions) -> Option<String> {
-    std::env::var("LEPTOS_WATCH").is_ok().then(|| {
-        let port = options.reload_external_port.unwrap_or(options.reload_port);
-        format!("{}:{port}", options.site_addr.ip())
-    })
+/// `AutoReload` decides). Worked out once per process: every page's policy names it.
+pub fn reload_socket(options: &leptos::config::LeptosOptions) -> Option<&'static str> {
+    static SOCKET: OnceLock<Option<String>> = OnceLock::new();
+    SOCKET
+        .get_or_init(|| {
+            std::env::var("LEPTOS_WATCH").is_ok().then(|| {
+                let port = options.reload_external_port.unwrap_or(options.reload_port);
+                format!("{}:{port}", options.site_addr.ip())
+            })
+        })
+        .as_deref()
 }
 
 /// The policy of an HTML page rendered with `nonce`; `reload` is the `cargo leptos watch`
@@ -77,7 +84,10 @@ mod tests {
         assert!(policy.contains("frame-ancestors 'none'"));
         assert!(!policy.contains("unsafe-inline"));
         assert!(!policy.contains("ws://"));
-        assert!(for_page("n", Some("127.0.0.1:3001")).to_str().unwrap().contains("ws://127.0.0.1:3001"));
+        assert!(for_page("n", Some("127.0.0.1:3001"))
+            .to_str()
+            .unwrap()
+            .contains("ws://127.0.0.1:3001"));
     }
 
     #[test]
@@ -87,5 +97,4 @@ mod tests {
         assert_eq!(a.0.len(), 22);
         assert!(for_page(&a.0, None).to_str().is_ok());
     }
-
 }

@@ -274,6 +274,74 @@ pub async fn retry_later(
     Ok(())
 }
 
+/// An email the shop sent, as a data export lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SentEmail {
+    /// RFC 3339.
+    pub sent_at: String,
+    pub subject: String,
+}
+
+/// The emails sent to `email`, newest first (the notification relay records each one).
+pub async fn sent_to(pool: &PgPool, email: &str) -> Result<Vec<SentEmail>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT sent_at, subject FROM sent_emails WHERE recipient = $1 ORDER BY sent_at DESC",
+        email
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| SentEmail { sent_at: row.sent_at.to_rfc3339(), subject: row.subject })
+        .collect())
+}
+
+/// Takes `email` out of the events and email records that name it (its account was deleted).
+/// Events still waiting are marked delivered: nothing more goes to a deleted account.
+pub async fn redact_for(conn: &mut PgConnection, email: &str) -> Result<(), sqlx::Error> {
+    const REDACTED: &str = r#"{"redacted": true}"#;
+    // As the address appears in a JSON payload: a whole string value.
+    let quoted = format!("\"{email}\"");
+    sqlx::query!(
+        r#"
+        UPDATE outbox SET payload = $2::text::jsonb, delivered_at = coalesce(delivered_at, now())
+        WHERE strpos(payload::text, $1) > 0
+        "#,
+        quoted,
+        REDACTED
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE shop_events SET payload = $2::text::jsonb WHERE strpos(payload::text, $1) > 0",
+        quoted,
+        REDACTED
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE sent_emails SET recipient = '(deleted account)' WHERE recipient = $1",
+        email
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// How far delivery lags: events waiting and the age of the oldest (`/metrics`).
+pub async fn lag(pool: &PgPool) -> Result<(i64, f64), sqlx::Error> {
+    let row = sqlx::query!(
+        r#"
+        SELECT count(*) AS "pending!",
+               coalesce(extract(epoch FROM now() - min(created_at))::float8, 0) AS "oldest_secs!"
+        FROM outbox WHERE delivered_at IS NULL
+        "#
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((row.pending, row.oldest_secs))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,70 +375,4 @@ mod tests {
         assert!(ShopEvent::from_stored("order.teleported", Value::Null).is_err());
         assert!(ShopEvent::from_stored("order.paid", serde_json::json!({})).is_err());
     }
-}
-
-/// An email the shop sent, as a data export lists it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct SentEmail {
-    /// RFC 3339.
-    pub sent_at: String,
-    pub subject: String,
-}
-
-/// The emails sent to `email`, newest first (the notification relay records each one).
-pub async fn sent_to(pool: &PgPool, email: &str) -> Result<Vec<SentEmail>, sqlx::Error> {
-    let rows = sqlx::query!(
-        "SELECT sent_at, subject FROM sent_emails WHERE recipient = $1 ORDER BY sent_at DESC",
-        email
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| SentEmail { sent_at: row.sent_at.to_rfc3339(), subject: row.subject })
-        .collect())
-}
-
-/// Takes `email` out of the events and email records that name it (its account was deleted).
-/// Events still waiting are marked delivered: nothing more goes to a deleted account.
-pub async fn redact_for(conn: &mut PgConnection, email: &str) -> Result<(), sqlx::Error> {
-    const REDACTED: &str = r#"{"redacted": true}"#;
-    sqlx::query!(
-        r#"
-        UPDATE outbox SET payload = $2::text::jsonb, delivered_at = coalesce(delivered_at, now())
-        WHERE strpos(payload::text, $1) > 0
-        "#,
-        format!("\"{email}\""),
-        REDACTED
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "UPDATE shop_events SET payload = $2::text::jsonb WHERE strpos(payload::text, $1) > 0",
-        format!("\"{email}\""),
-        REDACTED
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "UPDATE sent_emails SET recipient = '(deleted account)' WHERE recipient = $1",
-        email
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// How far delivery lags: events waiting and the age of the oldest (`/metrics`).
-pub async fn lag(pool: &PgPool) -> Result<(i64, f64), sqlx::Error> {
-    let row = sqlx::query!(
-        r#"
-        SELECT count(*) AS "pending!",
-               coalesce(extract(epoch FROM now() - min(created_at))::float8, 0) AS "oldest_secs!"
-        FROM outbox WHERE delivered_at IS NULL
-        "#
-    )
-    .fetch_one(pool)
-    .await?;
-    Ok((row.pending, row.oldest_secs))
 }

@@ -129,7 +129,8 @@ async fn scrape(State(sources): State<Sources>) -> Response {
 async fn sample_database(sources: &Sources) -> Result<(), sqlx::Error> {
     for queue in jobs::queue_stats(&sources.db).await? {
         let kind = queue.kind;
-        gauge!("vitrine_jobs", "kind" => kind.clone(), "status" => "queued").set(queue.queued as f64);
+        gauge!("vitrine_jobs", "kind" => kind.clone(), "status" => "queued")
+            .set(queue.queued as f64);
         gauge!("vitrine_jobs", "kind" => kind.clone(), "status" => "running")
             .set(queue.running as f64);
         gauge!("vitrine_jobs", "kind" => kind.clone(), "status" => "dead").set(queue.dead as f64);

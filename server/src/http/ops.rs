@@ -93,5 +93,8 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
         (true, true) => "ready",
     };
     let code = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (code, Json(Readiness { status, checks: Checks { database, migrations, image_model, sessions } }))
+    (
+        code,
+        Json(Readiness { status, checks: Checks { database, migrations, image_model, sessions } }),
+    )
 }

@@ -7,8 +7,8 @@ use app::backend::content_policy::{self, PageNonce};
 use app::backend::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::header::{
-    CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
-    X_FRAME_OPTIONS,
+    CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
+    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
@@ -37,7 +37,7 @@ pub async fn set(State(state): State<AppState>, mut request: Request, next: Next
         .is_some_and(|value| value.starts_with("text/html"));
     let policy = if is_page {
         let reload = content_policy::reload_socket(&state.leptos_options);
-        content_policy::for_page(&nonce.0, reload.as_deref())
+        content_policy::for_page(&nonce.0, reload)
     } else {
         content_policy::FOR_OTHER_RESPONSES
     };

@@ -49,6 +49,7 @@ pub trait JobHandler: Send + Sync + 'static {
     fn is_ready(&self) -> bool {
         true
     }
+
     /// Runs `jobs` (at least one, at most `batch_size`) and reports each one's outcome.
     fn run<'a>(&'a self, jobs: &'a [ClaimedJob]) -> HandlerFuture<'a>;
 }

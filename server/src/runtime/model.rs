@@ -24,8 +24,8 @@ pub const RELOAD_EVERY: Duration = Duration::from_secs(30);
 /// Blocking: async code calls [`load_embedder_async`].
 pub fn load_embedder(args: &ModelArgs) -> anyhow::Result<ImageEmbedder> {
     let config = args.inference_config();
-    let embedder =
-        ImageEmbedder::new(load_network(args)?, config).context("starting the model's thread pool")?;
+    let embedder = ImageEmbedder::new(load_network(args)?, config)
+        .context("starting the model's thread pool")?;
     tracing::info!(threads = config.threads, concurrency = config.concurrency, "image model ready");
     Ok(embedder)
 }
@@ -53,7 +53,9 @@ pub async fn load_embedder_or_degrade(args: &ModelArgs) -> anyhow::Result<ImageE
                     tracing::info!("image model loaded: search by photo is back");
                     return;
                 }
-                Ok(Err(err)) => tracing::warn!(error = %format!("{err:#}"), "the image model still cannot be loaded"),
+                Ok(Err(err)) => {
+                    tracing::warn!(error = %format!("{err:#}"), "the image model still cannot be loaded")
+                }
                 Err(err) => tracing::warn!(error = %err, "the model loading task failed"),
             }
         }
@@ -72,7 +74,8 @@ fn load_network(args: &ModelArgs) -> anyhow::Result<Arc<ImageModel>> {
         )
     })?;
     let side = MODEL_SIDE as usize;
-    // Warm-up on one thread of its own: the embedder's pool may be serving already.
+    // Warm-up outside the embedder's pool (on rayon's global one): when the model arrives late,
+    // that pool may be serving already.
     model.embed(&[vec![0.0; 3 * side * side]]);
     tracing::info!(weights = %path.display(), elapsed = ?started.elapsed(), "image model loaded");
     Ok(Arc::new(model))

@@ -106,7 +106,8 @@ async fn two_hundred_concurrent_checkouts_sell_exactly_the_ten_in_stock() {
         .await
         .unwrap();
     assert_eq!(paid_orders, 10);
-    let captured = app.payments.charges().await.unwrap().iter().filter(|charge| charge.captured).count();
+    let captured =
+        app.payments.charges().await.unwrap().iter().filter(|charge| charge.captured).count();
     assert_eq!(captured, 10, "the sandbox took money ten times");
 }
 

@@ -42,7 +42,8 @@ async fn without_its_model_the_shop_serves_everything_but_search_by_photo() {
     assert_eq!(product.status(), 200);
     assert!(product.text().await.unwrap().contains("Similar items"), "stored embeddings serve");
 
-    let search = app.client.post(app.url("/api/search/by-image")).multipart(photo(fixture_image(APPLE)));
+    let search =
+        app.client.post(app.url("/api/search/by-image")).multipart(photo(fixture_image(APPLE)));
     let refused = search.send().await.unwrap();
     assert_eq!(refused.status(), 503);
     let body: Value = refused.json().await.unwrap();
@@ -70,8 +71,8 @@ async fn embedding_jobs_wait_for_the_model_and_run_once_it_is_back() {
         media: db.media.store.clone(),
         images: images.clone(),
     };
-    let worker =
-        vitrine::jobs::worker::Worker::new(db.pool.clone()).with_handler(std::sync::Arc::new(handler));
+    let worker = vitrine::jobs::worker::Worker::new(db.pool.clone())
+        .with_handler(std::sync::Arc::new(handler));
     let queued = || async {
         sqlx::query_scalar::<_, i64>(
             "SELECT count(*) FROM jobs WHERE kind = 'embed_image' AND status = 'queued' AND attempts = 0",
@@ -87,10 +88,11 @@ async fn embedding_jobs_wait_for_the_model_and_run_once_it_is_back() {
 
     images.install(image_model());
     while worker.run_once().await.unwrap() > 0 {}
-    let ready: i64 = sqlx::query_scalar("SELECT count(*) FROM product_images WHERE status = 'ready'")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let ready: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM product_images WHERE status = 'ready'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
     assert_eq!(ready, waiting);
 }
 

@@ -40,7 +40,10 @@ impl Process {
         let mut command = Command::new(env!("CARGO_BIN_EXE_vitrine"));
         command
             .args(args)
-            .env("VITRINE_IMAGE_MODEL", workspace_root().join("model-weights/efficientnet-lite0.safetensors"))
+            .env(
+                "VITRINE_IMAGE_MODEL",
+                workspace_root().join("model-weights/efficientnet-lite0.safetensors"),
+            )
             .env("VITRINE_NO_MAIL_FOLDER", "true")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -94,11 +97,12 @@ async fn a_worker_killed_mid_embedding_leaves_its_jobs_to_another_after_the_leas
         ],
     );
     let held_query = "SELECT count(*) FROM jobs WHERE kind = 'embed_image' AND status = 'running'";
-    let held: i64 = wait_for("the worker takes the embedding jobs", Duration::from_secs(60), async || {
-        let held: i64 = sqlx::query_scalar(held_query).fetch_one(&db.pool).await.unwrap();
-        (held > 0).then_some(held)
-    })
-    .await;
+    let held: i64 =
+        wait_for("the worker takes the embedding jobs", Duration::from_secs(60), async || {
+            let held: i64 = sqlx::query_scalar(held_query).fetch_one(&db.pool).await.unwrap();
+            (held > 0).then_some(held)
+        })
+        .await;
     worker.kill();
     let killed_at = Instant::now();
 
@@ -112,7 +116,10 @@ async fn a_worker_killed_mid_embedding_leaves_its_jobs_to_another_after_the_leas
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let held_after: i64 = sqlx::query_scalar(held_query).fetch_one(&db.pool).await.unwrap();
-    assert_eq!(held_after, still_held, "nobody takes a job inside its lease ({taken_before_lease} others ran)");
+    assert_eq!(
+        held_after, still_held,
+        "nobody takes a job inside its lease ({taken_before_lease} others ran)"
+    );
 
     wait_for("the other worker finishes the jobs", Duration::from_secs(60), async || {
         other.run_once().await.unwrap();
@@ -176,7 +183,11 @@ async fn the_server_survives_a_postgresql_restart_under_traffic() {
                     Ok(response) => {
                         let status = response.status().as_u16();
                         let html = response.text().await.unwrap_or_default();
-                        if html.contains("temporarily unavailable") { 503 } else { status }
+                        if html.contains("temporarily unavailable") {
+                            503
+                        } else {
+                            status
+                        }
                     }
                     Err(_) => 0,
                 };
@@ -188,10 +199,11 @@ async fn the_server_survives_a_postgresql_restart_under_traffic() {
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     cluster.stop().unwrap();
-    let (status, said) = wait_for("/readyz reports the outage", Duration::from_secs(30), async || {
-        readiness(client.clone(), addr.clone()).await.filter(|(status, _)| *status == 503)
-    })
-    .await;
+    let (status, said) =
+        wait_for("/readyz reports the outage", Duration::from_secs(30), async || {
+            readiness(client.clone(), addr.clone()).await.filter(|(status, _)| *status == 503)
+        })
+        .await;
     assert_eq!((status, said.as_str()), (503, "not ready"));
     tokio::time::sleep(Duration::from_secs(2)).await;
 

@@ -383,7 +383,10 @@ impl TestAppBuilder {
         ));
         let started = std::time::Instant::now();
         while !auth.sessions.is_listening() {
-            assert!(started.elapsed() < Duration::from_secs(10), "the session listener never started");
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the session listener never started"
+            );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         let state = AppState {

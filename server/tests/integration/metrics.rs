@@ -10,7 +10,9 @@ use crate::helpers::{TestApp, TestDb};
 fn sample(body: &str, name: &str, labels: &[&str]) -> Option<f64> {
     body.lines()
         .filter(|line| !line.starts_with('#'))
-        .filter(|line| line.starts_with(&format!("{name}{{")) || line.starts_with(&format!("{name} ")))
+        .filter(|line| {
+            line.starts_with(&format!("{name}{{")) || line.starts_with(&format!("{name} "))
+        })
         .find(|line| labels.iter().all(|label| line.contains(label)))
         .and_then(|line| line.rsplit(' ').next())
         .and_then(|value| value.parse().ok())
@@ -32,11 +34,7 @@ async fn metrics_are_served_on_their_own_address_only() {
 
     let listener = metrics::listen("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let sources = Sources {
-        db: app.db.pool.clone(),
-        model_version: "test-model",
-        sessions: None,
-    };
+    let sources = Sources { db: app.db.pool.clone(), model_version: "test-model", sessions: None };
     tokio::spawn(metrics::serve(listener, sources, std::future::pending()));
     let response = reqwest::get(format!("http://{addr}/metrics")).await.unwrap();
     assert_eq!(response.status(), 200);
@@ -44,8 +42,11 @@ async fn metrics_are_served_on_their_own_address_only() {
 
     let pages = sample(&body, "vitrine_http_requests_total", &[r#"route="/""#, r#"status="200""#]);
     assert!(pages >= Some(1.0), "{body}");
-    let sign_ins =
-        sample(&body, "vitrine_http_requests_total", &[r#"route="/api/auth/sign-in""#, r#"status="401""#]);
+    let sign_ins = sample(
+        &body,
+        "vitrine_http_requests_total",
+        &[r#"route="/api/auth/sign-in""#, r#"status="401""#],
+    );
     assert!(sign_ins >= Some(1.0), "{body}");
     assert!(sample(&body, "vitrine_sign_in_failures_total", &[]) >= Some(1.0));
     assert!(

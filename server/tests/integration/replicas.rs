@@ -37,7 +37,8 @@ async fn sign_in_failures_through_both_replicas_count_together() {
     let db = TestDb::migrated().await;
     let first = TestApp::spawn(db).await;
     let second = first.replica().await;
-    let register = json!({ "email": "pat@example.com", "password": "a long and unusual passphrase" });
+    let register =
+        json!({ "email": "pat@example.com", "password": "a long and unusual passphrase" });
     let registered = first.client.post(first.url("/api/auth/register")).json(&register).send();
     assert_eq!(registered.await.unwrap().status(), 201);
     let wrong = json!({ "email": "pat@example.com", "password": "a wrong guess at it" });
@@ -57,11 +58,12 @@ async fn sign_in_failures_through_both_replicas_count_together() {
 async fn two_workers_run_each_job_once() {
     let db = TestDb::migrated().await;
     db.seed_fixture().await;
-    let queued: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM jobs WHERE kind = 'embed_image' AND status = 'queued'")
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
+    let queued: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM jobs WHERE kind = 'embed_image' AND status = 'queued'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
     let (a, b) = (db.embedding_worker(), db.embedding_worker());
     let drain = |worker: vitrine::jobs::worker::Worker| async move {
         let mut ran = 0;

@@ -121,7 +121,8 @@ async fn a_disabled_account_is_signed_out_everywhere_and_cannot_sign_in() {
     let admin = signed_in_admin(&app).await;
     let mallory = register(&app, "mallory@example.com").await;
     assert_eq!(me(&app, &mallory.access).await, StatusCode::OK);
-    let disable = |disabled: bool| [("user_id", mallory.id.to_string()), ("disabled", disabled.to_string())];
+    let disable =
+        |disabled: bool| [("user_id", mallory.id.to_string()), ("disabled", disabled.to_string())];
     let path = "/api/admin/users/disabled";
     assert_eq!(admin_form(&app, &admin, path, &disable(true)).await, StatusCode::OK);
 
@@ -139,13 +140,12 @@ async fn a_disabled_account_is_signed_out_everywhere_and_cannot_sign_in() {
     assert_eq!(admin_form(&app, &admin, path, &disable(false)).await, StatusCode::OK);
     assert_eq!(sign_in(&app, "mallory@example.com", PASSWORD).await.status(), StatusCode::OK);
 
-    let actions: Vec<String> = sqlx::query_scalar(
-        "SELECT action FROM audit_log WHERE entity_id = $1 ORDER BY id",
-    )
-    .bind(mallory.id.to_string())
-    .fetch_all(&app.db.pool)
-    .await
-    .unwrap();
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_log WHERE entity_id = $1 ORDER BY id")
+            .bind(mallory.id.to_string())
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
     assert_eq!(actions, ["users.disable", "users.enable"]);
 }
 

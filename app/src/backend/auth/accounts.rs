@@ -321,11 +321,7 @@ pub async fn change_password(
     new: String,
 ) -> Result<Session, AuthError> {
     check_policy(&new)?;
-    let stored = sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", user)
-        .fetch_optional(pool)
-        .await
-        .map_err(AuthError::unavailable)?
-        .ok_or(AuthError::Unauthenticated)?;
+    let stored = password_hash(pool, user).await?;
     if !auth.passwords.verify(current, Some(stored)).await? {
         return Err(AuthError::WrongPassword);
     }
@@ -369,10 +365,13 @@ pub async fn request_reset(
     throttle::hit(pool, Key::ResetAddress(ip), auth.limits.resets_per_ip_per_hour).await?;
     let Ok(email) = normalize_email(email) else { return Ok(None) };
     throttle::hit(pool, Key::ResetAccount(&email), auth.limits.resets_per_account_per_hour).await?;
-    let Some(user) = sqlx::query_scalar!("SELECT id FROM users WHERE email = $1 AND disabled_at IS NULL AND deleted_at IS NULL", email)
-        .fetch_optional(pool)
-        .await
-        .map_err(AuthError::unavailable)?
+    let Some(user) = sqlx::query_scalar!(
+        "SELECT id FROM users WHERE email = $1 AND disabled_at IS NULL AND deleted_at IS NULL",
+        email
+    )
+    .fetch_optional(pool)
+    .await
+    .map_err(AuthError::unavailable)?
     else {
         return Ok(None);
     };
@@ -514,11 +513,14 @@ pub async fn sessions(pool: &PgPool, user: Uuid) -> Result<Vec<SessionRecord>, A
 
 /// The stored password hash of a live account (to confirm a sensitive action).
 pub async fn password_hash(pool: &PgPool, user: Uuid) -> Result<String, AuthError> {
-    sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1 AND deleted_at IS NULL", user)
-        .fetch_optional(pool)
-        .await
-        .map_err(AuthError::unavailable)?
-        .ok_or(AuthError::Unauthenticated)
+    sqlx::query_scalar!(
+        "SELECT password_hash FROM users WHERE id = $1 AND deleted_at IS NULL",
+        user
+    )
+    .fetch_optional(pool)
+    .await
+    .map_err(AuthError::unavailable)?
+    .ok_or(AuthError::Unauthenticated)
 }
 
 /// Erases the person from `user`'s account row (in the deletion's transaction): the email
@@ -549,28 +551,6 @@ pub async fn anonymise(tx: &mut PgConnection, user: Uuid) -> Result<String, Auth
         .map_err(AuthError::unavailable)?;
     revoke_all(tx, user).await.map_err(AuthError::unavailable)?;
     Ok(email)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn emails_are_normalised_and_checked() {
-        assert_eq!(normalize_email("  Ada@Example.COM "), Ok("ada@example.com".into()));
-        for bad in [
-            "",
-            "ada",
-            "ada@",
-            "@example.com",
-            "ada@example",
-            "a b@example.com",
-            "a@b@c.d",
-            "ada@example..com",
-        ] {
-            assert_eq!(normalize_email(bad), Err(AuthError::BadEmail), "{bad:?}");
-        }
-    }
 }
 
 /// `vitrine user create-admin`: makes `email` an admin, creating the account with `password`
@@ -623,4 +603,26 @@ pub async fn create_admin(
         .map_err(AuthError::unavailable)?;
     tx.commit().await.map_err(AuthError::unavailable)?;
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(normalize_email("  Ada@Example.COM "), Ok("ada@example.com".into()));
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "a@b@c.d",
+            "ada@example..com",
+        ] {
+            assert_eq!(normalize_email(bad), Err(AuthError::BadEmail), "{bad:?}");
+        }
+    }
 }

@@ -260,7 +260,11 @@ mod tests {
         let sessions = cache_with(user, a, Standing::Live(Role::Admin));
         sessions.inner.entries.write().unwrap().insert(
             b,
-            Entry { user: other, standing: Standing::Live(Role::Customer), loaded_at: Instant::now() },
+            Entry {
+                user: other,
+                standing: Standing::Live(Role::Customer),
+                loaded_at: Instant::now(),
+            },
         );
         sessions.forget(Change::User(user));
         assert_eq!(sessions.cached(user, a), None);

@@ -17,9 +17,9 @@ use std::sync::Arc;
 pub use session::{CurrentUser, MaybeUser};
 
 use crate::types::{Permission, Role};
+use live_sessions::LiveSessions;
 use password::Passwords;
 use throttle::ThrottleLimits;
-use live_sessions::LiveSessions;
 use tokens::TokenKeys;
 
 /// Everything the account code needs, built once at start from the configuration.

@@ -11,7 +11,6 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-
 pub const ACCESS_TTL: Duration = Duration::from_secs(15 * 60);
 pub const REFRESH_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 pub const ISSUER: &str = "vitrine";
@@ -179,8 +178,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("vitrine-keys-{}", Uuid::new_v4()));
         let path = dir.join("token-secret");
         let first = TokenKeys::load_or_create(&path).unwrap();
-        let (token, _) =
-            first.issue(Uuid::new_v4(), TokenType::Access, Uuid::new_v4(), ACCESS_TTL);
+        let (token, _) = first.issue(Uuid::new_v4(), TokenType::Access, Uuid::new_v4(), ACCESS_TTL);
         let again = TokenKeys::load_or_create(&path).unwrap();
         assert!(again.verify(&token, TokenType::Access).is_ok(), "the same key after a restart");
         use std::os::unix::fs::PermissionsExt;

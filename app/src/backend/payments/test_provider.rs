@@ -138,12 +138,18 @@ impl TestProvider {
         })
     }
 
-    async fn charge_by_key(&self, key: &str) -> Result<Option<ChargeRow>, ProviderError> {
+    /// The charge made with idempotency key `key`, or named `reference` (give one).
+    async fn find_charge(
+        &self,
+        key: Option<&str>,
+        reference: Option<&str>,
+    ) -> Result<Option<ChargeRow>, ProviderError> {
         sqlx::query_as!(
             ChargeRow,
             r#"SELECT reference, amount_minor, currency, outcome, decline_code, captured, refunded_minor
-               FROM sandbox_charges WHERE idempotency_key = $1"#,
-            key
+               FROM sandbox_charges WHERE idempotency_key = $1 OR reference = $2"#,
+            key,
+            reference
         )
         .fetch_optional(&self.db)
         .await
@@ -159,7 +165,7 @@ impl PaymentProvider for TestProvider {
     fn charge<'a>(&'a self, request: ChargeRequest<'a>) -> ProviderFuture<'a, ChargeOutcome> {
         Box::pin(async move {
             self.wait().await;
-            if let Some(charge) = self.charge_by_key(request.idempotency_key).await? {
+            if let Some(charge) = self.find_charge(Some(request.idempotency_key), None).await? {
                 return Ok(charge.outcome());
             }
             let reference = format!("ch_test_{}", Uuid::new_v4().simple());
@@ -185,7 +191,7 @@ impl PaymentProvider for TestProvider {
             .await
             .map_err(unreachable)?;
             if inserted.rows_affected() == 0 {
-                let first = self.charge_by_key(request.idempotency_key).await?;
+                let first = self.find_charge(Some(request.idempotency_key), None).await?;
                 return first
                     .map(|charge| charge.outcome())
                     .ok_or_else(|| ProviderError("the charge vanished".into()));
@@ -216,16 +222,10 @@ impl PaymentProvider for TestProvider {
             .execute(&self.db)
             .await
             .map_err(unreachable)?;
-            let charge = sqlx::query_as!(
-                ChargeRow,
-                r#"SELECT reference, amount_minor, currency, outcome, decline_code, captured, refunded_minor
-                   FROM sandbox_charges WHERE reference = $1"#,
-                reference
-            )
-            .fetch_optional(&self.db)
-            .await
-            .map_err(unreachable)?
-            .ok_or_else(|| ProviderError(format!("no charge {reference}")))?;
+            let charge = self
+                .find_charge(None, Some(reference))
+                .await?
+                .ok_or_else(|| ProviderError(format!("no charge {reference}")))?;
             Ok(charge.outcome())
         })
     }
@@ -253,7 +253,9 @@ impl PaymentProvider for TestProvider {
             .await
             .map_err(unreachable)?
             .ok_or_else(|| ProviderError(format!("no charge {}", request.charge_reference)))?;
-            if !charge.captured || charge.refunded_minor + request.amount.minor > charge.amount_minor {
+            if !charge.captured
+                || charge.refunded_minor + request.amount.minor > charge.amount_minor
+            {
                 return Err(ProviderError("refund exceeds the captured amount".into()));
             }
             let reference = format!("re_test_{}", Uuid::new_v4().simple());

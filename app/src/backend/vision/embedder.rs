@@ -180,7 +180,10 @@ impl ImageEmbedder {
     }
 
     /// One batched pass on the pool's threads (for comparison in `vitrine bench embed`).
-    pub fn embed_one_pass_blocking(&self, inputs: &[Vec<f32>]) -> Result<Vec<Vec<f32>>, EmbedError> {
+    pub fn embed_one_pass_blocking(
+        &self,
+        inputs: &[Vec<f32>],
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
         let model = self.network()?;
         Ok(self.threads.install(|| model.embed(inputs)))
     }

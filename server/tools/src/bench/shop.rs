@@ -96,7 +96,8 @@ impl Scenario {
     }
 }
 
-/// What the load sends besides the catalog: the photo searched for.
+/// What the load needs: the client, the server's address, the catalog it picks from and the
+/// photo it searches with.
 struct Load {
     client: reqwest::Client,
     base: String,
@@ -297,7 +298,10 @@ async fn per_request_checks(pool: &PgPool, auth: &Auth, calls: usize) -> anyhow:
         database.push(started.elapsed());
     }
     println!();
-    println!("Per-request checks, in-process ({calls} calls each; the database one {})", database.len());
+    println!(
+        "Per-request checks, in-process ({calls} calls each; the database one {})",
+        database.len()
+    );
     println!("{:<44} {:>10} {:>10} {:>12}", "check", "p50 µs", "p99 µs", "× signature");
     let peer = signature.median();
     for (name, samples) in [
@@ -368,8 +372,10 @@ async fn perform(load: &Load, work: Work, pick: u64) -> bool {
         Work::AddToCart => succeeds(add_to_cart(client, base, variant())).await.is_some(),
         Work::Checkout => checkout(base, variant()).await.is_some(),
         Work::PhotoSearch => {
-            let form = reqwest::multipart::Form::new()
-                .part("image", reqwest::multipart::Part::bytes(photo.clone()).file_name("photo.jpg"));
+            let form = reqwest::multipart::Form::new().part(
+                "image",
+                reqwest::multipart::Part::bytes(photo.clone()).file_name("photo.jpg"),
+            );
             succeeds(client.post(format!("{base}/api/search/by-image")).multipart(form))
                 .await
                 .is_some()

@@ -33,7 +33,8 @@ pub fn run(args: &EvalParityArgs) -> anyhow::Result<()> {
         .with_context(|| format!("reading the prepared {}", args.prepared.display()))?;
 
     let embedder = load_embedder(&args.model)?;
-    let embeddings = embedder.embed_blocking(&[to_model_input(&server), to_model_input(&client)])?;
+    let embeddings =
+        embedder.embed_blocking(&[to_model_input(&server), to_model_input(&client)])?;
     let report = ParityReport {
         cosine: cosine(&embeddings[0], &embeddings[1]),
         ..pixel_difference(&server, &client)
