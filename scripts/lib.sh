@@ -87,6 +87,16 @@ ensure_wasm_bindgen() {
   cargo install wasm-bindgen-cli --version "${want}" --force
 }
 
+CARGO_FUZZ_VERSION="0.13.1"
+ensure_cargo_fuzz() {
+  if cargo fuzz --version 2>/dev/null | grep -q " ${CARGO_FUZZ_VERSION}\$"; then
+    note "cargo-fuzz ${CARGO_FUZZ_VERSION} present"
+    return
+  fi
+  step "Installing cargo-fuzz ${CARGO_FUZZ_VERSION}"
+  cargo install cargo-fuzz --version "${CARGO_FUZZ_VERSION}" --locked
+}
+
 debian_mirror() {
   # The machine's own Debian mirror, from its apt configuration, so no host is written here.
   local uri

@@ -56,5 +56,6 @@ pub enum PreprocessError {
     NotPrepared(String),
 }
 
-#[cfg(test)]
-mod test_images;
+/// Small images made in memory: the unit tests' inputs and the upload fuzzer's seeds.
+#[cfg(any(test, feature = "test-images"))]
+pub mod test_images;

@@ -182,8 +182,8 @@ pub struct ServeArgs {
     #[arg(long, env = "VITRINE_PHOTO_SEARCHES_PER_MINUTE", default_value_t = 30)]
     pub photo_searches_per_minute: u32,
 
-    /// Seconds a worker holds a job it claimed; a worker that dies mid-job leaves it to
-    /// another after this long. Handlers get 80 % of it.
+    /// Seconds a worker holds a job or an outbox event it claimed; a worker that dies mid-job
+    /// or mid-delivery leaves it to another after this long. Handlers get 80 % of it.
     #[arg(long, env = "VITRINE_JOB_LEASE_SECS", default_value_t = 300)]
     pub job_lease_secs: u64,
 

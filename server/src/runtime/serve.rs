@@ -49,12 +49,14 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
             images: images.clone(),
         };
         crate::jobs::shop::schedule_cart_pruning(&pool, chrono::Utc::now()).await?;
+        let lease = std::time::Duration::from_secs(args.job_lease_secs.max(1));
         let worker = Worker::new(pool.clone())
-            .with_lease(std::time::Duration::from_secs(args.job_lease_secs.max(1)))
+            .with_lease(lease)
             .with_handler(Arc::new(handler))
             .with_handler(Arc::new(crate::jobs::shop::ReleaseHoldHandler { pool: pool.clone() }))
             .with_handler(Arc::new(crate::jobs::shop::PruneCartsHandler { pool: pool.clone() }));
-        let relay = crate::runtime::shop::relay(pool.clone(), &args.shop, &args.auth, storage)?;
+        let relay =
+            crate::runtime::shop::relay(pool.clone(), &args.shop, &args.auth, storage, lease)?;
         tokio::spawn(relay.run(stopped.clone()));
         Some(tokio::spawn(worker.run(stopped.clone())))
     };

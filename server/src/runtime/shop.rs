@@ -41,11 +41,13 @@ pub fn relay(
     shop: &ShopArgs,
     auth: &AuthArgs,
     storage: &StorageArgs,
+    lease: Duration,
 ) -> anyhow::Result<Relay> {
     Ok(Relay {
         pool,
         mailer: mailer(shop, storage)?,
         public_url: crate::runtime::auth::public_url(auth),
         idle_poll: Duration::from_millis(500),
+        lease,
     })
 }

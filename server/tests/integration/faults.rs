@@ -1,5 +1,7 @@
 //! Faults with real processes: a worker killed with SIGKILL in the middle of embedding leaves its
 //! jobs to another worker once their lease runs out, and each then runs once more and succeeds;
+//! one killed in the middle of sending an email leaves it to another relay after the lease, and
+//! the email then goes out exactly once;
 //! a PostgreSQL restart under traffic is survived by the server on its own, `/readyz` shows the
 //! outage while it lasts, and no request waits past its bound.
 
@@ -10,9 +12,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use vitrine::jobs::notify::mailer::Mailer;
+use vitrine::jobs::notify::Relay;
 use vitrine::runtime::local_pg::LocalCluster;
 
-use crate::helpers::{workspace_root, TestDb};
+use crate::helpers::{paid_guest_order, workspace_root, TestApp, TestDb};
+use crate::smtp_sink::SmtpSink;
 
 struct ScratchDir(PathBuf);
 
@@ -146,6 +151,82 @@ async fn a_worker_killed_mid_embedding_leaves_its_jobs_to_another_after_the_leas
             .await
             .unwrap();
     assert_eq!(not_ready, 0, "no image was lost");
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_email_leaves_it_to_another_relay_and_it_goes_out_once() {
+    let db = TestDb::migrated().await;
+    db.seed_fixture().await;
+    let app = TestApp::spawn(db).await;
+    paid_guest_order(&app, "TEAPOT", "buyer@example.com").await;
+    let confirmation: i64 = sqlx::query_scalar("SELECT id FROM outbox WHERE topic = 'order.paid'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+
+    // The worker's relay sends the confirmation; the mail server takes the whole message but
+    // is killed with the worker before it answers, so the message was never accepted.
+    let sink = SmtpSink::start().await;
+    sink.hold_next();
+    let state = ScratchDir::new("relay");
+    let url = app.db.url();
+    let mut worker = Process::vitrine(
+        &["serve", "--role", "worker", "--no-migrate", "--job-lease-secs", "3"],
+        &[
+            ("DATABASE_URL", url.as_ref()),
+            ("VITRINE_STATE_DIR", state.0.as_os_str()),
+            ("VITRINE_SMTP_URL", sink.url.as_ref()),
+        ],
+    );
+    tokio::time::timeout(Duration::from_secs(60), sink.held())
+        .await
+        .expect("the worker starts sending the confirmation");
+    worker.kill();
+    let killed_at = Instant::now();
+
+    let relay = Relay {
+        pool: app.db.pool.clone(),
+        mailer: Mailer::smtp(&sink.url, "Shop <shop@vitrine.test>").unwrap(),
+        public_url: "http://shop.test".into(),
+        idle_poll: Duration::from_millis(10),
+        lease: Duration::from_secs(3),
+    };
+    while killed_at.elapsed() < Duration::from_secs(2) {
+        relay.run_once().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(sink.accepted().is_empty(), "nobody sends it again inside the dead worker's lease");
+
+    wait_for("another relay sends it after the lease", Duration::from_secs(30), async || {
+        relay.run_once().await.unwrap();
+        (!sink.accepted().is_empty()).then_some(())
+    })
+    .await;
+    // Whatever is still due, delivered; and the same events once more change nothing.
+    while relay.run_once().await.unwrap() > 0 {}
+    sqlx::query("UPDATE outbox SET delivered_at = NULL, next_attempt_at = now()")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    while relay.run_once().await.unwrap() > 0 {}
+
+    let accepted = sink.accepted();
+    assert_eq!(accepted.len(), 1, "the confirmation went out exactly once: {accepted:#?}");
+    assert!(accepted[0].contains("Subject: Order 1001 confirmed"), "{}", accepted[0]);
+    assert!(
+        accepted[0].contains(&format!("Message-ID: <event-{confirmation}@")),
+        "{}",
+        accepted[0]
+    );
+    let (attempts, recorded): (i32, i64) = sqlx::query_as(
+        "SELECT attempts, (SELECT count(*) FROM sent_emails WHERE outbox_id = $1) FROM outbox WHERE id = $1",
+    )
+    .bind(confirmation)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(recorded, 1, "recorded as sent once");
+    assert_eq!(attempts, 3, "the killed attempt, the one after the lease, the replay");
 }
 
 #[tokio::test]

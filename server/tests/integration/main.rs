@@ -29,4 +29,5 @@ mod reindex;
 mod replicas;
 mod revocation;
 mod search;
+mod smtp_sink;
 mod vision;

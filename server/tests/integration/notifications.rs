@@ -14,6 +14,7 @@ fn relay(app: &TestApp, mailer: Mailer) -> Relay {
         mailer,
         public_url: "http://shop.test".into(),
         idle_poll: Duration::from_millis(10),
+        lease: Duration::from_secs(60),
     }
 }
 

@@ -19,20 +19,22 @@ use super::worker::poll_until_stopped;
 
 /// Events claimed at once.
 const BATCH: i64 = 20;
-/// How long a claimed event is ours before another relay may take it.
-const LEASE_SECS: i32 = 60;
 
 pub struct Relay {
     pub pool: PgPool,
     pub mailer: Mailer,
     pub public_url: String,
     pub idle_poll: Duration,
+    /// How long claimed events are ours before another relay may take them: a relay killed
+    /// mid-delivery leaves them to another after this long (the workers' `--job-lease-secs`).
+    pub lease: Duration,
 }
 
 impl Relay {
     /// Delivers what is due; returns how many events it handled.
     pub async fn run_once(&self) -> Result<usize, sqlx::Error> {
-        let events = outbox::claim(&self.pool, BATCH, LEASE_SECS).await?;
+        let lease_secs = i32::try_from(self.lease.as_secs().max(1)).unwrap_or(i32::MAX);
+        let events = outbox::claim(&self.pool, BATCH, lease_secs).await?;
         for event in &events {
             match self.deliver(event).await {
                 Ok(()) => outbox::delivered(&self.pool, event.id).await?,
