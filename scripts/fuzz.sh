@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The coverage-guided fuzzers (server/fuzz): libFuzzer through cargo-fuzz, without a sanitizer,
-# so on stable Rust. Each target starts from its committed seeds (server/fuzz/seeds/TARGET) and
-# grows a local corpus beside them (server/fuzz/corpus/TARGET, not committed: megabytes of
-# generated inputs that any run rebuilds within minutes).
+# so on stable Rust. Each target starts from its committed seeds (server/fuzz/seeds/TARGET, the
+# hand-made examples) and its committed corpus (server/fuzz/corpus/TARGET, what earlier runs
+# found, shrunk by `merge`: about a megabyte of small files per target).
 #
 #   scripts/fuzz.sh smoke [SECONDS]       every target for SECONDS each (default 20; test.sh)
 #   scripts/fuzz.sh run TARGET [ARGS...]  one target with libFuzzer's ARGS, e.g. -runs=1000000
-#   scripts/fuzz.sh merge TARGET          shrink the local corpus to the inputs that add coverage
+#   scripts/fuzz.sh merge TARGET          shrink the corpus to the inputs that add coverage (commit it)
 #   scripts/fuzz.sh seeds                 rewrite the seed inputs (server/fuzz/src/bin/seeds.rs)
 #
 # A crash leaves its input in server/fuzz/artifacts/TARGET; replay it with
@@ -43,8 +43,8 @@ case "${1:-smoke}" in
     seconds="${2:-20}"
     for target in "${TARGETS[@]}"; do
       step "Fuzzing ${target} for ${seconds} s"
-      # A short run writes what it finds to a scratch directory, so the local corpus (when a
-      # long run left one) is read but not grown by the test suite.
+      # A short run writes what it finds to a scratch directory, so the committed corpus is
+      # read but not changed by the test suite.
       scratch="$(mktemp -d)"
       mkdir -p "${FUZZ_DIR}/corpus/${target}" "${FUZZ_DIR}/artifacts/${target}"
       fuzz run "$target" "$scratch" "${FUZZ_DIR}/seeds/${target}" "${FUZZ_DIR}/corpus/${target}" -- \

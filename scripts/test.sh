@@ -78,7 +78,7 @@ smoke "bench shop soak" env DATABASE_URL="$server_url" "$tools_bin" bench shop -
   --products 50 --rate 10 --soak-minutes 2 --soak-window-secs 2
 smoke "eval visual" "$tools_bin" eval visual --gallery 200 --queries 20
 smoke "eval robustness" env DATABASE_URL="$e2e_url" "$tools_bin" eval robustness --limit 3
-# The fuzzers from their committed seeds, 20 s each (docs/benchmarks.md has the long runs).
+# The fuzzers from their committed seeds and corpus, 20 s each (docs/benchmarks.md has the long runs).
 smoke "fuzz upload, query" bash "${ROOT}/scripts/fuzz.sh" smoke 20
 rm -f "$results.smoke"
 psql -q "$server_url" -c "DROP DATABASE IF EXISTS vitrine_smoke_search WITH (FORCE)" \

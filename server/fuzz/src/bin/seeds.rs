@@ -1,6 +1,6 @@
 //! Writes the seed inputs the fuzzers start from (`seeds/upload`, `seeds/query`, committed): one
 //! small example of each form the server accepts, so the fuzzer begins inside every branch. Run
-//! by `scripts/fuzz.sh seeds`; the corpus a run grows from them (`corpus/`) stays local.
+//! by `scripts/fuzz.sh seeds`; the corpus runs grow from them (`corpus/`) is committed beside.
 
 use std::path::Path;
 
