@@ -40,6 +40,7 @@ use crate::pages::shop::{
 };
 use crate::pages::{
     home::HomePage, not_found::NotFound, photo_search::PhotoSearchPage, product::ProductPage,
+    search::SearchPage,
 };
 
 /// The HTML document around the application, rendered only on the server.
@@ -87,6 +88,7 @@ pub fn App() -> impl IntoView {
                         view=ProductPage
                         ssr=SsrMode::Async
                     />
+                    <Route path=StaticSegment("search") view=SearchPage ssr=SsrMode::Async/>
                     <Route
                         path=(StaticSegment("search"), StaticSegment("photo"))
                         view=PhotoSearchPage

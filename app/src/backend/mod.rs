@@ -25,4 +25,5 @@ pub mod redirect;
 pub mod search;
 pub mod shopper;
 pub mod state;
+pub mod text_search;
 pub mod vision;

@@ -21,5 +21,9 @@ pub struct AppState {
     /// The payment provider and how long checkout holds stock.
     pub payments: Payments,
     /// How often one client may search by photo.
+    #[from_ref(skip)]
     pub photo_search_limit: RateLimiter,
+    /// How often one client may search by text or ask for suggestions.
+    #[from_ref(skip)]
+    pub text_search_limit: RateLimiter,
 }

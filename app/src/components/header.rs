@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::cart_count::CartLink;
+use super::search_box::SearchBox;
 use super::session::AccountLinks;
 use super::wishlist::{Hydrated, Wishlist};
 
@@ -12,7 +13,12 @@ pub fn SiteHeader() -> impl IntoView {
     view! {
         <header class="site-header" data-hydrated=move || hydrated.get().to_string()>
             <A href="/" attr:class="brand">"Vitrine"</A>
-            <nav aria-label="Shop">
+            <SearchBox/>
+            // The menu of a narrow screen, without JavaScript: the checkbox shows the links
+            // (style/layout.css); on a wide screen the links are always shown and it is hidden.
+            <input type="checkbox" id="site-menu-toggle" class="site-menu-toggle visually-hidden"/>
+            <label for="site-menu-toggle" class="site-menu-button">"Menu"</label>
+            <nav aria-label="Shop" class="site-nav">
                 <A href="/search/photo" attr:class="nav-link">"Search by photo"</A>
                 <CartLink/>
                 <A href="/orders" attr:class="nav-link">"Orders"</A>

@@ -4,5 +4,6 @@ pub mod fetch;
 pub mod header;
 pub mod photo_picker;
 pub mod product_card;
+pub mod search_box;
 pub mod session;
 pub mod wishlist;

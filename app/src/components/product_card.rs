@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::wishlist::WishlistToggle;
-use crate::types::{ProductCard, ScoredProduct};
+use crate::types::{NamePart, ProductCard, ScoredProduct};
 
 #[component]
 pub fn ProductCardView(
@@ -9,6 +9,9 @@ pub fn ProductCardView(
     /// Visual similarity to the search photo or product, shown as a percentage.
     #[prop(optional)]
     score: Option<f32>,
+    /// The name in pieces, the words a text search matched marked.
+    #[prop(optional)]
+    name_parts: Option<Vec<NamePart>>,
 ) -> impl IntoView {
     let ProductCard {
         id,
@@ -30,7 +33,18 @@ pub fn ProductCardView(
                 }
             })}
             <p class="product-category">{category}</p>
-            <h2 class="product-name"><a href=href>{name.clone()}</a></h2>
+            <h2 class="product-name">
+                <a href=href>
+                    {match name_parts {
+                        Some(parts) => parts.into_iter().map(|part| if part.matched {
+                            view! { <mark>{part.text}</mark> }.into_any()
+                        } else {
+                            part.text.into_any()
+                        }).collect_view().into_any(),
+                        None => name.clone().into_any(),
+                    }}
+                </a>
+            </h2>
             {score.map(|score| {
                 let percent = (score.clamp(0.0, 1.0) * 100.0).round();
                 view! {

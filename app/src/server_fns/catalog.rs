@@ -1,5 +1,5 @@
 //! The catalog's server functions: the home page's products, a product page, the categories and
-//! a stored photo search's results.
+//! a stored photo search's results, text search and its suggestions.
 
 #[cfg(feature = "ssr")]
 use crate::types::Refusal;
@@ -8,10 +8,11 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::types::{
-    Category, PhotoSearchError, ProductCard, ProductPageData, ScoredProduct, ShopError,
+    Category, PhotoSearchError, ProductCard, ProductPageData, ScoredProduct, SearchError,
+    SearchParams, SearchResults, ShopError, Suggestions,
 };
 #[cfg(feature = "ssr")]
-use crate::types::{DEFAULT_PHOTO_RESULTS, SIMILAR_ITEMS};
+use crate::types::{DEFAULT_PHOTO_RESULTS, MAX_QUERY_CHARS, SIMILAR_ITEMS};
 
 /// How many products the home page shows.
 pub const HOME_PAGE_PRODUCTS: i64 = 24;
@@ -62,4 +63,30 @@ pub async fn photo_search_results(query: Uuid) -> Result<Vec<ScoredProduct>, Pho
         DEFAULT_PHOTO_RESULTS,
     )
     .await
+}
+
+/// The client's turn under the text-search rate limit, for the two search functions.
+#[cfg(feature = "ssr")]
+fn take_search_turn(state: &crate::backend::state::AppState) -> Result<(), SearchError> {
+    let client = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| crate::backend::auth::session::client_ip(&parts, &state.auth));
+    crate::backend::text_search::take_turn(&state.text_search_limit, client)
+}
+
+/// A page of text-search results (`/search?…`); the parameters as the URL has them.
+#[server(prefix = "/api/catalog", endpoint = "search")]
+pub async fn search_products(params: SearchParams) -> Result<SearchResults, SearchError> {
+    let state = super::state();
+    let query = params.read()?;
+    take_search_turn(&state)?;
+    crate::backend::text_search::search(&state.db, &query).await
+}
+
+/// What the header's search box suggests for `q`.
+#[server(prefix = "/api/catalog", endpoint = "suggest")]
+pub async fn search_suggestions(q: String) -> Result<Suggestions, SearchError> {
+    let state = super::state();
+    take_search_turn(&state)?;
+    let q: String = q.chars().take(MAX_QUERY_CHARS).collect();
+    crate::backend::text_search::suggest(&state.db, &q).await
 }

@@ -4,7 +4,7 @@
 //! depends on this.
 //!
 //! The submodules only group the file; every type is used as `crate::types::Name`. Within the
-//! folder, dependencies point one way too: money ← catalog ← commerce ← admin, auth ← admin,
+//! folder, dependencies point one way too: money ← catalog ← commerce ← admin, catalog ← search, auth ← admin,
 //! and errors on top.
 
 mod admin;
@@ -13,6 +13,7 @@ mod catalog;
 mod commerce;
 mod errors;
 mod money;
+mod search;
 
 pub use admin::*;
 pub use auth::*;
@@ -20,3 +21,4 @@ pub use catalog::*;
 pub use commerce::*;
 pub use errors::*;
 pub use money::*;
+pub use search::*;

@@ -69,6 +69,8 @@ pub fn build(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/api/products/{id}/similar", get(api::search::similar))
+        .route("/api/search", get(api::text_search::search))
+        .route("/api/search/suggest", get(api::text_search::suggest))
         .route("/api/auth/register", post(api::auth::register))
         .route("/api/auth/sign-in", post(api::auth::sign_in))
         .route("/api/auth/refresh", post(api::auth::refresh))

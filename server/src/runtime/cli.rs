@@ -182,6 +182,11 @@ pub struct ServeArgs {
     #[arg(long, env = "VITRINE_PHOTO_SEARCHES_PER_MINUTE", default_value_t = 30)]
     pub photo_searches_per_minute: u32,
 
+    /// Text searches and search-box suggestions one client address may ask for a minute (in
+    /// bursts of as many); 0 for no limit. Typing asks for a suggestion every pause.
+    #[arg(long, env = "VITRINE_TEXT_SEARCHES_PER_MINUTE", default_value_t = 300)]
+    pub text_searches_per_minute: u32,
+
     /// Seconds a worker holds a job or an outbox event it claimed; a worker that dies mid-job
     /// or mid-delivery leaves it to another after this long. Handlers get 80 % of it.
     #[arg(long, env = "VITRINE_JOB_LEASE_SECS", default_value_t = 300)]

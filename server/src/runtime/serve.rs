@@ -103,6 +103,7 @@ async fn serve_http(
         auth,
         payments,
         photo_search_limit: RateLimiter::per_minute(args.photo_searches_per_minute),
+        text_search_limit: RateLimiter::per_minute(args.text_searches_per_minute),
     };
     let state = state::build(services, args.addr)?;
     let addr = state.leptos_options.site_addr;

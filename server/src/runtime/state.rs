@@ -21,6 +21,7 @@ pub struct Services {
     pub auth: Auth,
     pub payments: Payments,
     pub photo_search_limit: RateLimiter,
+    pub text_search_limit: RateLimiter,
 }
 
 /// The state for a router served at `addr` (the `LEPTOS_SITE_ADDR` setting when `None`), with
@@ -35,6 +36,16 @@ pub fn build(services: Services, addr: Option<SocketAddr>) -> anyhow::Result<App
     if let Some(addr) = addr {
         leptos_options.site_addr = addr;
     }
-    let Services { db, media, images, auth, payments, photo_search_limit } = services;
-    Ok(AppState { leptos_options, db, media, images, auth, payments, photo_search_limit })
+    let Services { db, media, images, auth, payments, photo_search_limit, text_search_limit } =
+        services;
+    Ok(AppState {
+        leptos_options,
+        db,
+        media,
+        images,
+        auth,
+        payments,
+        photo_search_limit,
+        text_search_limit,
+    })
 }

@@ -293,6 +293,7 @@ impl TestApp {
             auth: test_auth(),
             hold: TEST_HOLD,
             photo_search_limit: RateLimiter::unlimited(),
+            text_search_limit: RateLimiter::unlimited(),
             images: image_embedder(),
         }
     }
@@ -310,6 +311,7 @@ impl TestApp {
             auth: test_auth(),
             hold: TEST_HOLD,
             photo_search_limit: RateLimiter::unlimited(),
+            text_search_limit: RateLimiter::unlimited(),
             images: image_embedder(),
         }
         .spawn()
@@ -328,6 +330,7 @@ pub struct TestAppBuilder {
     hold: Duration,
     media: MediaStore,
     photo_search_limit: RateLimiter,
+    text_search_limit: RateLimiter,
     images: ImageEmbedder,
 }
 
@@ -349,6 +352,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// At most `per_minute` text searches and suggestions a minute per client address.
+    pub fn text_searches_per_minute(mut self, per_minute: u32) -> Self {
+        self.text_search_limit = RateLimiter::per_minute(per_minute);
+        self
+    }
+
     /// The image model service (the loaded test model unless set: a test can start the app
     /// without one).
     pub fn images(mut self, images: ImageEmbedder) -> Self {
@@ -365,7 +374,7 @@ impl TestAppBuilder {
     /// Serves the app on a random local port; its payment sandbox answers in about 20 ms, like
     /// a fast real one.
     pub async fn spawn(self) -> TestApp {
-        let Self { db, auth, hold, media, photo_search_limit, images } = self;
+        let Self { db, auth, hold, media, photo_search_limit, text_search_limit, images } = self;
         let sandbox = Arc::new(TestProvider::new(db.pool.clone(), Duration::from_millis(20)));
         let payments = Payments { provider: sandbox.clone(), hold };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binding a port");
@@ -397,6 +406,7 @@ impl TestAppBuilder {
             auth,
             payments,
             photo_search_limit,
+            text_search_limit,
         };
         let router = vitrine::http::router::build(state);
         tokio::spawn(async move {

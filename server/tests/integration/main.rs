@@ -30,4 +30,5 @@ mod replicas;
 mod revocation;
 mod search;
 mod smtp_sink;
+mod text_search;
 mod vision;

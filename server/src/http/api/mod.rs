@@ -8,3 +8,4 @@ pub mod photo_upload;
 pub mod product_images;
 pub mod search;
 pub mod shop;
+pub mod text_search;

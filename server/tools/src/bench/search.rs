@@ -366,6 +366,7 @@ async fn http_figures(
         auth,
         payments,
         photo_search_limit: RateLimiter::unlimited(),
+        text_search_limit: RateLimiter::unlimited(),
     };
     let state = vitrine::runtime::state::build(services, Some(addr))?;
     let router = vitrine::http::router::build(state);

@@ -153,6 +153,7 @@ pub async fn run(storage: &StorageArgs, args: &BenchShopArgs) -> anyhow::Result<
         auth,
         payments,
         photo_search_limit: RateLimiter::unlimited(),
+        text_search_limit: RateLimiter::unlimited(),
     };
     let state = vitrine::runtime::state::build(services, Some(addr))?;
     let router = vitrine::http::router::build(state);

@@ -1,0 +1,507 @@
+//! Text search over the catalog, in PostgreSQL alone: three arms, each ranking its own
+//! candidates, fused by reciprocal rank (`fusion`), then filtered, faceted, sorted and paged.
+//!
+//! - **Full text**: the product's weighted `search_document` (name and SKUs, categories,
+//!   attributes, description; kept current by triggers) against the query's words under both
+//!   `simple` and `english`, the last word a prefix.
+//! - **Typos**: each query word is looked up in the catalog's word list (`search_words`) by
+//!   trigram distance (GiST) and prefix (B-tree), the neighbours within the typo rules of
+//!   `words` kept, and the document matched against those instead.
+//! - **Names by trigram**: word similarity of the folded name (GiST), for words out of order,
+//!   run-together words and what the word list cannot correct.
+//!
+//! Hidden products are excluded in every arm, before fusion.
+
+mod fusion;
+mod words;
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::catalog::CardRow;
+use crate::types::{
+    Category, CategoryCount, Money, Refusal, SearchError, SearchHit, SearchQuery, SearchResults,
+    Suggestions, SEARCH_PAGE_SIZE, SUGGESTED_CATEGORIES, SUGGESTED_PRODUCTS,
+};
+use fusion::Ranking;
+pub use words::{allowed_typos, prefix_typo_distance, query_words, typo_distance};
+
+/// Candidates each arm hands to fusion.
+const ARM_CANDIDATES: i64 = 100;
+/// Matches of the full-text arm that are ranked: `ts_rank_cd` is not index-assisted, so a
+/// one-letter prefix matching half the shop ranks a capped set, not every row.
+const RANKED_MATCHES: i64 = 2_000;
+/// Neighbours of each query word looked up in the word list, before the typo rules.
+const WORD_NEIGHBOURS: i64 = 10;
+/// Corrections of one query word the typo arm searches for.
+const CORRECTIONS_PER_WORD: usize = 5;
+/// Fewer results than this and "did you mean" is offered.
+const FEW_RESULTS: i64 = 3;
+/// Categories listed in the facets.
+const CATEGORY_FACETS: i64 = 12;
+
+const FULL_TEXT_WEIGHT: f64 = 1.0;
+const TYPO_WEIGHT: f64 = 0.8;
+const TRIGRAM_WEIGHT: f64 = 0.5;
+
+/// Takes one of `client`'s text searches (results or suggestions): refused when it has
+/// searched faster than the shop's limit.
+pub fn take_turn(
+    limiter: &super::rate_limit::RateLimiter,
+    client: Option<std::net::IpAddr>,
+) -> Result<(), SearchError> {
+    match client.map(|ip| limiter.check(ip)) {
+        Some(Err(wait)) => {
+            metrics::counter!("vitrine_throttled_total", "limit" => "text_search").increment(1);
+            Err(SearchError::TooManyRequests { retry_after_secs: wait })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A page of results for `query`: its filters apply to the fused candidates.
+pub async fn search(pool: &PgPool, query: &SearchQuery) -> Result<SearchResults, SearchError> {
+    let run = async {
+        let matched = candidates(pool, &query.q).await?;
+        let page = query.page.max(1);
+        let (hits, total) = result_page(pool, &matched, query, SEARCH_PAGE_SIZE, page).await?;
+        let categories = category_counts(pool, &matched, query).await?;
+        let price_range = price_range(pool, &matched, query).await?;
+        let did_you_mean = (total < FEW_RESULTS).then(|| matched.correction.clone()).flatten();
+        let popular_categories =
+            if total == 0 { popular_categories(pool).await? } else { Vec::new() };
+        Ok::<_, sqlx::Error>(SearchResults {
+            query: query.q.clone(),
+            hits,
+            total,
+            page,
+            per_page: SEARCH_PAGE_SIZE,
+            categories,
+            price_range,
+            did_you_mean,
+            popular_categories,
+        })
+    };
+    run.await.map_err(SearchError::unavailable)
+}
+
+/// What the search box suggests for `q`: the best few products, and categories by name.
+pub async fn suggest(pool: &PgPool, q: &str) -> Result<Suggestions, SearchError> {
+    let run = async {
+        let matched = candidates(pool, q).await?;
+        let query = SearchQuery { q: q.to_owned(), page: 1, ..SearchQuery::default() };
+        let (hits, _) = result_page(pool, &matched, &query, SUGGESTED_PRODUCTS, 1).await?;
+        let categories = matching_categories(pool, &matched.folded.join(" ")).await?;
+        Ok::<_, sqlx::Error>(Suggestions {
+            products: hits.into_iter().map(|hit| hit.product).collect(),
+            categories,
+        })
+    };
+    run.await.map_err(SearchError::unavailable)
+}
+
+/// The fused candidates of a query, and what the results page needs from the word lookup.
+struct Matched {
+    /// Best first, with the fused score.
+    fused: Vec<(Uuid, f64)>,
+    /// The query's words, folded as the catalog is.
+    folded: Vec<String>,
+    /// Catalog words the query matched, for the highlighting.
+    matched_words: Vec<String>,
+    /// The query with each word replaced by its closest catalog word, when that differs.
+    correction: Option<String>,
+}
+
+async fn candidates(pool: &PgPool, q: &str) -> Result<Matched, sqlx::Error> {
+    let words = query_words(q);
+    if words.is_empty() {
+        return Ok(Matched {
+            fused: Vec::new(),
+            folded: Vec::new(),
+            matched_words: Vec::new(),
+            correction: None,
+        });
+    }
+    let lookup = look_up_words(pool, &words).await?;
+    let full_text = tsquery_text(&lookup.folded, |_, word, last| {
+        vec![if last { format!("{}:*", lexeme(word)) } else { lexeme(word) }]
+    });
+    let typo_text = tsquery_text(&lookup.folded, |index, word, last| {
+        let mut options: Vec<String> =
+            lookup.corrections[index].iter().map(|(word, _)| lexeme(word)).collect();
+        if last {
+            options.push(format!("{}:*", lexeme(word)));
+        }
+        options
+    });
+    let phrase = lookup.folded.join(" ");
+    let rankings = [
+        Ranking { weight: FULL_TEXT_WEIGHT, ids: full_text_arm(pool, &full_text).await? },
+        Ranking { weight: TYPO_WEIGHT, ids: full_text_arm(pool, &typo_text).await? },
+        Ranking { weight: TRIGRAM_WEIGHT, ids: trigram_arm(pool, &phrase).await? },
+    ];
+    let mut matched_words: Vec<String> = lookup.folded.clone();
+    matched_words.extend(lookup.corrections.iter().flatten().map(|(word, _)| word.clone()));
+    Ok(Matched {
+        fused: fusion::fuse(&rankings),
+        folded: lookup.folded,
+        matched_words,
+        correction: lookup.correction,
+    })
+}
+
+/// The query's words folded, and for each the catalog words within its typos.
+struct WordLookup {
+    folded: Vec<String>,
+    /// Per word: (catalog word, typos), fewest typos and most used first.
+    corrections: Vec<Vec<(String, usize)>>,
+    correction: Option<String>,
+}
+
+async fn look_up_words(pool: &PgPool, words: &[String]) -> Result<WordLookup, sqlx::Error> {
+    let last = words.len() as i64;
+    // Per word: itself, its trigram neighbours (3+ letters; shorter words have no trigrams),
+    // and for the last word the words it begins (by the B-tree, any length) and, from 5
+    // letters, those whose start is near it.
+    let rows = sqlx::query!(
+        r#"
+        SELECT q.ord AS "ord!", q.folded AS "folded!", w.word AS "word?", w.products AS "products?"
+        FROM (
+            SELECT t.ord, search_fold(t.word) AS folded
+            FROM unnest($1::text[]) WITH ORDINALITY AS t (word, ord)
+        ) q
+        LEFT JOIN LATERAL (
+            (SELECT s.word, s.products FROM search_words s WHERE s.word = q.folded)
+            UNION
+            (SELECT s.word, s.products FROM search_words s
+             WHERE length(q.folded) >= 3 ORDER BY s.word <-> q.folded LIMIT $3)
+            UNION
+            (SELECT s.word, s.products FROM search_words s
+             WHERE q.ord = $2 AND s.word ~>=~ q.folded AND s.word ~<~ (q.folded || chr(1114111))
+             ORDER BY s.word LIMIT $3)
+            UNION
+            (SELECT s.word, s.products FROM search_words s
+             WHERE q.ord = $2 AND length(q.folded) >= 5 ORDER BY s.word <->> q.folded LIMIT $3)
+        ) w ON true
+        ORDER BY q.ord
+        "#,
+        words,
+        last,
+        WORD_NEIGHBOURS,
+    )
+    .fetch_all(pool)
+    .await?;
+
+    let mut folded: Vec<String> = Vec::new();
+    let mut neighbours: Vec<Vec<(String, i32)>> = Vec::new();
+    for row in rows {
+        let index = (row.ord - 1) as usize;
+        if folded.len() <= index {
+            folded.push(row.folded.clone());
+            neighbours.push(Vec::new());
+        }
+        if let (Some(word), Some(products)) = (row.word, row.products) {
+            neighbours[index].push((word, products));
+        }
+    }
+    let mut corrections = Vec::with_capacity(folded.len());
+    let mut corrected_words = Vec::with_capacity(folded.len());
+    for (index, (word, found)) in folded.iter().zip(&neighbours).enumerate() {
+        let last = index + 1 == folded.len();
+        let allowed = allowed_typos(word);
+        let mut within: Vec<(String, usize, i32)> = found
+            .iter()
+            .filter_map(|(candidate, products)| {
+                let typos = if last {
+                    prefix_typo_distance(word, candidate).min(typo_distance(word, candidate))
+                } else {
+                    typo_distance(word, candidate)
+                };
+                (typos <= allowed).then(|| (candidate.clone(), typos, *products))
+            })
+            .collect();
+        within.sort_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)));
+        within.truncate(CORRECTIONS_PER_WORD);
+        // "Did you mean": the closest whole catalog word, one typo allowed even in a short
+        // word (a suggestion the shopper can refuse, unlike a match).
+        let suggestion = found
+            .iter()
+            .map(|(candidate, products)| (candidate, typo_distance(word, candidate), *products))
+            .filter(|(_, typos, _)| *typos <= allowed.max(1))
+            .min_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)))
+            .map(|(candidate, _, _)| candidate.clone());
+        corrected_words.push(suggestion.unwrap_or_else(|| word.clone()));
+        corrections.push(within.into_iter().map(|(word, typos, _)| (word, typos)).collect());
+    }
+    let corrected = corrected_words.join(" ");
+    let correction = (corrected != folded.join(" ")).then_some(corrected);
+    Ok(WordLookup { folded, corrections, correction })
+}
+
+/// A word as a tsquery lexeme: quoted, so nothing in it is read as an operator.
+fn lexeme(word: &str) -> String {
+    format!("'{}'", word.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// `(a | b) & (c | d:*)`: every word must match one of its options; a word without options
+/// is left out (the typo arm cannot correct it, and the other arms still see it).
+fn tsquery_text(words: &[String], options: impl Fn(usize, &str, bool) -> Vec<String>) -> String {
+    words
+        .iter()
+        .enumerate()
+        .filter_map(|(index, word)| {
+            let options = options(index, word, index + 1 == words.len());
+            (!options.is_empty()).then(|| format!("({})", options.join(" | ")))
+        })
+        .collect::<Vec<_>>()
+        .join(" & ")
+}
+
+/// Products whose document matches `tsquery` (under `simple` or `english`), best ranked first.
+async fn full_text_arm(pool: &PgPool, tsquery: &str) -> Result<Vec<Uuid>, sqlx::Error> {
+    if tsquery.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_scalar!(
+        r#"
+        WITH q AS (SELECT to_tsquery('simple', $1) || to_tsquery('english', $1) AS q),
+        matches AS (
+            SELECT p.id, p.search_document FROM products p, q
+            WHERE p.published AND p.search_document @@ q.q
+            LIMIT $3
+        )
+        SELECT m.id FROM matches m, q
+        ORDER BY ts_rank_cd(m.search_document, q.q) DESC, m.id
+        LIMIT $2
+        "#,
+        tsquery,
+        ARM_CANDIDATES,
+        RANKED_MATCHES,
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Products whose folded name contains something like `phrase`, closest first (GiST). Only
+/// from 5 letters: a shorter phrase is a word that may have no typo, and 1–2 letters have no
+/// trigrams at all.
+async fn trigram_arm(pool: &PgPool, phrase: &str) -> Result<Vec<Uuid>, sqlx::Error> {
+    if phrase.chars().filter(|c| c.is_alphanumeric()).count() < 5 {
+        return Ok(Vec::new());
+    }
+    sqlx::query_scalar!(
+        r#"
+        SELECT p.id FROM products p
+        WHERE p.published AND search_fold(p.name) %> $1
+        ORDER BY search_fold(p.name) <->> $1, p.id
+        LIMIT $2
+        "#,
+        phrase,
+        ARM_CANDIDATES,
+    )
+    .fetch_all(pool)
+    .await
+}
+
+fn fused_arrays(matched: &Matched) -> (Vec<Uuid>, Vec<f64>) {
+    matched.fused.iter().copied().unzip()
+}
+
+/// The page of fused candidates that pass the filters, in the shopper's order, with the total.
+async fn result_page(
+    pool: &PgPool,
+    matched: &Matched,
+    query: &SearchQuery,
+    per_page: i64,
+    page: i64,
+) -> Result<(Vec<SearchHit>, i64), sqlx::Error> {
+    if matched.fused.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    let (ids, scores) = fused_arrays(matched);
+    let rows = sqlx::query!(
+        r#"
+        WITH RECURSIVE tree AS (
+            SELECT id FROM categories WHERE slug = $3
+            UNION ALL
+            SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id
+        )
+        SELECT p.id, p.slug, p.name, c.name AS category,
+               offer.price_minor AS "price_minor!", offer.currency AS "currency!",
+               offer.price_varies AS "price_varies!", offer.in_stock AS "in_stock!",
+               i.storage_key AS "storage_key?", i.alt_text AS "alt_text?",
+               count(*) OVER () AS "total!"
+        FROM unnest($1::uuid[], $2::float8[]) AS f (id, score)
+        JOIN products p ON p.id = f.id AND p.published
+        JOIN LATERAL product_offer(p.id, $4, $5, $6) offer ON true
+        JOIN categories c ON c.id = p.category_id
+        LEFT JOIN product_images i ON i.product_id = p.id AND i.position = 0
+        WHERE $3::text IS NULL OR p.category_id IN (SELECT id FROM tree)
+        ORDER BY CASE WHEN $7 = 'price_asc' THEN offer.price_minor END ASC,
+                 CASE WHEN $7 = 'price_desc' THEN offer.price_minor END DESC,
+                 CASE WHEN $7 = 'newest' THEN p.created_at END DESC,
+                 f.score DESC, p.name, p.id
+        LIMIT $8 OFFSET $9
+        "#,
+        &ids,
+        &scores,
+        query.category,
+        query.min_price_minor,
+        query.max_price_minor,
+        query.in_stock,
+        query.sort.code(),
+        per_page,
+        (page - 1) * per_page,
+    )
+    .fetch_all(pool)
+    .await?;
+    let total = rows.first().map_or(0, |row| row.total);
+    let hits = rows
+        .into_iter()
+        .map(|row| {
+            let name_parts = words::highlight(&row.name, &matched.matched_words);
+            let product = CardRow {
+                id: row.id,
+                slug: row.slug,
+                name: row.name,
+                category: row.category,
+                price_minor: row.price_minor,
+                currency: row.currency,
+                price_varies: row.price_varies,
+                in_stock: row.in_stock,
+                storage_key: row.storage_key,
+                alt_text: row.alt_text,
+                distance: None,
+            }
+            .into_card()?;
+            Ok(SearchHit { product, name_parts })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok((hits, total))
+}
+
+/// How many results each category holds, under the price and stock filters (not the
+/// category's own: the facet is for choosing another).
+async fn category_counts(
+    pool: &PgPool,
+    matched: &Matched,
+    query: &SearchQuery,
+) -> Result<Vec<CategoryCount>, sqlx::Error> {
+    if matched.fused.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (ids, _) = fused_arrays(matched);
+    sqlx::query_as!(
+        CategoryCount,
+        r#"
+        SELECT c.slug, c.name, count(*) AS "count!"
+        FROM products p
+        JOIN LATERAL product_offer(p.id, $2, $3, $4) offer ON true
+        JOIN categories c ON c.id = p.category_id
+        WHERE p.id = ANY($1) AND p.published
+        GROUP BY c.slug, c.name
+        ORDER BY count(*) DESC, c.name
+        LIMIT $5
+        "#,
+        &ids,
+        query.min_price_minor,
+        query.max_price_minor,
+        query.in_stock,
+        CATEGORY_FACETS,
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// The cheapest and dearest result under the category and stock filters.
+async fn price_range(
+    pool: &PgPool,
+    matched: &Matched,
+    query: &SearchQuery,
+) -> Result<Option<(Money, Money)>, sqlx::Error> {
+    if matched.fused.is_empty() {
+        return Ok(None);
+    }
+    let (ids, _) = fused_arrays(matched);
+    let row = sqlx::query!(
+        r#"
+        WITH RECURSIVE tree AS (
+            SELECT id FROM categories WHERE slug = $2
+            UNION ALL
+            SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id
+        )
+        SELECT min(offer.price_minor) AS low, max(offer.price_minor) AS high,
+               min(offer.currency) AS currency
+        FROM products p
+        JOIN LATERAL product_offer(p.id, NULL, NULL, $3) offer ON true
+        WHERE p.id = ANY($1) AND p.published
+          AND ($2::text IS NULL OR p.category_id IN (SELECT id FROM tree))
+        "#,
+        &ids,
+        query.category,
+        query.in_stock,
+    )
+    .fetch_one(pool)
+    .await?;
+    let (Some(low), Some(high), Some(currency)) = (row.low, row.high, row.currency) else {
+        return Ok(None);
+    };
+    let currency = super::catalog::parse_currency(&currency)?;
+    Ok(Some((Money { minor: low, currency }, Money { minor: high, currency })))
+}
+
+/// The categories with the most products, for a search that found nothing.
+async fn popular_categories(pool: &PgPool) -> Result<Vec<CategoryCount>, sqlx::Error> {
+    sqlx::query_as!(
+        CategoryCount,
+        r#"
+        SELECT c.slug, c.name, count(*) AS "count!"
+        FROM products p JOIN categories c ON c.id = p.category_id
+        WHERE p.published
+        GROUP BY c.slug, c.name
+        ORDER BY count(*) DESC, c.name
+        LIMIT 6
+        "#
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Categories whose name begins with or resembles `phrase` (a few hundred rows: no index).
+async fn matching_categories(pool: &PgPool, phrase: &str) -> Result<Vec<Category>, sqlx::Error> {
+    if phrase.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as!(
+        Category,
+        r#"
+        SELECT c.slug, c.name, parent.slug AS "parent_slug?"
+        FROM categories c LEFT JOIN categories parent ON parent.id = c.parent_id
+        WHERE search_fold(c.name) LIKE $1 || '%'
+           OR search_fold(c.name) LIKE '% ' || $1 || '%'
+           OR (length($1) >= 3 AND search_fold(c.name) %> $1)
+        ORDER BY search_fold(c.name) <->> $1, c.name
+        LIMIT $2
+        "#,
+        phrase,
+        SUGGESTED_CATEGORIES,
+    )
+    .fetch_all(pool)
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tsquery_is_built_from_quoted_lexemes_only() {
+        let words = vec!["red".to_owned(), "sh'oe".to_owned()];
+        let text = tsquery_text(&words, |_, word, last| {
+            vec![if last { format!("{}:*", lexeme(word)) } else { lexeme(word) }]
+        });
+        assert_eq!(text, "('red') & ('sh''oe':*)");
+        let none = tsquery_text(&words, |_, _, _| Vec::new());
+        assert_eq!(none, "");
+    }
+}

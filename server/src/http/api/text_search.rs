@@ -1,0 +1,44 @@
+//! Text search as JSON: `GET /api/search?q=&category=&min_price=&max_price=&in_stock=&sort=&page=`
+//! answers the results page's `SearchResults`, `GET /api/search/suggest?q=` the search box's
+//! `Suggestions`; refusals as the rest of the API (`400 bad_price`, `429` with `Retry-After` …).
+
+use app::backend::auth::session::client_ip;
+use app::backend::state::AppState;
+use app::backend::text_search;
+use app::types::{SearchError, SearchParams, SearchResults, Suggestions, MAX_QUERY_CHARS};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::request::Parts;
+use axum::Json;
+use serde::Deserialize;
+
+use super::error::ApiError;
+
+pub async fn search(
+    State(state): State<AppState>,
+    parts: Parts,
+    params: Result<Query<SearchParams>, QueryRejection>,
+) -> Result<Json<SearchResults>, ApiError> {
+    // A query string that is not UTF-8 (or repeats a field) cannot be read as one search.
+    let Ok(Query(params)) = params else { return Err(SearchError::BadQuery.into()) };
+    let query = params.read()?;
+    text_search::take_turn(&state.text_search_limit, client_ip(&parts, &state.auth))?;
+    Ok(Json(text_search::search(&state.db, &query).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SuggestParams {
+    #[serde(default)]
+    q: String,
+}
+
+pub async fn suggest(
+    State(state): State<AppState>,
+    parts: Parts,
+    params: Result<Query<SuggestParams>, QueryRejection>,
+) -> Result<Json<Suggestions>, ApiError> {
+    let Ok(Query(params)) = params else { return Err(SearchError::BadQuery.into()) };
+    text_search::take_turn(&state.text_search_limit, client_ip(&parts, &state.auth))?;
+    let q: String = params.q.chars().take(MAX_QUERY_CHARS).collect();
+    Ok(Json(text_search::suggest(&state.db, &q).await?))
+}
