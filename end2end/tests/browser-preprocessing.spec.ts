@@ -58,7 +58,7 @@ async function pick(page: Page, name: string, buffer: Buffer, mimeType: string):
 /** Clicks Search and returns the upload the page made, once the results have arrived. */
 async function searchAndCapture(page: Page): Promise<Upload> {
   const before = page.url();
-  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('main').getByRole('button', { name: 'Search' }).click();
   await expect(page).toHaveURL(/\/search\/photo\?q=[0-9a-f-]{36}/);
   await expect(page).not.toHaveURL(before);
   await expect(page.locator('.photo-results article.product-card').first()).toBeVisible();
@@ -242,7 +242,7 @@ test('a file the browser cannot read is refused on the page, without a reload', 
     .locator('.drop-zone input[name="image"]')
     .setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not a photo') });
   await expect(page.getByRole('alert')).toContainText('not a photo we can read');
-  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('main').getByRole('button', { name: 'Search' }).click();
   await expect(page).toHaveURL(/\/search\/photo$/);
   await expect(page.locator('.crop-box')).toHaveCount(0);
 });
@@ -253,7 +253,7 @@ test('when the WASM cannot load, the plain form still searches', async ({ page }
   await page
     .locator('.drop-zone input[name="image"]')
     .setInputFiles({ name: 'abacus.png', mimeType: 'image/png', buffer: catalogImage('1f9ee.png') });
-  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('main').getByRole('button', { name: 'Search' }).click();
   await expect(page).toHaveURL(/\/search\/photo\?q=[0-9a-f-]{36}/);
   await expect(page.locator('.photo-results article.product-card').first()).toHaveAttribute(
     'data-product-slug',

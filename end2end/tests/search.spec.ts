@@ -44,7 +44,7 @@ test.describe('without JavaScript', () => {
     await page
       .locator('.drop-zone input[name="image"]')
       .setInputFiles({ name: 'abacus.png', mimeType: 'image/png', buffer: catalogImage(ABACUS) });
-    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('main').getByRole('button', { name: 'Search' }).click();
     await expect(page).toHaveURL(/\/search\/photo\?q=[0-9a-f-]{36}/);
     const slugs = await resultSlugs(page);
     expect(slugs[0]).toBe('abacus');
@@ -56,7 +56,7 @@ test.describe('without JavaScript', () => {
     await page
       .locator('.drop-zone input[name="image"]')
       .setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not a photo') });
-    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('main').getByRole('button', { name: 'Search' }).click();
     await expect(page).toHaveURL(/error=unsupported_type/);
     await expect(page.getByRole('alert')).toContainText('not a photo we can read');
   });
@@ -70,7 +70,7 @@ test('a recoloured, cropped photo of a product still finds it first', async ({ p
     .locator('.drop-zone input[name="image"]')
     .setInputFiles({ name: 'my-photo.jpg', mimeType: 'image/jpeg', buffer: photo });
   await expect(page.locator('.crop-box')).toBeVisible();
-  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('main').getByRole('button', { name: 'Search' }).click();
   await expect(page).toHaveURL(/\?q=/);
   expect((await resultSlugs(page))[0]).toBe('abacus');
 });
@@ -88,7 +88,7 @@ test('a photo dropped onto the form is searched for', async ({ page }) => {
   await zone.dispatchEvent('dragover', { dataTransfer: transfer });
   await zone.dispatchEvent('drop', { dataTransfer: transfer });
   await expect(page.locator('.crop-box')).toBeVisible();
-  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('main').getByRole('button', { name: 'Search' }).click();
   expect((await resultSlugs(page))[0]).toBe('abacus');
 });
 

@@ -270,7 +270,10 @@ async fn the_server_survives_a_postgresql_restart_under_traffic() {
                             status
                         }
                     }
-                    Err(_) => 0,
+                    Err(error) => {
+                        eprintln!("no answer after {:?}: {error:?}", started.elapsed());
+                        0
+                    }
                 };
                 answers.lock().unwrap().push((answer, started.elapsed()));
                 tokio::time::sleep(Duration::from_millis(50)).await;
