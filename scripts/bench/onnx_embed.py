@@ -75,8 +75,11 @@ class UsageError(Exception):
 # Weights
 
 
-def load_safetensors(path):
+def load_safetensors(path, skip_other_dtypes=False):
     """Reads a float32 safetensors file with numpy alone (no extra package).
+
+    Tensors of another dtype are an error, or left out with `skip_other_dtypes` (MiniLM's file
+    carries an int64 `position_ids` buffer that is not a weight).
 
     Keys get the same remap the Rust loader applies, `(^|\\.)_` -> `\\1`, so both the
     checkpoint's own names (`_blocks.3._bn1.weight`) and stripped ones (`blocks.3.bn1.weight`)
@@ -96,6 +99,8 @@ def load_safetensors(path):
         if name == "__metadata__":
             continue
         try:
+            if info["dtype"] != "F32" and skip_other_dtypes:
+                continue
             if info["dtype"] != "F32":
                 raise UsageError(f"{path}: tensor {name} is {info['dtype']}, expected F32")
             start, end = info["data_offsets"]

@@ -52,6 +52,7 @@ if ! python3 -m venv "$VENV"; then
 fi
 
 echo "installing ${REQUIREMENTS}" >&2
-"${VENV}/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
+# Every package is pinned in the file, what they pull in too; nothing else is resolved.
+"${VENV}/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$REQUIREMENTS"
 echo "$wanted" >"$STAMP"
 echo "python venv ready: ${VENV}" >&2

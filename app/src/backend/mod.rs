@@ -25,5 +25,6 @@ pub mod redirect;
 pub mod search;
 pub mod shopper;
 pub mod state;
+pub mod text_model;
 pub mod text_search;
 pub mod vision;

@@ -13,6 +13,8 @@ use crate::runtime::local_pg::LocalCluster;
 
 /// Where the setup step puts the image model's converted weights (see model-weights/).
 pub const DEFAULT_IMAGE_MODEL: &str = "model-weights/efficientnet-lite0.safetensors";
+/// Where the setup step puts the text model's weights and tokenizer (see model-weights/).
+pub const DEFAULT_TEXT_MODEL: &str = "model-weights/all-minilm-l6-v2";
 
 #[derive(Debug, Parser)]
 #[command(

@@ -110,6 +110,8 @@ pub struct EvalRobustnessArgs {
 pub enum BenchCommand {
     /// Image-model latency and throughput, burn next to onnxruntime on the same weights.
     Embed(BenchEmbedArgs),
+    /// Text-model query latency, burn next to onnxruntime on the same weights, and their parity.
+    Text(BenchTextArgs),
     /// Visual search at catalog scale: index recall and latency, HTTP latency and throughput.
     Search(BenchSearchArgs),
     /// The server's time to prepare photos for upload, as the search page does in the browser.
@@ -196,6 +198,28 @@ pub struct BenchSearchArgs {
     pub model: ModelArgs,
     #[command(flatten)]
     pub auth: AuthArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchTextArgs {
+    /// Timed single-query runs per thread count.
+    #[arg(long, default_value_t = 50)]
+    pub runs: usize,
+    /// Untimed runs first.
+    #[arg(long, default_value_t = 5)]
+    pub warmup: usize,
+    /// Thread counts to measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    pub threads: Vec<usize>,
+    /// Skip onnxruntime (burn only, and no parity check).
+    #[arg(long)]
+    pub no_peer: bool,
+    /// The Python venv onnxruntime runs in (scripts/bench/setup-python.sh creates it).
+    #[arg(long, env = "VITRINE_VENV", default_value = ".vitrine/venv")]
+    pub venv: PathBuf,
+    /// The text model's directory (model.safetensors and tokenizer.json; see model-weights/).
+    #[arg(long, env = "VITRINE_TEXT_MODEL", default_value = vitrine::runtime::cli::DEFAULT_TEXT_MODEL)]
+    pub text_model: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]

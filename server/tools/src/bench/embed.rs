@@ -13,6 +13,7 @@ use app::backend::vision::{ImageEmbedder, ImageModel, InferenceConfig};
 use app::preprocess::{model_input_from_file, Limits};
 use serde::Deserialize;
 
+use super::python;
 use super::stats::{cosine, Samples};
 use crate::cli::BenchEmbedArgs;
 
@@ -130,7 +131,12 @@ impl Row {
 }
 
 /// Times `work` on each input in turn: `warmup` untimed runs, then `runs` timed ones.
-fn time_single<T>(inputs: &[T], warmup: usize, runs: usize, mut work: impl FnMut(&T)) -> Samples {
+pub(super) fn time_single<T>(
+    inputs: &[T],
+    warmup: usize,
+    runs: usize,
+    mut work: impl FnMut(&T),
+) -> Samples {
     for input in inputs.iter().cycle().take(warmup) {
         work(input);
     }
@@ -187,22 +193,10 @@ struct Peer {
 
 /// Runs the onnxruntime script in its venv (created on first use) on the same inputs.
 fn run_onnxruntime(args: &BenchEmbedArgs, inputs: &[Vec<f32>]) -> anyhow::Result<Peer> {
-    let python = args.venv.join("bin/python");
-    if !python.exists() {
-        eprintln!("setting up the onnxruntime venv (scripts/bench/setup-python.sh)…");
-        let status = Command::new("bash")
-            .arg("scripts/bench/setup-python.sh")
-            .env("VITRINE_VENV", &args.venv)
-            .status()
-            .context("running scripts/bench/setup-python.sh")?;
-        if !status.success() {
-            bail!("scripts/bench/setup-python.sh failed; run it to see why, or pass --no-peer");
-        }
-    }
-    let dir = std::env::temp_dir().join(format!("vitrine-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let inputs_path = dir.join("inputs.f32");
-    let embeddings_path = dir.join("embeddings.f32");
+    let python = python::interpreter(&args.venv)?;
+    let dir = python::ScratchDir::new()?;
+    let inputs_path = dir.0.join("inputs.f32");
+    let embeddings_path = dir.0.join("embeddings.f32");
     let bytes: Vec<u8> = inputs.iter().flatten().flat_map(|x| x.to_le_bytes()).collect();
     std::fs::write(&inputs_path, bytes)?;
     let threads: Vec<String> = args.threads.iter().map(usize::to_string).collect();
@@ -226,11 +220,6 @@ fn run_onnxruntime(args: &BenchEmbedArgs, inputs: &[Vec<f32>]) -> anyhow::Result
     }
     let report: PeerReport =
         serde_json::from_slice(&output.stdout).context("reading onnx_embed.py's report")?;
-    let raw = std::fs::read(&embeddings_path)?;
-    let values: Vec<f32> =
-        raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-    let embeddings =
-        values.chunks(app::backend::vision::EMBEDDING_DIM).map(<[f32]>::to_vec).collect();
-    let _ = std::fs::remove_dir_all(&dir);
+    let embeddings = python::read_rows(&embeddings_path, app::backend::vision::EMBEDDING_DIM)?;
     Ok(Peer { report, embeddings })
 }

@@ -2,9 +2,11 @@
 
 pub mod embed;
 pub mod preprocess;
+pub mod python;
 pub mod search;
 pub mod shop;
 pub mod stats;
+pub mod text;
 
 /// Creates the benchmark's own database on the server unless it exists (it is kept between
 /// runs, so a large catalog is built once).

@@ -1,0 +1,50 @@
+//! The Python side of the benchmarks that compare burn with onnxruntime: its venv and the raw
+//! f32 files the two sides exchange.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context};
+
+/// The venv's interpreter, after creating the venv on first use
+/// (scripts/bench/setup-python.sh; a no-op when it is up to date).
+pub fn interpreter(venv: &Path) -> anyhow::Result<PathBuf> {
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        eprintln!("setting up the onnxruntime venv (scripts/bench/setup-python.sh)…");
+        let status = Command::new("bash")
+            .arg("scripts/bench/setup-python.sh")
+            .env("VITRINE_VENV", venv)
+            .status()
+            .context("running scripts/bench/setup-python.sh")?;
+        if !status.success() {
+            bail!("scripts/bench/setup-python.sh failed; run it to see why, or pass --no-peer");
+        }
+    }
+    Ok(python)
+}
+
+/// A scratch directory for one run's exchange files, removed when dropped.
+pub struct ScratchDir(pub PathBuf);
+
+impl ScratchDir {
+    pub fn new() -> anyhow::Result<Self> {
+        let dir = std::env::temp_dir().join(format!("vitrine-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(Self(dir))
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Reads rows of `width` little-endian f32 values.
+pub fn read_rows(path: &Path, width: usize) -> anyhow::Result<Vec<Vec<f32>>> {
+    let raw = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let values: Vec<f32> =
+        raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    Ok(values.chunks(width).map(<[f32]>::to_vec).collect())
+}
