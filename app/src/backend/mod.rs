@@ -20,6 +20,7 @@ pub mod orders;
 pub mod outbox;
 pub mod payments;
 pub mod privacy;
+pub mod pytorch_weights;
 pub mod rate_limit;
 pub mod redirect;
 pub mod search;

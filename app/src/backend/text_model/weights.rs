@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use burn::store::{KeyRemapper, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
+use burn::store::KeyRemapper;
 
 use super::bert::Bert;
 
@@ -31,13 +31,5 @@ pub fn load(model: &mut Bert, path: &Path) -> Result<(), WeightsError> {
     if !path.is_file() {
         return Err(load_err("no such file (the setup step fetches it: scripts/lib.sh)".into()));
     }
-    let mut store = SafetensorsStore::from_file(path)
-        .with_from_adapter(PyTorchToBurnAdapter)
-        .remap(key_remapper())
-        .allow_partial(false);
-    let result = model.load_from(&mut store).map_err(|e| load_err(e.to_string()))?;
-    if !result.missing.is_empty() {
-        return Err(load_err(format!("missing {:?}", result.missing)));
-    }
-    Ok(())
+    crate::backend::pytorch_weights::load(model, path, key_remapper()).map_err(load_err)
 }

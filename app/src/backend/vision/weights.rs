@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use burn::store::pytorch_reader::{DType, PytorchReader};
-use burn::store::{KeyRemapper, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
+use burn::store::KeyRemapper;
 
 use super::model::EfficientNet;
 
@@ -63,15 +63,6 @@ pub fn convert_checkpoint(pth: &Path, out: &Path) -> Result<usize, WeightsError>
 
 /// Loads the converted weights; every parameter of the network must be present.
 pub fn load(model: &mut EfficientNet, path: &Path) -> Result<(), WeightsError> {
-    let load_err = |detail: String| WeightsError::Load { path: path.display().to_string(), detail };
-    let mut store = SafetensorsStore::from_file(path)
-        // Transposes the classifier to burn's [in, out] and renames batch-norm parameters.
-        .with_from_adapter(PyTorchToBurnAdapter)
-        .remap(key_remapper())
-        .allow_partial(false);
-    let result = model.load_from(&mut store).map_err(|e| load_err(e.to_string()))?;
-    if !result.missing.is_empty() {
-        return Err(load_err(format!("missing {:?}", result.missing)));
-    }
-    Ok(())
+    crate::backend::pytorch_weights::load(model, path, key_remapper())
+        .map_err(|detail| WeightsError::Load { path: path.display().to_string(), detail })
 }
