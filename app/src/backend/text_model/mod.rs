@@ -16,8 +16,6 @@ use burn::prelude::*;
 use self::bert::{Bert, BertConfig};
 use self::tokenizer::{TextTokenizer, TokenizerError};
 
-/// Recorded with every text embedding, so a model change re-embeds exactly what it must.
-pub const TEXT_MODEL_VERSION: &str = "all-minilm-l6-v2-v1";
 /// The embedding's dimension (the `vector(384)` column).
 pub const TEXT_EMBEDDING_DIM: usize = 384;
 /// The files the setup step puts in the model directory (see model-weights/).

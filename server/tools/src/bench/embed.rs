@@ -4,7 +4,6 @@
 //! compared too, which checks the Rust network against an independent implementation.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -29,10 +28,10 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
 
     let mut rows = Vec::new();
     let mut burn_embeddings = Vec::new();
-    for &threads in &args.threads {
+    for &threads in &args.peer.threads {
         let embedder =
             ImageEmbedder::new(Arc::clone(&model), InferenceConfig { threads, concurrency: 1 })?;
-        let samples = time_single(&inputs, args.warmup, args.runs, |input| {
+        let samples = time_single(&inputs, args.peer.warmup, args.peer.runs, |input| {
             embedder.embed_blocking(std::slice::from_ref(input)).expect(LOADED);
         });
         rows.push(Row::measured("burn (flex)", threads, &samples));
@@ -40,7 +39,7 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
             burn_embeddings = embedder.embed_blocking(&inputs)?;
         }
     }
-    let max_threads = args.threads.iter().copied().max().unwrap_or(1);
+    let max_threads = args.peer.threads.iter().copied().max().unwrap_or(1);
     let embedder = ImageEmbedder::new(
         Arc::clone(&model),
         InferenceConfig { threads: max_threads, concurrency: 1 },
@@ -55,11 +54,11 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
         embedder.embed_blocking(batch).expect(LOADED);
     }));
 
-    let peer = if args.no_peer { None } else { Some(run_onnxruntime(args, &inputs)?) };
+    let peer = if args.peer.no_peer { None } else { Some(run_onnxruntime(args, &inputs)?) };
 
     println!(
         "EfficientNet-Lite0, 224×224, batch 1, {} runs after {} warm-up (ms)",
-        args.runs, args.warmup
+        args.peer.runs, args.peer.warmup
     );
     println!("{:<24} {:>7} {:>9} {:>9}", "engine", "threads", "median", "p95");
     if let Some(peer) = &peer {
@@ -88,7 +87,7 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
             peer.report.batch.size, peer.report.batch.threads, peer.report.batch.images_per_s
         );
         println!();
-        for &threads in &args.threads {
+        for &threads in &args.peer.threads {
             let burn = rows.iter().find(|r| r.threads == threads && r.engine.starts_with("burn"));
             let ort = rows.iter().find(|r| r.threads == threads && !r.engine.starts_with("burn"));
             if let (Some(burn), Some(ort)) = (burn, ort) {
@@ -193,15 +192,14 @@ struct Peer {
 
 /// Runs the onnxruntime script in its venv (created on first use) on the same inputs.
 fn run_onnxruntime(args: &BenchEmbedArgs, inputs: &[Vec<f32>]) -> anyhow::Result<Peer> {
-    let python = python::interpreter(&args.venv)?;
     let dir = python::ScratchDir::new()?;
     let inputs_path = dir.0.join("inputs.f32");
     let embeddings_path = dir.0.join("embeddings.f32");
     let bytes: Vec<u8> = inputs.iter().flatten().flat_map(|x| x.to_le_bytes()).collect();
     std::fs::write(&inputs_path, bytes)?;
-    let threads: Vec<String> = args.threads.iter().map(usize::to_string).collect();
-    let output = Command::new(&python)
-        .arg("scripts/bench/onnx_embed.py")
+    let threads: Vec<String> = args.peer.threads.iter().map(usize::to_string).collect();
+    let mut command = python::script(&args.peer.venv, "onnx_embed.py")?;
+    command
         .arg("--weights")
         .arg(&args.model.image_model)
         .arg("--inputs")
@@ -209,17 +207,12 @@ fn run_onnxruntime(args: &BenchEmbedArgs, inputs: &[Vec<f32>]) -> anyhow::Result
         .args(["--count", &inputs.len().to_string()])
         .arg("--embeddings-out")
         .arg(&embeddings_path)
-        .args(["--runs", &args.runs.to_string(), "--warmup", &args.warmup.to_string()])
+        .args(["--runs", &args.peer.runs.to_string(), "--warmup", &args.peer.warmup.to_string()])
         .args(["--batch", &args.batch.to_string(), "--batch-runs", &args.batch_runs.to_string()])
-        .args(["--threads", &threads.join(",")])
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .context("running scripts/bench/onnx_embed.py")?;
-    if !output.status.success() {
-        bail!("onnx_embed.py failed ({})", output.status);
-    }
+        .args(["--threads", &threads.join(",")]);
+    let stdout = python::stdout_of(command)?;
     let report: PeerReport =
-        serde_json::from_slice(&output.stdout).context("reading onnx_embed.py's report")?;
+        serde_json::from_slice(&stdout).context("reading onnx_embed.py's report")?;
     let embeddings = python::read_rows(&embeddings_path, app::backend::vision::EMBEDDING_DIM)?;
     Ok(Peer { report, embeddings })
 }

@@ -6,9 +6,27 @@ use std::process::Command;
 
 use anyhow::{bail, Context};
 
+/// A command that runs `scripts/bench/{script}` in the venv (its stderr goes to ours); add
+/// the arguments and hand it to [`stdout_of`].
+pub fn script(venv: &Path, script: &str) -> anyhow::Result<Command> {
+    let mut command = Command::new(interpreter(venv)?);
+    command.arg(Path::new("scripts/bench").join(script)).stderr(std::process::Stdio::inherit());
+    Ok(command)
+}
+
+/// Runs a [`script`] command; its stdout, or an error when it failed.
+pub fn stdout_of(mut command: Command) -> anyhow::Result<Vec<u8>> {
+    let name = command.get_args().next().unwrap_or_default().to_string_lossy().into_owned();
+    let output = command.output().with_context(|| format!("running {name}"))?;
+    if !output.status.success() {
+        bail!("{name} failed ({})", output.status);
+    }
+    Ok(output.stdout)
+}
+
 /// The venv's interpreter, after creating the venv on first use
 /// (scripts/bench/setup-python.sh; a no-op when it is up to date).
-pub fn interpreter(venv: &Path) -> anyhow::Result<PathBuf> {
+fn interpreter(venv: &Path) -> anyhow::Result<PathBuf> {
     let python = venv.join("bin/python");
     if !python.exists() {
         eprintln!("setting up the onnxruntime venv (scripts/bench/setup-python.sh)…");

@@ -5,7 +5,6 @@
 //! vectors must agree (cosine ≥ 0.9999), one by one and as one mixed-length batch.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use anyhow::{bail, Context};
 use app::backend::text_model::{TextModel, TEXT_EMBEDDING_DIM};
@@ -47,10 +46,10 @@ pub fn run(args: &BenchTextArgs) -> anyhow::Result<()> {
     let texts: Vec<&str> = sentences.iter().map(String::as_str).collect();
 
     let mut rows = Vec::new();
-    for &threads in &args.threads {
+    for &threads in &args.peer.threads {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
         let samples = pool.install(|| {
-            time_single(&[QUERY], args.warmup, args.runs, |query| {
+            time_single(&[QUERY], args.peer.warmup, args.peer.runs, |query| {
                 model.embed(&[query]).expect("the bench loaded the model");
             })
         });
@@ -61,10 +60,10 @@ pub fn run(args: &BenchTextArgs) -> anyhow::Result<()> {
     let singles = singles.collect::<Result<Vec<_>, _>>()?;
     let tokens = model.token_counts(&texts)?;
 
-    let peer = if args.no_peer { None } else { Some(run_onnxruntime(args, &sentences)?) };
+    let peer = if args.peer.no_peer { None } else { Some(run_onnxruntime(args, &sentences)?) };
     println!(
         "all-MiniLM-L6-v2, one query ({:?}, {} tokens), {} runs after {} warm-up (ms)",
-        QUERY, tokens[0], args.runs, args.warmup
+        QUERY, tokens[0], args.peer.runs, args.peer.warmup
     );
     println!("{:<24} {:>7} {:>9} {:>9}", "engine", "threads", "median", "p95");
     if let Some(peer) = &peer {
@@ -86,7 +85,7 @@ pub fn run(args: &BenchTextArgs) -> anyhow::Result<()> {
         texts.len()
     );
     let Some(peer) = peer else { return Ok(()) };
-    for &threads in &args.threads {
+    for &threads in &args.peer.threads {
         let median = |burn: bool| {
             rows.iter().find(|r| r.1 == threads && r.0.starts_with("burn") == burn).map(|r| r.2)
         };
@@ -135,14 +134,13 @@ struct Peer {
 }
 
 fn run_onnxruntime(args: &BenchTextArgs, sentences: &[String]) -> anyhow::Result<Peer> {
-    let python = python::interpreter(&args.venv)?;
     let dir = python::ScratchDir::new()?;
     let sentences_path: PathBuf = dir.0.join("sentences.json");
     let embeddings_path = dir.0.join("embeddings.f32");
     std::fs::write(&sentences_path, serde_json::to_vec(sentences)?)?;
-    let threads: Vec<String> = args.threads.iter().map(usize::to_string).collect();
-    let output = Command::new(&python)
-        .arg("scripts/bench/onnx_text.py")
+    let threads: Vec<String> = args.peer.threads.iter().map(usize::to_string).collect();
+    let mut command = python::script(&args.peer.venv, "onnx_text.py")?;
+    command
         .arg("--model-dir")
         .arg(&args.text_model)
         .arg("--sentences")
@@ -150,16 +148,11 @@ fn run_onnxruntime(args: &BenchTextArgs, sentences: &[String]) -> anyhow::Result
         .arg("--embeddings-out")
         .arg(&embeddings_path)
         .args(["--query", QUERY])
-        .args(["--runs", &args.runs.to_string(), "--warmup", &args.warmup.to_string()])
-        .args(["--threads", &threads.join(",")])
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .context("running scripts/bench/onnx_text.py")?;
-    if !output.status.success() {
-        bail!("onnx_text.py failed ({})", output.status);
-    }
+        .args(["--runs", &args.peer.runs.to_string(), "--warmup", &args.peer.warmup.to_string()])
+        .args(["--threads", &threads.join(",")]);
+    let stdout = python::stdout_of(command)?;
     let report: PeerReport =
-        serde_json::from_slice(&output.stdout).context("reading onnx_text.py's report")?;
+        serde_json::from_slice(&stdout).context("reading onnx_text.py's report")?;
     let embeddings = python::read_rows(&embeddings_path, TEXT_EMBEDDING_DIM)?;
     if embeddings.len() != sentences.len() {
         bail!("onnx_text.py wrote {} vectors for {} sentences", embeddings.len(), sentences.len());
