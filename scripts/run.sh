@@ -13,6 +13,7 @@ cargo leptos build --release
 
 vitrine="${CARGO_TARGET_DIR}/release/vitrine"
 ensure_model_weights "$vitrine"
+ensure_text_model
 if [ -z "${DATABASE_URL:-}" ]; then
   step "Starting the project-local PostgreSQL cluster (.vitrine/pg)"
   "$vitrine" db start

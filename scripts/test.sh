@@ -43,7 +43,8 @@ e2e_url="$(printf '%s' "$server_url" | sed -E 's|/[^/?]*(\?.*)?$|/vitrine_e2e\1|
 psql -q "$server_url" -v ON_ERROR_STOP=1 \
   -c "DROP DATABASE IF EXISTS vitrine_e2e WITH (FORCE)" -c "CREATE DATABASE vitrine_e2e"
 DATABASE_URL="$e2e_url" "${CARGO_TARGET_DIR}/debug/vitrine" seed
-# Search by photo needs the catalog embedded before the first test, not in the background.
+# Search by photo and by meaning need the catalog embedded before the first test, not in the
+# background (images and texts).
 DATABASE_URL="$e2e_url" "${CARGO_TARGET_DIR}/debug/vitrine" reindex
 # The admin the admin-area tests sign in as (end2end/tests/support.ts).
 export VITRINE_E2E_ADMIN_EMAIL="admin@vitrine.test" VITRINE_E2E_ADMIN_PASSWORD="e2e admin passphrase, not secret"
@@ -81,6 +82,7 @@ smoke "bench shop soak" env DATABASE_URL="$server_url" "$tools_bin" bench shop -
   --products 50 --rate 10 --soak-minutes 2 --soak-window-secs 2
 smoke "eval visual" "$tools_bin" eval visual --gallery 200 --queries 20
 smoke "eval robustness" env DATABASE_URL="$e2e_url" "$tools_bin" eval robustness --limit 3
+smoke "eval text-search" env DATABASE_URL="$e2e_url" "$tools_bin" eval text-search --products 5 --judged-limit 5
 # The fuzzers from their committed seeds and corpus, 20 s each (docs/benchmarks.md has the long runs).
 smoke "fuzz upload, query" bash "${ROOT}/scripts/fuzz.sh" smoke 20
 rm -f "$results.smoke"

@@ -33,15 +33,28 @@ async fn main() -> anyhow::Result<()> {
             let pool = database::connect(&cli.storage).await?;
             database::migrate(&pool).await?;
             let summary = reindex::run(&pool, cli.storage.media_store(), &args).await?;
-            let rate = summary.embedded as f64 / summary.seconds.max(1e-9);
-            println!(
-                "embedded {} images in {:.1} s ({rate:.1}/s); catalog: {} ready, {} waiting, {} failed",
-                summary.embedded,
-                summary.seconds,
-                summary.counts.ready,
-                summary.counts.waiting,
-                summary.counts.failed
-            );
+            if let Some(pass) = summary.images {
+                let counts = pass.counts;
+                println!(
+                    "embedded {} images in {:.1} s ({:.1}/s); catalog: {} ready, {} waiting, {} failed",
+                    pass.embedded,
+                    pass.seconds,
+                    pass.embedded as f64 / pass.seconds.max(1e-9),
+                    counts.ready,
+                    counts.waiting,
+                    counts.failed
+                );
+            }
+            if let Some(pass) = summary.texts {
+                println!(
+                    "embedded {} product texts in {:.1} s ({:.1}/s); catalog: {} ready, {} waiting",
+                    pass.embedded,
+                    pass.seconds,
+                    pass.embedded as f64 / pass.seconds.max(1e-9),
+                    pass.counts.ready,
+                    pass.counts.waiting
+                );
+            }
             Ok(())
         }
         Command::Model(ModelCommand::Convert { checkpoint, out }) => {

@@ -6,6 +6,7 @@ use super::auth::Auth;
 use super::media::MediaStore;
 use super::payments::Payments;
 use super::rate_limit::RateLimiter;
+use super::text_model::TextEmbedder;
 use super::vision::ImageEmbedder;
 
 /// Everything a request handler or server function may need, built once at start-up.
@@ -16,6 +17,8 @@ pub struct AppState {
     pub media: MediaStore,
     /// The image model, shared by search requests (and the in-process worker).
     pub images: ImageEmbedder,
+    /// The text model: query embeddings for text search's semantic arm.
+    pub texts: TextEmbedder,
     /// Accounts: token keys, password hashing, throttling, permissions.
     pub auth: Auth,
     /// The payment provider and how long checkout holds stock.

@@ -79,7 +79,7 @@ pub async fn search_products(params: SearchParams) -> Result<SearchResults, Sear
     let state = super::state();
     let query = params.read()?;
     take_search_turn(&state)?;
-    crate::backend::text_search::search(&state.db, &query).await
+    crate::backend::text_search::search(&state.db, &state.texts, &query).await
 }
 
 /// What the header's search box suggests for `q`.
@@ -88,5 +88,5 @@ pub async fn search_suggestions(q: String) -> Result<Suggestions, SearchError> {
     let state = super::state();
     take_search_turn(&state)?;
     let q: String = q.chars().take(MAX_QUERY_CHARS).collect();
-    crate::backend::text_search::suggest(&state.db, &q).await
+    crate::backend::text_search::suggest(&state.db, &state.texts, &q).await
 }

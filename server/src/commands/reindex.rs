@@ -1,27 +1,40 @@
-//! `vitrine reindex`: brings every product image's embedding up to the active model version
-//! (or, with `--all`, re-embeds everything) through the same job queue the server's workers
-//! use, and drives the jobs in this process with a progress bar. Running servers' workers may
-//! take some of the jobs; that is fine, each image is embedded once.
+//! `vitrine reindex`: brings every product image's embedding and every product's text
+//! embedding up to the active model versions (or, with `--all`, re-embeds everything) through
+//! the same job queue the server's workers use, and drives the jobs in this process with a
+//! progress bar. Running servers' workers may take some of the jobs; that is fine, each image
+//! and text is embedded once.
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use app::backend::catalog::{self, EMBED_IMAGE_JOB};
+use app::backend::catalog::{self, EmbeddingCounts, EMBED_IMAGE_JOB};
 use app::backend::jobs;
+use app::backend::text_embeddings::{self, TextEmbeddingCounts, EMBED_TEXT_JOB};
+use app::backend::text_model::TEXT_MODEL_VERSION;
 use app::backend::vision::MODEL_VERSION;
 use indicatif::{ProgressBar, ProgressStyle};
 use sqlx::PgPool;
 
 use crate::jobs::embed_image::EmbedImageHandler;
-use crate::jobs::worker::Worker;
+use crate::jobs::embed_text::EmbedTextHandler;
+use crate::jobs::worker::{JobHandler, Worker};
 use crate::runtime::cli::ReindexArgs;
 
-/// What a reindex did.
+/// What a reindex did with one kind of embedding.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ReindexSummary {
+pub struct Pass<C> {
     pub queued: u64,
     pub embedded: usize,
     pub seconds: f64,
-    pub counts: catalog::EmbeddingCounts,
+    /// Where the catalog stands afterwards.
+    pub counts: C,
+}
+
+/// What a reindex did; `None` for what it was told to leave alone.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReindexSummary {
+    pub images: Option<Pass<EmbeddingCounts>>,
+    pub texts: Option<Pass<TextEmbeddingCounts>>,
 }
 
 pub async fn run(
@@ -29,20 +42,52 @@ pub async fn run(
     media: app::backend::media::MediaStore,
     args: &ReindexArgs,
 ) -> anyhow::Result<ReindexSummary> {
-    let queued = catalog::queue_embeddings(pool, MODEL_VERSION, args.all).await?;
-    let live = jobs::live_count(pool, EMBED_IMAGE_JOB).await?;
-    eprintln!("{queued} images queued for {MODEL_VERSION}; {live} embedding jobs to run");
+    let images = if args.texts {
+        None
+    } else {
+        let queued = catalog::queue_embeddings(pool, MODEL_VERSION, args.all).await?;
+        let (embedded, seconds) = drive(pool, EMBED_IMAGE_JOB, "images", args, || async {
+            let images = crate::runtime::model::load_embedder_async(&args.model).await?;
+            Ok(EmbedImageHandler { pool: pool.clone(), media: media.clone(), images })
+        })
+        .await?;
+        let counts = catalog::embedding_counts(pool, MODEL_VERSION).await?;
+        Some(Pass { queued, embedded, seconds, counts })
+    };
+    let texts = if args.images {
+        None
+    } else {
+        let queued = text_embeddings::queue_all(pool, TEXT_MODEL_VERSION, args.all).await?;
+        let (embedded, seconds) = drive(pool, EMBED_TEXT_JOB, "texts", args, || async {
+            let texts = crate::runtime::model::load_text_embedder_async(&args.model).await?;
+            Ok(EmbedTextHandler { pool: pool.clone(), texts })
+        })
+        .await?;
+        let counts = text_embeddings::counts(pool, TEXT_MODEL_VERSION).await?;
+        Some(Pass { queued, embedded, seconds, counts })
+    };
+    Ok(ReindexSummary { images, texts })
+}
+
+/// Runs the live jobs of `kind` with the handler `load` makes (only loaded when there is work):
+/// how many ran, and in how many seconds.
+async fn drive<H: JobHandler, F: std::future::Future<Output = anyhow::Result<H>>>(
+    pool: &PgPool,
+    kind: &str,
+    noun: &str,
+    args: &ReindexArgs,
+    load: impl FnOnce() -> F,
+) -> anyhow::Result<(usize, f64)> {
+    let live = jobs::live_count(pool, kind).await?;
+    eprintln!("{live} {kind} jobs to run");
     let started = Instant::now();
     let mut embedded = 0;
     if !args.enqueue_only && live > 0 {
-        let images = crate::runtime::model::load_embedder_async(&args.model).await?;
-        let handler = EmbedImageHandler { pool: pool.clone(), media, images };
-        let worker = Worker::new(pool.clone()).with_handler(std::sync::Arc::new(handler));
-
+        let worker = Worker::new(pool.clone()).with_handler(Arc::new(load().await?));
         let bar = ProgressBar::new(u64::try_from(live).unwrap_or(0)).with_style(
-            ProgressStyle::with_template(
-                "{spinner} embedding [{bar:40}] {pos}/{len} images, {per_sec}, eta {eta}",
-            )
+            ProgressStyle::with_template(&format!(
+                "{{spinner}} embedding [{{bar:40}}] {{pos}}/{{len}} {noun}, {{per_sec}}, eta {{eta}}"
+            ))
             .expect("a valid template")
             .progress_chars("=> "),
         );
@@ -57,7 +102,5 @@ pub async fn run(
         }
         bar.finish_and_clear();
     }
-    let seconds = started.elapsed().as_secs_f64();
-    let counts = catalog::embedding_counts(pool, MODEL_VERSION).await?;
-    Ok(ReindexSummary { queued, embedded, seconds, counts })
+    Ok((embedded, started.elapsed().as_secs_f64()))
 }

@@ -2,7 +2,7 @@
 //!
 //! `/healthz` answers whether the process is alive; `/readyz` whether it can serve shoppers
 //! (database reachable, schema migrated: else `503 not ready`), and says `degraded` (still
-//! `200`) while the image model is not loaded or the session listener is down. Both answer
+//! `200`) while a model is not loaded or the session listener is down. Both answer
 //! JSON.
 
 use app::backend::db::{migration_state, MigrationState};
@@ -33,6 +33,8 @@ pub struct Checks {
     pub database: Check,
     pub migrations: Check,
     pub image_model: Check,
+    /// Without it, text search runs on its lexical arms alone.
+    pub text_model: Check,
     /// The listener that hears other replicas' sign-outs and role changes.
     pub sessions: Check,
 }
@@ -79,6 +81,10 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
         )),
         Err(reason) => Check::failed(format!("unavailable: {reason}")),
     };
+    let text_model = match state.texts.status() {
+        Ok(()) => Check::ok_with(state.texts.model_version()),
+        Err(reason) => Check::failed(format!("unavailable: {reason}")),
+    };
     let sessions = if state.auth.sessions.is_listening() {
         Check::ok()
     } else {
@@ -87,7 +93,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
     // Without the database nothing works; without the model (or the session listener) the shop
     // still serves everything else, so it stays in the load balancer, marked degraded.
     let ready = database.ok && migrations.ok;
-    let status = match (ready, image_model.ok && sessions.ok) {
+    let status = match (ready, image_model.ok && text_model.ok && sessions.ok) {
         (false, _) => "not ready",
         (true, false) => "degraded",
         (true, true) => "ready",
@@ -95,6 +101,9 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
     let code = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (
         code,
-        Json(Readiness { status, checks: Checks { database, migrations, image_model, sessions } }),
+        Json(Readiness {
+            status,
+            checks: Checks { database, migrations, image_model, text_model, sessions },
+        }),
     )
 }

@@ -2,6 +2,7 @@
 //! outbox relay that publishes events and sends their emails.
 
 pub mod embed_image;
+pub mod embed_text;
 pub mod notify;
 pub mod shop;
 pub mod worker;

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use app::backend::inference::InferenceConfig;
 use app::backend::media::MediaStore;
-use app::backend::vision::InferenceConfig;
 
 use crate::runtime::local_pg::LocalCluster;
 
@@ -216,7 +216,11 @@ pub struct ModelArgs {
     #[arg(long, env = "VITRINE_IMAGE_MODEL", default_value = DEFAULT_IMAGE_MODEL)]
     pub image_model: PathBuf,
 
-    /// Threads the model's kernels run on. Defaults to one per core.
+    /// The text model's directory: model.safetensors and tokenizer.json (see model-weights/).
+    #[arg(long, env = "VITRINE_TEXT_MODEL", default_value = DEFAULT_TEXT_MODEL)]
+    pub text_model: PathBuf,
+
+    /// Threads the models' kernels run on. Defaults to one per core.
     #[arg(long, env = "VITRINE_MODEL_THREADS")]
     pub model_threads: Option<usize>,
 
@@ -260,9 +264,17 @@ pub struct SeedArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ReindexArgs {
-    /// Re-embed every image, not only those the active model version has not embedded.
+    /// Re-embed everything, not only what the active model versions have not embedded.
     #[arg(long)]
     pub all: bool,
+
+    /// Only the product images (by default: images and texts).
+    #[arg(long, conflicts_with = "texts")]
+    pub images: bool,
+
+    /// Only the product texts.
+    #[arg(long)]
+    pub texts: bool,
 
     /// Only queue the jobs, for the running servers' workers to do.
     #[arg(long)]

@@ -8,14 +8,16 @@ use anyhow::Context;
 use app::backend::auth::{live_sessions, Auth};
 use app::backend::catalog;
 use app::backend::rate_limit::RateLimiter;
-use app::backend::vision::ImageEmbedder;
+use app::backend::text_embeddings;
 use tokio::sync::watch;
 
 use crate::http::{metrics, router};
 use crate::jobs::embed_image::EmbedImageHandler;
+use crate::jobs::embed_text::EmbedTextHandler;
 use crate::jobs::worker::Worker;
 use crate::runtime::cli::{Role, ServeArgs, StorageArgs};
 use crate::runtime::database;
+use crate::runtime::model::Models;
 use crate::runtime::state::{self, Services};
 
 pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
@@ -30,9 +32,10 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
         let _ = stop.send(true);
     });
 
-    // Every role needs the model: the web to embed search photos, the worker to embed images.
-    // Without it the shop still serves, degraded, and keeps trying to load it.
-    let images = crate::runtime::model::load_embedder_or_degrade(&args.model).await?;
+    // Every role needs the models: the web to embed search photos and queries, the worker to
+    // embed the catalog. Without one the shop still serves, degraded, and keeps trying to load it.
+    let models = crate::runtime::model::load_models_or_degrade(&args.model).await?;
+    let images = models.images.clone();
 
     let worker = if args.role == Role::Web {
         None
@@ -43,16 +46,26 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
         if queued > 0 {
             tracing::info!(queued, version = images.model_version(), "queued images to embed");
         }
+        let queued = text_embeddings::queue_all(&pool, models.texts.model_version(), false).await?;
+        if queued > 0 {
+            tracing::info!(
+                queued,
+                version = models.texts.model_version(),
+                "queued product texts to embed"
+            );
+        }
         let handler = EmbedImageHandler {
             pool: pool.clone(),
             media: storage.media_store(),
             images: images.clone(),
         };
+        let texts = EmbedTextHandler { pool: pool.clone(), texts: models.texts.clone() };
         crate::jobs::shop::schedule_cart_pruning(&pool, chrono::Utc::now()).await?;
         let lease = std::time::Duration::from_secs(args.job_lease_secs.max(1));
         let worker = Worker::new(pool.clone())
             .with_lease(lease)
             .with_handler(Arc::new(handler))
+            .with_handler(Arc::new(texts))
             .with_handler(Arc::new(crate::jobs::shop::ReleaseHoldHandler { pool: pool.clone() }))
             .with_handler(Arc::new(crate::jobs::shop::PruneCartsHandler { pool: pool.clone() }));
         let relay =
@@ -75,7 +88,7 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
         tokio::spawn(metrics::serve(listener, sources, until_stopped(stopped.clone())));
     }
     if let Some(auth) = auth {
-        serve_http(storage, &args, pool.clone(), images, auth, until_stopped(stopped)).await?;
+        serve_http(storage, &args, pool.clone(), models, auth, until_stopped(stopped)).await?;
     }
     if let Some(worker) = worker {
         worker.await.context("the worker task")?;
@@ -89,7 +102,7 @@ async fn serve_http(
     storage: &StorageArgs,
     args: &ServeArgs,
     pool: sqlx::PgPool,
-    images: ImageEmbedder,
+    models: Models,
     auth: Auth,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
@@ -99,7 +112,8 @@ async fn serve_http(
     let services = Services {
         db: pool,
         media: storage.media_store(),
-        images,
+        images: models.images,
+        texts: models.texts,
         auth,
         payments,
         photo_search_limit: RateLimiter::per_minute(args.photo_searches_per_minute),

@@ -9,6 +9,7 @@ use app::backend::media::MediaStore;
 use app::backend::payments::Payments;
 use app::backend::rate_limit::RateLimiter;
 use app::backend::state::AppState;
+use app::backend::text_model::TextEmbedder;
 use app::backend::vision::ImageEmbedder;
 use leptos::config::get_configuration;
 use sqlx::PgPool;
@@ -18,6 +19,7 @@ pub struct Services {
     pub db: PgPool,
     pub media: MediaStore,
     pub images: ImageEmbedder,
+    pub texts: TextEmbedder,
     pub auth: Auth,
     pub payments: Payments,
     pub photo_search_limit: RateLimiter,
@@ -36,13 +38,22 @@ pub fn build(services: Services, addr: Option<SocketAddr>) -> anyhow::Result<App
     if let Some(addr) = addr {
         leptos_options.site_addr = addr;
     }
-    let Services { db, media, images, auth, payments, photo_search_limit, text_search_limit } =
-        services;
+    let Services {
+        db,
+        media,
+        images,
+        texts,
+        auth,
+        payments,
+        photo_search_limit,
+        text_search_limit,
+    } = services;
     Ok(AppState {
         leptos_options,
         db,
         media,
         images,
+        texts,
         auth,
         payments,
         photo_search_limit,

@@ -5,7 +5,9 @@
 
 use std::time::{Duration, Instant};
 
-use app::backend::vision::{ImageEmbedder, InferenceConfig};
+use app::backend::inference::{InferenceConfig, InferencePool, ModelSlot};
+use app::backend::text_model::TextEmbedder;
+use app::backend::vision::ImageEmbedder;
 use reqwest::multipart::{Form, Part};
 use reqwest::redirect::Policy;
 use serde_json::Value;
@@ -14,9 +16,17 @@ use crate::helpers::{fixture_image, image_model, TestApp, TestDb};
 
 const APPLE: &str = "1f34e.png";
 
+/// A model slot as the server has it when the model's files are missing.
+fn missing<M>() -> ModelSlot<M> {
+    ModelSlot::missing("the weights file is missing".into())
+}
+
+fn pool() -> InferencePool {
+    InferencePool::new(InferenceConfig { threads: 1, concurrency: 1 }).unwrap()
+}
+
 fn without_model() -> ImageEmbedder {
-    let config = InferenceConfig { threads: 1, concurrency: 1 };
-    ImageEmbedder::without_model("the weights file is missing".into(), config).unwrap()
+    ImageEmbedder::new(missing(), pool())
 }
 
 fn photo(bytes: Vec<u8>) -> Form {
@@ -65,7 +75,8 @@ async fn without_its_model_the_shop_serves_everything_but_search_by_photo() {
 async fn embedding_jobs_wait_for_the_model_and_run_once_it_is_back() {
     let db = TestDb::migrated().await;
     db.seed_fixture().await;
-    let images = without_model();
+    let slot = missing();
+    let images = ImageEmbedder::new(slot.clone(), pool());
     let handler = vitrine::jobs::embed_image::EmbedImageHandler {
         pool: db.pool.clone(),
         media: db.media.store.clone(),
@@ -86,7 +97,7 @@ async fn embedding_jobs_wait_for_the_model_and_run_once_it_is_back() {
     assert_eq!(worker.run_once().await.unwrap(), 0, "nothing is taken without the model");
     assert_eq!(queued().await, waiting, "nor failed");
 
-    images.install(image_model());
+    slot.install(image_model());
     while worker.run_once().await.unwrap() > 0 {}
     let ready: i64 =
         sqlx::query_scalar("SELECT count(*) FROM product_images WHERE status = 'ready'")
@@ -132,4 +143,34 @@ async fn the_server_starts_degraded_with_a_corrupt_model_file() {
     assert_eq!(body["checks"]["image_model"]["ok"], false, "{body}");
     assert_ne!(body["status"], "ready");
     assert_eq!(home, 200);
+}
+
+#[tokio::test]
+async fn without_its_text_model_text_search_answers_from_the_words_alone() {
+    let db = TestDb::migrated().await;
+    db.seed_fixture().await;
+    db.embed_texts().await;
+    let texts = TextEmbedder::new(missing(), pool());
+    let app = TestApp::builder(db).texts(texts).spawn().await;
+
+    let body: Value = app.get("/readyz").await.json().await.unwrap();
+    assert_eq!(body["status"], "degraded");
+    assert_eq!(body["checks"]["text_model"]["ok"], false);
+    assert_eq!(body["checks"]["image_model"]["ok"], true);
+
+    // Words and typos still find the product; a description that needs the model finds
+    // nothing rather than failing.
+    for (query, first) in [
+        ("teapot", Some("Teapot")),
+        ("gutiar", Some("Guitar")),
+        ("something to play music on", None),
+    ] {
+        let response = app.get(&format!("/api/search?q={}", query.replace(' ', "+"))).await;
+        assert_eq!(response.status(), 200, "{query}");
+        let results: Value = response.json().await.unwrap();
+        let name = results["hits"][0]["product"]["name"].as_str();
+        assert_eq!(name, first, "{query}: {results}");
+    }
+    let suggest = app.get("/api/search/suggest?q=music+instrument").await;
+    assert_eq!(suggest.status(), 200);
 }

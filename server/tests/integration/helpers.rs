@@ -11,6 +11,7 @@ use app::backend::auth::tokens::TokenKeys;
 use app::backend::auth::{Auth, DEFAULT_STAFF_PERMISSIONS};
 use app::backend::catalog::{upsert_category, upsert_product, upsert_variant, CategoryUpsert};
 use app::backend::catalog::{ProductUpsert, VariantUpsert};
+use app::backend::inference::{InferenceConfig, InferencePool, ModelSlot};
 use app::backend::inventory::{self, StockLine};
 use app::backend::media::MediaStore;
 use app::backend::payments::test_provider::TestProvider;
@@ -18,7 +19,8 @@ use app::backend::payments::PaymentAnswer;
 use app::backend::payments::Payments;
 use app::backend::rate_limit::RateLimiter;
 use app::backend::state::AppState;
-use app::backend::vision::{ImageEmbedder, ImageModel, InferenceConfig};
+use app::backend::text_model::{TextEmbedder, TextModel};
+use app::backend::vision::{ImageEmbedder, ImageModel};
 use app::types::{Cart, Currency, Money, OrderDetail, VariantOptions};
 use clap::Parser;
 use leptos::config::LeptosOptions;
@@ -31,6 +33,7 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 use vitrine::commands::seed::{DemoCatalog, SeedSummary};
 use vitrine::jobs::embed_image::EmbedImageHandler;
+use vitrine::jobs::embed_text::EmbedTextHandler;
 use vitrine::jobs::worker::Worker;
 use vitrine::runtime::cli::{Cli, Command, ReindexArgs};
 use vitrine::runtime::local_pg::DatabaseUrl;
@@ -67,6 +70,7 @@ pub fn reindex_args(args: &[&str]) -> ReindexArgs {
     match cli(&argv).command {
         Some(Command::Reindex(mut args)) => {
             args.model.image_model = workspace_root().join(&args.model.image_model);
+            args.model.text_model = workspace_root().join(&args.model.text_model);
             args
         }
         _ => unreachable!("parsed as reindex"),
@@ -105,13 +109,36 @@ pub fn image_model() -> Arc<ImageModel> {
     Arc::clone(model)
 }
 
-/// The model as the server runs it (its thread pool and concurrency bound), shared by the tests.
+/// The inference pool as the server runs it (threads and concurrency bound), shared by the
+/// tests' models.
+pub fn inference_pool() -> InferencePool {
+    static POOL: OnceLock<InferencePool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        InferencePool::new(InferenceConfig { threads: 2, concurrency: 2 })
+            .expect("the inference thread pool")
+    })
+    .clone()
+}
+
+/// The image model as the server runs it, shared by the tests.
 pub fn image_embedder() -> ImageEmbedder {
     static EMBEDDER: OnceLock<ImageEmbedder> = OnceLock::new();
     EMBEDDER
+        .get_or_init(|| ImageEmbedder::new(ModelSlot::ready(image_model()), inference_pool()))
+        .clone()
+}
+
+/// The text model (scripts/test.sh fetches it) as the server runs it, shared by the tests.
+pub fn text_embedder() -> TextEmbedder {
+    static EMBEDDER: OnceLock<TextEmbedder> = OnceLock::new();
+    EMBEDDER
         .get_or_init(|| {
-            let config = InferenceConfig { threads: 2, concurrency: 2 };
-            ImageEmbedder::new(image_model(), config).expect("the inference thread pool")
+            let dir = match cli(&["serve"]).command {
+                Some(Command::Serve(args)) => workspace_root().join(args.model.text_model),
+                _ => unreachable!("parsed as serve"),
+            };
+            let model = TextModel::load(&dir).expect("the text model (scripts/test.sh fetches it)");
+            TextEmbedder::new(ModelSlot::ready(Arc::new(model)), inference_pool())
         })
         .clone()
 }
@@ -216,6 +243,24 @@ impl TestDb {
         Worker::new(self.pool.clone()).with_handler(Arc::new(handler))
     }
 
+    /// A worker that runs this database's `embed_text` jobs with the real model.
+    pub fn text_embedding_worker(&self) -> Worker {
+        let handler = EmbedTextHandler { pool: self.pool.clone(), texts: text_embedder() };
+        Worker::new(self.pool.clone()).with_handler(Arc::new(handler))
+    }
+
+    /// Runs every due `embed_text` job.
+    pub async fn embed_texts(&self) -> usize {
+        let worker = self.text_embedding_worker();
+        let mut ran = 0;
+        loop {
+            match worker.run_once().await.expect("running text embedding jobs") {
+                0 => return ran,
+                n => ran += n,
+            }
+        }
+    }
+
     /// Seeds the fixture catalog and embeds its images through the queue, as a worker would.
     pub async fn seed_fixture_embedded(&self) {
         self.seed_fixture().await;
@@ -295,6 +340,7 @@ impl TestApp {
             photo_search_limit: RateLimiter::unlimited(),
             text_search_limit: RateLimiter::unlimited(),
             images: image_embedder(),
+            texts: text_embedder(),
         }
     }
 
@@ -313,6 +359,7 @@ impl TestApp {
             photo_search_limit: RateLimiter::unlimited(),
             text_search_limit: RateLimiter::unlimited(),
             images: image_embedder(),
+            texts: text_embedder(),
         }
         .spawn()
         .await
@@ -332,6 +379,7 @@ pub struct TestAppBuilder {
     photo_search_limit: RateLimiter,
     text_search_limit: RateLimiter,
     images: ImageEmbedder,
+    texts: TextEmbedder,
 }
 
 impl TestAppBuilder {
@@ -365,6 +413,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// The text model service (the loaded test model unless set).
+    pub fn texts(mut self, texts: TextEmbedder) -> Self {
+        self.texts = texts;
+        self
+    }
+
     /// Where the app stores media (the test database's own directory unless set).
     pub fn media(mut self, media: MediaStore) -> Self {
         self.media = media;
@@ -374,7 +428,8 @@ impl TestAppBuilder {
     /// Serves the app on a random local port; its payment sandbox answers in about 20 ms, like
     /// a fast real one.
     pub async fn spawn(self) -> TestApp {
-        let Self { db, auth, hold, media, photo_search_limit, text_search_limit, images } = self;
+        let Self { db, auth, hold, media, photo_search_limit, text_search_limit, images, texts } =
+            self;
         let sandbox = Arc::new(TestProvider::new(db.pool.clone(), Duration::from_millis(20)));
         let payments = Payments { provider: sandbox.clone(), hold };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binding a port");
@@ -403,6 +458,7 @@ impl TestAppBuilder {
             db: db.pool.clone(),
             media,
             images,
+            texts,
             auth,
             payments,
             photo_search_limit,

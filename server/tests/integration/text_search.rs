@@ -1,17 +1,40 @@
 //! Text search on a real database: each arm (full text, typos through the word list, names by
-//! trigram), their fusion, facets and sorting, hidden products, freshness after a product or
-//! category changes, the suggestions, the page without JavaScript, and every bad input the
-//! issue lists (a clear 400 or an empty result, never a 500).
+//! trigram, meaning by the text model), their fusion, facets and sorting, hidden products,
+//! freshness after a product or category changes (at once for the lexical arms, after the
+//! `embed_text` job for meaning), the suggestions, the page without JavaScript, and every bad
+//! input the issue lists (a clear 400 or an empty result, never a 500).
 
+use app::backend::text_embeddings::{self, Stored};
+use app::backend::text_model::TEXT_MODEL_VERSION;
+use app::backend::text_search::{ranked_ids, Arms};
 use serde_json::Value;
 
-use crate::helpers::{test_auth, TestApp, TestDb};
+use crate::helpers::{test_auth, text_embedder, TestApp, TestDb};
 
+/// The fixture catalog, its texts embedded as the worker would, served with every arm on.
 async fn app() -> TestApp {
     let db = TestDb::migrated().await;
     db.seed_fixture().await;
+    db.embed_texts().await;
     TestApp::spawn(db).await
 }
+
+/// The names `arms` alone rank for `query`, best first.
+async fn ranked_names(app: &TestApp, query: &str, arms: Arms) -> Vec<String> {
+    let ids = ranked_ids(&app.db.pool, &text_embedder(), query, arms).await.unwrap();
+    let mut names = Vec::new();
+    for id in ids {
+        let name: String = sqlx::query_scalar("SELECT name FROM products WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+        names.push(name);
+    }
+    names
+}
+
+const MEANING: Arms = Arms { full_text: false, typos: false, trigram: false, semantic: true };
 
 async fn search(app: &TestApp, query: &str) -> Value {
     let response = app.get(&format!("/api/search?{query}")).await;
@@ -64,8 +87,9 @@ async fn whole_words_stems_prefixes_and_typos_find_the_product_first() {
 #[tokio::test]
 async fn a_short_word_takes_no_typo_and_a_category_finds_its_products() {
     let app = app().await;
-    // Four letters: no typo allowed ("tepot" is five and would be one).
-    assert_eq!(search(&app, &q("tpot")).await["total"], 0);
+    // Four letters: no typo allowed ("tepot" is five and would be one). The words' arms keep
+    // the rule; meaning may still recognise the word.
+    assert_eq!(ranked_names(&app, "tpot", Arms::LEXICAL).await, Vec::<String>::new());
     let drinks = search(&app, &q("drink")).await;
     assert!(names(&drinks).contains(&"Teapot".to_owned()), "{drinks}");
 }
@@ -169,9 +193,15 @@ async fn little_found_offers_a_correction_and_nothing_found_a_way_on() {
     assert_eq!(names(&few), ["Teapot"]);
     assert_eq!(few["did_you_mean"], "teapot");
 
-    let none = search(&app, &q("xylophone")).await;
+    // No word of the catalog is near "xylophone", but meaning knows an instrument when it
+    // sees one: no correction, and the nearest thing the shop sells.
+    let near = search(&app, &q("xylophone")).await;
+    assert_eq!(near["did_you_mean"], Value::Null, "no catalog word is near it");
+    assert_eq!(names(&near), ["Guitar"], "{near}");
+
+    let none = search(&app, &q("zzqx")).await;
     assert_eq!(none["total"], 0);
-    assert_eq!(none["did_you_mean"], Value::Null, "no catalog word is near it");
+    assert_eq!(none["did_you_mean"], Value::Null);
     assert!(!none["popular_categories"].as_array().unwrap().is_empty(), "{none}");
 
     // Two typos in a 4-letter word are too many to match but one is worth suggesting.
@@ -273,4 +303,134 @@ async fn a_client_searching_too_fast_is_asked_to_wait() {
     let page = from("192.0.2.20", "/search?q=tea").await.unwrap();
     assert_eq!(page.status(), 429);
     assert_eq!(from("192.0.2.21", "/api/search?q=tea").await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn the_meaning_arm_finds_what_no_word_of_the_query_names() {
+    let app = app().await;
+    for (query, expected) in [
+        ("something to play music on", "Guitar"),
+        ("cycling", "Bicycle"),
+        ("summer clothes", "T-Shirt"),
+        ("something to wear", "T-Shirt"),
+    ] {
+        assert_eq!(ranked_names(&app, query, Arms::LEXICAL).await, Vec::<String>::new(), "{query}");
+        let meaning = ranked_names(&app, query, MEANING).await;
+        assert_eq!(meaning.first().map(String::as_str), Some(expected), "{query}: {meaning:?}");
+        let results = search(&app, &q(query)).await;
+        assert_eq!(
+            names(&results).first().map(String::as_str),
+            Some(expected),
+            "{query}: {results}"
+        );
+    }
+    // Nothing near at all, or a mangled word: the gate keeps the arm (and the page) empty.
+    for query in ["zzqx", "qwerty", "bnjo"] {
+        assert_eq!(ranked_names(&app, query, MEANING).await, Vec::<String>::new(), "{query}");
+    }
+}
+
+#[tokio::test]
+async fn a_hidden_product_is_not_found_by_meaning_either() {
+    let app = app().await;
+    sqlx::query("UPDATE products SET published = false WHERE name = 'Guitar'")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let meaning = ranked_names(&app, "something to play music on", MEANING).await;
+    assert!(!meaning.contains(&"Guitar".to_owned()), "{meaning:?}");
+}
+
+#[tokio::test]
+async fn a_changed_product_is_re_embedded_by_its_job_and_an_unchanged_one_is_not() {
+    let app = app().await;
+    let queued = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM jobs WHERE kind = 'embed_text' AND status = 'queued'",
+        )
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+    };
+    assert_eq!(queued().await, 0);
+    // Writing the same values, or columns the text does not read, queues nothing.
+    sqlx::query("UPDATE products SET name = name, description = description, published = true")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(queued().await, 0);
+
+    // Renamed: the lexical arms find the new name at once, meaning once the job has run.
+    sqlx::query(
+        "UPDATE products SET name = 'Violin', description = 'A bowed string instrument.'
+         WHERE name = 'Guitar'",
+    )
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(queued().await, 1, "the trigger queued its job in the same transaction");
+    assert_eq!(
+        names(&search(&app, &q("violin")).await).first().map(String::as_str),
+        Some("Violin")
+    );
+    assert_eq!(app.db.embed_texts().await, 1);
+    let meaning = ranked_names(&app, "orchestra bow and strings", MEANING).await;
+    assert_eq!(meaning.first().map(String::as_str), Some("Violin"), "{meaning:?}");
+
+    // A category rename changes its products' texts: their jobs are queued.
+    sqlx::query("UPDATE categories SET name = 'Kettles' WHERE name = 'Drink'")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(queued().await, 1, "the teapot, the category's one product");
+    assert_eq!(app.db.embed_texts().await, 1);
+}
+
+#[tokio::test]
+async fn the_job_skips_a_text_already_embedded_and_never_stores_a_stale_one() {
+    let db = TestDb::migrated().await;
+    db.seed_fixture().await;
+    db.embed_texts().await;
+    let teapot: uuid::Uuid = sqlx::query_scalar("SELECT id FROM products WHERE name = 'Teapot'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    // A marker vector in place of the teapot's embedding, with the checksum of its text: a job
+    // that finds the text unchanged must leave it, so the marker shows whether it ran.
+    sqlx::query(
+        "UPDATE products SET text_embedding = array_fill(0.05, ARRAY[384])::vector WHERE id = $1",
+    )
+    .bind(teapot)
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let payload = serde_json::json!({ "product_id": teapot });
+    sqlx::query(
+        "INSERT INTO jobs (id, kind, payload) VALUES (gen_random_uuid(), 'embed_text', $1)",
+    )
+    .bind(&payload)
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(db.embed_texts().await, 1);
+    let marker: bool = sqlx::query_scalar(
+        "SELECT text_embedding = array_fill(0.05, ARRAY[384])::vector FROM products WHERE id = $1",
+    )
+    .bind(teapot)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert!(marker, "same text, same model version: skipped");
+
+    // An embedding computed from a text that has changed since is refused.
+    let stale = text_embeddings::store(&db.pool, teapot, "0123", &[0.1; 384], TEXT_MODEL_VERSION);
+    assert_eq!(stale.await.unwrap(), Stored::TextChanged);
+    let gone = text_embeddings::store(
+        &db.pool,
+        uuid::Uuid::nil(),
+        "0123",
+        &[0.1; 384],
+        TEXT_MODEL_VERSION,
+    );
+    assert_eq!(gone.await.unwrap(), Stored::Gone);
 }

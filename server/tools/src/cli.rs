@@ -44,6 +44,29 @@ pub enum EvalCommand {
     Robustness(EvalRobustnessArgs),
     /// Compare a client's prepared upload with the server's preprocessing of the original photo.
     Parity(EvalParityArgs),
+    /// Text search on the seeded catalog: generated and hand-judged queries, each arm and fused.
+    TextSearch(EvalTextSearchArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EvalTextSearchArgs {
+    /// Products the generated queries are made from (chosen at random).
+    #[arg(long, default_value_t = 300)]
+    pub products: usize,
+    /// Seed of the choice of products and of the typos.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// The hand-judged queries (`query | slug, slug, …` per line).
+    #[arg(long, default_value = "server/tools/data/judged-queries.txt")]
+    pub judged: PathBuf,
+    /// Use only the first N judged queries (all by default).
+    #[arg(long)]
+    pub judged_limit: Option<usize>,
+    /// Print each judged query's top five per arm (`+` relevant, `-` not) before the table.
+    #[arg(long)]
+    pub show_judged: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -224,9 +247,8 @@ pub struct PeerBenchArgs {
 pub struct BenchTextArgs {
     #[command(flatten)]
     pub peer: PeerBenchArgs,
-    /// The text model's directory (model.safetensors and tokenizer.json; see model-weights/).
-    #[arg(long, env = "VITRINE_TEXT_MODEL", default_value = vitrine::runtime::cli::DEFAULT_TEXT_MODEL)]
-    pub text_model: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 #[derive(Debug, Clone, Args)]

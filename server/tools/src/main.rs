@@ -22,6 +22,10 @@ async fn main() -> anyhow::Result<()> {
             let pool = database::connect(&cli.storage).await?;
             eval::robustness::run(&pool, &cli.storage.media_store(), &args).await
         }
+        Command::Eval(EvalCommand::TextSearch(args)) => {
+            let pool = database::connect(&cli.storage).await?;
+            eval::text_search::run(&pool, &args).await
+        }
         Command::Bench(BenchCommand::Embed(args)) => bench::embed::run(&args),
         Command::Bench(BenchCommand::Text(args)) => bench::text::run(&args),
         Command::Bench(BenchCommand::Search(args)) => bench::search::run(&cli.storage, &args).await,

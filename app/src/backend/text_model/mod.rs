@@ -6,6 +6,7 @@
 //! `vitrine-tools bench text` proves it matches the reference implementation.
 
 pub mod bert;
+pub mod embedder;
 pub mod tokenizer;
 pub mod weights;
 
@@ -15,6 +16,11 @@ use burn::prelude::*;
 
 use self::bert::{Bert, BertConfig};
 use self::tokenizer::{TextTokenizer, TokenizerError};
+pub use embedder::{TextEmbedError, TextEmbedder};
+
+/// Recorded with every product's text embedding, so a model change re-embeds the catalog. It
+/// names how the product's text is made too (the SQL `product_embedding_text`).
+pub const TEXT_MODEL_VERSION: &str = "all-minilm-l6-v2-v1";
 
 /// The embedding's dimension (the `vector(384)` column).
 pub const TEXT_EMBEDDING_DIM: usize = 384;

@@ -7,7 +7,7 @@ pub mod embedder;
 pub mod model;
 pub mod weights;
 
-pub use embedder::{EmbedError, ImageEmbedder, InferenceConfig};
+pub use embedder::{EmbedError, ImageEmbedder};
 
 use std::path::Path;
 

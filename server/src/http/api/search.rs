@@ -2,6 +2,7 @@
 //! the search page's two ways in: `POST /search/photo`, its plain form, which works without
 //! JavaScript, and `POST /api/search/queries`, which its WASM calls with a prepared photo.
 
+use app::backend::inference::InferenceError;
 use app::backend::search::{self, StoredQuery};
 use app::backend::state::AppState;
 use app::backend::vision::EmbedError;
@@ -142,11 +143,11 @@ async fn embed(
     };
     embedded.map_err(|error| match error {
         EmbedError::Image(refused) => refused.into(),
-        EmbedError::Task(detail) => {
+        EmbedError::Inference(InferenceError::Task(detail)) => {
             tracing::error!(%detail, "inference failed");
             PhotoSearchError::Unavailable
         }
         // `/readyz` says why; the shop's other pages go on serving.
-        EmbedError::ModelUnavailable(_) => PhotoSearchError::Unavailable,
+        EmbedError::Inference(InferenceError::ModelUnavailable(_)) => PhotoSearchError::Unavailable,
     })
 }

@@ -23,7 +23,7 @@ pub async fn search(
     let Ok(Query(params)) = params else { return Err(SearchError::BadQuery.into()) };
     let query = params.read()?;
     text_search::take_turn(&state.text_search_limit, client_ip(&parts, &state.auth))?;
-    Ok(Json(text_search::search(&state.db, &query).await?))
+    Ok(Json(text_search::search(&state.db, &state.texts, &query).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -40,5 +40,5 @@ pub async fn suggest(
     let Ok(Query(params)) = params else { return Err(SearchError::BadQuery.into()) };
     text_search::take_turn(&state.text_search_limit, client_ip(&parts, &state.auth))?;
     let q: String = params.q.chars().take(MAX_QUERY_CHARS).collect();
-    Ok(Json(text_search::suggest(&state.db, &q).await?))
+    Ok(Json(text_search::suggest(&state.db, &state.texts, &q).await?))
 }

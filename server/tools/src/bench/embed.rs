@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use app::backend::vision::{ImageEmbedder, ImageModel, InferenceConfig};
+use app::backend::inference::{InferenceConfig, InferencePool, ModelSlot};
+use app::backend::vision::{ImageEmbedder, ImageModel};
 use app::preprocess::{model_input_from_file, Limits};
 use serde::Deserialize;
 
@@ -22,6 +23,12 @@ const PHOTOS: &str = "server/tests/fixtures/photos";
 /// The bench's embedders are built from a loaded network.
 const LOADED: &str = "the bench loaded the model";
 
+/// The model on a pool of `threads`, one inference at a time.
+fn embedder_on(model: &Arc<ImageModel>, threads: usize) -> anyhow::Result<ImageEmbedder> {
+    let pool = InferencePool::new(InferenceConfig { threads, concurrency: 1 })?;
+    Ok(ImageEmbedder::new(ModelSlot::ready(Arc::clone(model)), pool))
+}
+
 pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
     let inputs = load_inputs(Path::new(PHOTOS))?;
     let model = Arc::new(ImageModel::load(&args.model.image_model)?);
@@ -29,8 +36,7 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     let mut burn_embeddings = Vec::new();
     for &threads in &args.peer.threads {
-        let embedder =
-            ImageEmbedder::new(Arc::clone(&model), InferenceConfig { threads, concurrency: 1 })?;
+        let embedder = embedder_on(&model, threads)?;
         let samples = time_single(&inputs, args.peer.warmup, args.peer.runs, |input| {
             embedder.embed_blocking(std::slice::from_ref(input)).expect(LOADED);
         });
@@ -40,10 +46,7 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
         }
     }
     let max_threads = args.peer.threads.iter().copied().max().unwrap_or(1);
-    let embedder = ImageEmbedder::new(
-        Arc::clone(&model),
-        InferenceConfig { threads: max_threads, concurrency: 1 },
-    )?;
+    let embedder = embedder_on(&model, max_threads)?;
     let batch: Vec<Vec<f32>> = inputs.iter().cycle().take(args.batch).cloned().collect();
     let batches = [batch];
     let throughput = |samples: Samples| args.batch as f64 / (samples.median() / 1000.0);

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use app::backend::media::MediaStore;
 use app::backend::search::{products_like, SearchFilter};
-use app::backend::vision::{ImageEmbedder, MODEL_VERSION};
+use app::backend::vision::MODEL_VERSION;
 use app::preprocess::{decode_upright, resize_and_centre_crop, Limits, MODEL_SIDE};
 use pgvector::Vector;
 use rand::rngs::StdRng;
@@ -72,10 +72,10 @@ pub async fn run(storage: &StorageArgs, args: &BenchSearchArgs) -> anyhow::Resul
     let one_percent = index_quality(&pool, &queries, Some(rare)).await?;
     let ten_percent = index_quality(&pool, &queries, Some(tenth)).await?;
 
-    let images = vitrine::runtime::model::load_embedder_async(&args.model).await?;
-    let config = images.config();
+    let models = vitrine::runtime::model::load_models(&args.model).await?;
+    let config = models.images.config();
     let auth = vitrine::runtime::auth::build(&args.auth, storage)?;
-    let http = http_figures(&pool, &media, images, auth, args).await?;
+    let http = http_figures(&pool, &media, models, auth, args).await?;
 
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM products").fetch_one(&pool).await?;
     println!(
@@ -136,7 +136,13 @@ async fn build_catalog(
         .await?;
     let catalog = seed::DemoCatalog::load(&args.seed_data.demo_data)?;
     catalog.seed(pool, media).await?;
-    let reindex_args = ReindexArgs { all: false, enqueue_only: false, model: args.model.clone() };
+    let reindex_args = ReindexArgs {
+        all: false,
+        images: true,
+        texts: false,
+        enqueue_only: false,
+        model: args.model.clone(),
+    };
     reindex::run(pool, media.clone(), &reindex_args).await?;
 
     let real = real_embeddings(pool).await?;
@@ -350,7 +356,7 @@ struct Load {
 async fn http_figures(
     pool: &PgPool,
     media: &MediaStore,
-    images: ImageEmbedder,
+    models: vitrine::runtime::model::Models,
     auth: app::backend::auth::Auth,
     args: &BenchSearchArgs,
 ) -> anyhow::Result<Vec<Load>> {
@@ -362,7 +368,8 @@ async fn http_figures(
     let services = Services {
         db: pool.clone(),
         media: media.clone(),
-        images,
+        images: models.images,
+        texts: models.texts,
         auth,
         payments,
         photo_search_limit: RateLimiter::unlimited(),

@@ -138,7 +138,7 @@ pub async fn run(storage: &StorageArgs, args: &BenchShopArgs) -> anyhow::Result<
     }
     let catalog = load_catalog(&pool).await?;
 
-    let images = vitrine::runtime::model::load_embedder_async(&args.model).await?;
+    let models = vitrine::runtime::model::load_models(&args.model).await?;
     let auth = vitrine::runtime::auth::build(&args.auth, storage)?;
     let checks = auth.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -149,7 +149,8 @@ pub async fn run(storage: &StorageArgs, args: &BenchShopArgs) -> anyhow::Result<
     let services = Services {
         db: pool.clone(),
         media,
-        images,
+        images: models.images,
+        texts: models.texts,
         auth,
         payments,
         photo_search_limit: RateLimiter::unlimited(),

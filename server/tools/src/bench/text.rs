@@ -40,8 +40,9 @@ fn sentences() -> Vec<String> {
 }
 
 pub fn run(args: &BenchTextArgs) -> anyhow::Result<()> {
-    let model = TextModel::load(&args.text_model)
-        .with_context(|| format!("loading the text model from {}", args.text_model.display()))?;
+    let model = TextModel::load(&args.model.text_model).with_context(|| {
+        format!("loading the text model from {}", args.model.text_model.display())
+    })?;
     let sentences = sentences();
     let texts: Vec<&str> = sentences.iter().map(String::as_str).collect();
 
@@ -142,7 +143,7 @@ fn run_onnxruntime(args: &BenchTextArgs, sentences: &[String]) -> anyhow::Result
     let mut command = python::script(&args.peer.venv, "onnx_text.py")?;
     command
         .arg("--model-dir")
-        .arg(&args.text_model)
+        .arg(&args.model.text_model)
         .arg("--sentences")
         .arg(&sentences_path)
         .arg("--embeddings-out")

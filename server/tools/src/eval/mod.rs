@@ -3,4 +3,5 @@
 pub mod parity;
 pub mod rephotograph;
 pub mod robustness;
+pub mod text_search;
 pub mod visual;
