@@ -76,6 +76,8 @@ smoke "bench text (parity)" "$tools_bin" bench text --runs 3 --warmup 1 --thread
 smoke "bench preprocess" "$tools_bin" bench preprocess --runs 1 "${ROOT}/server/tests/fixtures/photos/rocket.jpg"
 smoke "bench search" env DATABASE_URL="$server_url" "$tools_bin" bench search --database vitrine_smoke_search \
   --rebuild --demo-data "$fixture_catalog" --products 300 --queries 5 --requests 8 --clients 2
+smoke "bench text-search" env DATABASE_URL="$server_url" "$tools_bin" bench text-search --database vitrine_smoke_text \
+  --rebuild --demo-data "$fixture_catalog" --products 300 --seconds 1 --clients 2
 smoke "bench shop" env DATABASE_URL="$server_url" "$tools_bin" bench shop --database vitrine_smoke_shop --check-calls 50 \
   --rebuild --products 50 --rate 20 --seconds 2
 smoke "bench shop soak" env DATABASE_URL="$server_url" "$tools_bin" bench shop --database vitrine_smoke_shop \
@@ -87,7 +89,8 @@ smoke "eval text-search" env DATABASE_URL="$e2e_url" "$tools_bin" eval text-sear
 smoke "fuzz upload, query" bash "${ROOT}/scripts/fuzz.sh" smoke 20
 rm -f "$results.smoke"
 psql -q "$server_url" -c "DROP DATABASE IF EXISTS vitrine_smoke_search WITH (FORCE)" \
-  -c "DROP DATABASE IF EXISTS vitrine_smoke_shop WITH (FORCE)"
+  -c "DROP DATABASE IF EXISTS vitrine_smoke_shop WITH (FORCE)" \
+  -c "DROP DATABASE IF EXISTS vitrine_smoke_text WITH (FORCE)"
 
 step "End-to-end tests (Playwright + Chromium)"
 # The server logs only warnings here, so the test report stays readable.

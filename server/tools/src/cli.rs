@@ -137,6 +137,8 @@ pub enum BenchCommand {
     Text(BenchTextArgs),
     /// Visual search at catalog scale: index recall and latency, HTTP latency and throughput.
     Search(BenchSearchArgs),
+    /// Text search and suggestions over HTTP on a large catalog; the search indexes' build and size.
+    TextSearch(BenchTextSearchArgs),
     /// The server's time to prepare photos for upload, as the search page does in the browser.
     Preprocess(BenchPreprocessArgs),
     /// Shop pages and add-to-cart at a fixed request rate on a generated catalog: p50/p99, errors.
@@ -215,6 +217,37 @@ pub struct BenchSearchArgs {
     /// Seed of the synthetic vectors and queries.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    #[command(flatten)]
+    pub seed_data: SeedArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchTextSearchArgs {
+    /// The database the benchmark builds its catalog in, on the shop's database server.
+    #[arg(long, default_value = "vitrine_bench_text")]
+    pub database: String,
+    /// Products in the catalog: the demo catalog and synthetic variations of it.
+    #[arg(long, default_value_t = 100_000)]
+    pub products: usize,
+    /// Seconds of load per row.
+    #[arg(long, default_value_t = 15)]
+    pub seconds: u64,
+    /// Concurrent clients at the second load level.
+    #[arg(long, default_value_t = 8)]
+    pub clients: usize,
+    /// Rebuild the catalog even when one of the right size exists.
+    #[arg(long)]
+    pub rebuild: bool,
+    /// Seed of the queries' typos and order.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// The hand-judged queries, whose descriptive queries join the load.
+    #[arg(long, default_value = "server/tools/data/judged-queries.txt")]
+    pub judged: PathBuf,
     #[command(flatten)]
     pub seed_data: SeedArgs,
     #[command(flatten)]

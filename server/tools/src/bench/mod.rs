@@ -7,6 +7,7 @@ pub mod search;
 pub mod shop;
 pub mod stats;
 pub mod text;
+pub mod text_search;
 
 /// Creates the benchmark's own database on the server unless it exists (it is kept between
 /// runs, so a large catalog is built once).
