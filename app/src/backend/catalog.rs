@@ -500,18 +500,11 @@ pub async fn queue_embeddings(
     )
     .fetch_all(pool)
     .await?;
-    let mut queued = 0;
-    // In chunks: each commits on its own, so a huge catalog never holds one long transaction.
-    for chunk in ids.chunks(500) {
-        let mut tx = pool.begin().await?;
-        for &image_id in chunk {
-            if jobs::enqueue(&mut tx, &EmbedImage { image_id, force }.job()).await?.is_some() {
-                queued += 1;
-            }
-        }
-        tx.commit().await?;
-    }
-    Ok(queued)
+    jobs::enqueue_in_chunks(
+        pool,
+        ids.into_iter().map(|image_id| EmbedImage { image_id, force }.job()),
+    )
+    .await
 }
 
 /// Where the catalog's images stand with one model version.

@@ -106,6 +106,26 @@ pub async fn enqueue(
     .await
 }
 
+/// Writes `jobs`, 500 to a transaction (so a huge catalog never holds one long transaction);
+/// returns how many were written (a job whose dedupe key is live already is not).
+pub async fn enqueue_in_chunks(
+    pool: &PgPool,
+    jobs: impl IntoIterator<Item = NewJob<'_>>,
+) -> Result<u64, sqlx::Error> {
+    let jobs: Vec<NewJob<'_>> = jobs.into_iter().collect();
+    let mut written = 0;
+    for chunk in jobs.chunks(500) {
+        let mut tx = pool.begin().await?;
+        for job in chunk {
+            if enqueue(&mut tx, job).await?.is_some() {
+                written += 1;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(written)
+}
+
 /// Jobs of `kind` still to run (queued, including those waiting to retry, or running).
 pub async fn live_count(pool: &PgPool, kind: &str) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(

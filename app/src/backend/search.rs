@@ -35,25 +35,7 @@ pub async fn products_like(
     filter: &SearchFilter,
     limit: i64,
 ) -> Result<Vec<ScoredProduct>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    // This transaction's settings, in one round trip (`set_config(…, true)` is `SET LOCAL`):
-    // - the iterative scan; `relaxed_order` may return neighbours slightly out of order, and
-    //   the outer query re-sorts;
-    // - `ef_search` (see [`EF_SEARCH`]);
-    // - a custom plan per call: the statement is prepared once per connection, and after a few
-    //   runs PostgreSQL may switch to a generic plan, which must also serve the filtered case
-    //   and then scans every row. Planning each call with its actual filter keeps the
-    //   unfiltered search on the HNSW index.
-    sqlx::query!(
-        r#"
-        SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true) AS "iterative_scan!",
-               set_config('hnsw.ef_search', $1::int4::text, true) AS "ef_search!",
-               set_config('plan_cache_mode', 'force_custom_plan', true) AS "plan_cache_mode!"
-        "#,
-        EF_SEARCH
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let mut tx = vector_search_transaction(pool, EF_SEARCH).await?;
     let rows = sqlx::query_as!(
         CardRow,
         r#"
@@ -100,6 +82,34 @@ pub async fn products_like(
     .await?;
     tx.commit().await?;
     rows.into_iter().map(CardRow::into_scored).collect()
+}
+
+/// A transaction set up for an HNSW search with a filter, in one round trip
+/// (`set_config(…, true)` is `SET LOCAL`): the text search's meaning arm uses it too.
+pub(crate) async fn vector_search_transaction(
+    pool: &PgPool,
+    ef_search: i32,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    // This transaction's settings:
+    // - the iterative scan; `relaxed_order` may return neighbours slightly out of order, and
+    //   the outer query re-sorts;
+    // - `ef_search`, the candidate list the graph walk keeps (the caller sizes it);
+    // - a custom plan per call: the statement is prepared once per connection, and after a few
+    //   runs PostgreSQL may switch to a generic plan, which must also serve the filtered case
+    //   and then scans every row. Planning each call with its actual filter keeps the
+    //   unfiltered search on the HNSW index.
+    sqlx::query!(
+        r#"
+        SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true) AS "iterative_scan!",
+               set_config('hnsw.ef_search', $1::int4::text, true) AS "ef_search!",
+               set_config('plan_cache_mode', 'force_custom_plan', true) AS "plan_cache_mode!"
+        "#,
+        ef_search
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(tx)
 }
 
 /// The filter for a shopper's category choice (a slug; its subcategories included). An unknown

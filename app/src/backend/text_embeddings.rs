@@ -131,18 +131,11 @@ pub async fn queue_all(
     )
     .fetch_all(pool)
     .await?;
-    let mut queued = 0;
-    // In chunks: each commits on its own, so a huge catalog never holds one long transaction.
-    for chunk in ids.chunks(500) {
-        let mut tx = pool.begin().await?;
-        for &product_id in chunk {
-            if jobs::enqueue(&mut tx, &EmbedText { product_id, force }.job()).await?.is_some() {
-                queued += 1;
-            }
-        }
-        tx.commit().await?;
-    }
-    Ok(queued)
+    jobs::enqueue_in_chunks(
+        pool,
+        ids.into_iter().map(|product_id| EmbedText { product_id, force }.job()),
+    )
+    .await
 }
 
 /// Where the catalog's texts stand with one model version.
@@ -185,19 +178,7 @@ pub async fn nearest_products(
     max_distance: f64,
     limit: i64,
 ) -> Result<Vec<(Uuid, f64)>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    // `set_config(…, true)` is `SET LOCAL`: this transaction only (see search::products_like
-    // for why the plan is made per call).
-    sqlx::query!(
-        r#"
-        SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true) AS "iterative_scan!",
-               set_config('hnsw.ef_search', $1::int4::text, true) AS "ef_search!",
-               set_config('plan_cache_mode', 'force_custom_plan', true) AS "plan_cache_mode!"
-        "#,
-        EF_SEARCH
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let mut tx = super::search::vector_search_transaction(pool, EF_SEARCH).await?;
     // The distance cut is outside the ordered scan: inside, it would keep the index unused.
     let rows = sqlx::query!(
         r#"

@@ -32,3 +32,30 @@ async fn create_database_if_missing(server_url: &str, name: &str) -> anyhow::Res
     }
     Ok(())
 }
+
+/// Serves the shop's real router on a local port over `pool`: both models, a payment sandbox
+/// that answers at once and no rate limits (a benchmark measures throughput). Its address, and
+/// the task serving it.
+async fn serve_shop(
+    pool: &sqlx::PgPool,
+    media: app::backend::media::MediaStore,
+    models: vitrine::runtime::model::Models,
+    auth: app::backend::auth::Auth,
+) -> anyhow::Result<(std::net::SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>)> {
+    use app::backend::rate_limit::RateLimiter;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let services = vitrine::runtime::state::Services {
+        db: pool.clone(),
+        media,
+        images: models.images,
+        texts: models.texts,
+        auth,
+        payments: vitrine::runtime::shop::test_payments(pool.clone(), std::time::Duration::ZERO),
+        photo_search_limit: RateLimiter::unlimited(),
+        text_search_limit: RateLimiter::unlimited(),
+    };
+    let state = vitrine::runtime::state::build(services, Some(addr))?;
+    let router = vitrine::http::router::build(state);
+    Ok((addr, tokio::spawn(async move { axum::serve(listener, router).await })))
+}

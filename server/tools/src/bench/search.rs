@@ -26,11 +26,9 @@ use uuid::Uuid;
 
 use super::stats::Samples;
 use crate::cli::BenchSearchArgs;
-use app::backend::rate_limit::RateLimiter;
 use vitrine::commands::{reindex, seed};
 use vitrine::runtime::cli::{ReindexArgs, StorageArgs};
 use vitrine::runtime::database;
-use vitrine::runtime::state::Services;
 
 const SYNTHETIC_CATEGORY: &str = "bench-synthetic";
 /// Every hundredth product is in this category: the 1 % filter.
@@ -361,23 +359,7 @@ async fn http_figures(
     args: &BenchSearchArgs,
 ) -> anyhow::Result<Vec<Load>> {
     let uploads = Arc::new(upload_files(pool, media).await?);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let payments = vitrine::runtime::shop::test_payments(pool.clone(), std::time::Duration::ZERO);
-    // A benchmark measures throughput: no rate limit.
-    let services = Services {
-        db: pool.clone(),
-        media: media.clone(),
-        images: models.images,
-        texts: models.texts,
-        auth,
-        payments,
-        photo_search_limit: RateLimiter::unlimited(),
-        text_search_limit: RateLimiter::unlimited(),
-    };
-    let state = vitrine::runtime::state::build(services, Some(addr))?;
-    let router = vitrine::http::router::build(state);
-    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let (addr, server) = super::serve_shop(pool, media.clone(), models, auth).await?;
     let url = format!("http://{addr}/api/search/by-image");
 
     // Warm-up: connections, caches, the model's first passes.

@@ -39,7 +39,6 @@ use app::backend::content_policy::PageNonce;
 use app::backend::rate_limit::RateLimiter;
 use vitrine::runtime::cli::StorageArgs;
 use vitrine::runtime::database;
-use vitrine::runtime::state::Services;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Scenario {
@@ -141,24 +140,8 @@ pub async fn run(storage: &StorageArgs, args: &BenchShopArgs) -> anyhow::Result<
     let models = vitrine::runtime::model::load_models(&args.model).await?;
     let auth = vitrine::runtime::auth::build(&args.auth, storage)?;
     let checks = auth.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let payments = vitrine::runtime::shop::test_payments(pool.clone(), Duration::ZERO);
     let media = storage.media_store();
-    // A benchmark measures throughput: no rate limit.
-    let services = Services {
-        db: pool.clone(),
-        media,
-        images: models.images,
-        texts: models.texts,
-        auth,
-        payments,
-        photo_search_limit: RateLimiter::unlimited(),
-        text_search_limit: RateLimiter::unlimited(),
-    };
-    let state = vitrine::runtime::state::build(services, Some(addr))?;
-    let router = vitrine::http::router::build(state);
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let (addr, _server) = super::serve_shop(&pool, media, models, auth).await?;
     let base = format!("http://{addr}");
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
     let photo = std::fs::read(&args.photo)

@@ -16,7 +16,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use app::backend::rate_limit::RateLimiter;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -26,7 +25,6 @@ use tokio::sync::Mutex;
 use vitrine::commands::{reindex, seed};
 use vitrine::runtime::cli::{ReindexArgs, StorageArgs};
 use vitrine::runtime::database;
-use vitrine::runtime::state::Services;
 
 use super::stats::Samples;
 use crate::cli::BenchTextSearchArgs;
@@ -70,22 +68,7 @@ pub async fn run(storage: &StorageArgs, args: &BenchTextSearchArgs) -> anyhow::R
 
     let models = vitrine::runtime::model::load_models(&args.model).await?;
     let auth = vitrine::runtime::auth::build(&args.auth, storage)?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let services = Services {
-        db: pool.clone(),
-        media,
-        images: models.images,
-        texts: models.texts,
-        auth,
-        payments: vitrine::runtime::shop::test_payments(pool.clone(), Duration::ZERO),
-        // A benchmark measures throughput: no rate limit.
-        photo_search_limit: RateLimiter::unlimited(),
-        text_search_limit: RateLimiter::unlimited(),
-    };
-    let state = vitrine::runtime::state::build(services, Some(addr))?;
-    let router = vitrine::http::router::build(state);
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let (addr, _server) = super::serve_shop(&pool, media, models, auth).await?;
     let base = format!("http://{addr}");
 
     let (searches, suggestions) = queries(&pool, args).await?;
