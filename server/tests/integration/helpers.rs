@@ -243,15 +243,10 @@ impl TestDb {
         Worker::new(self.pool.clone()).with_handler(Arc::new(handler))
     }
 
-    /// A worker that runs this database's `embed_text` jobs with the real model.
-    pub fn text_embedding_worker(&self) -> Worker {
-        let handler = EmbedTextHandler { pool: self.pool.clone(), texts: text_embedder() };
-        Worker::new(self.pool.clone()).with_handler(Arc::new(handler))
-    }
-
-    /// Runs every due `embed_text` job.
+    /// Runs every due `embed_text` job with the real model, as a worker would.
     pub async fn embed_texts(&self) -> usize {
-        let worker = self.text_embedding_worker();
+        let handler = EmbedTextHandler { pool: self.pool.clone(), texts: text_embedder() };
+        let worker = Worker::new(self.pool.clone()).with_handler(Arc::new(handler));
         let mut ran = 0;
         loop {
             match worker.run_once().await.expect("running text embedding jobs") {

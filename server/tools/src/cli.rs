@@ -48,6 +48,9 @@ pub enum EvalCommand {
     TextSearch(EvalTextSearchArgs),
 }
 
+/// The hand-judged text-search queries (`eval text-search`, `bench text-search`).
+const JUDGED_QUERIES: &str = "server/tools/data/judged-queries.txt";
+
 #[derive(Debug, Clone, Args)]
 pub struct EvalTextSearchArgs {
     /// Products the generated queries are made from (chosen at random).
@@ -57,7 +60,7 @@ pub struct EvalTextSearchArgs {
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
     /// The hand-judged queries (`query | slug, slug, …` per line).
-    #[arg(long, default_value = "server/tools/data/judged-queries.txt")]
+    #[arg(long, default_value = JUDGED_QUERIES)]
     pub judged: PathBuf,
     /// Use only the first N judged queries (all by default).
     #[arg(long)]
@@ -246,7 +249,7 @@ pub struct BenchTextSearchArgs {
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
     /// The hand-judged queries, whose descriptive queries join the load.
-    #[arg(long, default_value = "server/tools/data/judged-queries.txt")]
+    #[arg(long, default_value = JUDGED_QUERIES)]
     pub judged: PathBuf,
     #[command(flatten)]
     pub seed_data: SeedArgs,

@@ -56,10 +56,4 @@ impl TextEmbedder {
     pub async fn embed_one(&self, text: &str) -> Result<Vec<f32>, TextEmbedError> {
         Ok(self.embed(vec![text.to_owned()]).await?.remove(0))
     }
-
-    /// The same work synchronously, for commands that own the whole machine.
-    pub fn embed_blocking(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, TextEmbedError> {
-        let model = self.model.get()?;
-        Ok(self.pool.install(|| model.embed(texts))?)
-    }
 }

@@ -422,9 +422,11 @@ async fn trigram_arm(pool: &PgPool, words: &[String]) -> Result<Vec<Uuid>, sqlx:
     if phrase.chars().filter(|c| c.is_alphanumeric()).count() < 5 {
         return Ok(Vec::new());
     }
-    let long_words: Vec<&String> = words.iter().filter(|word| word.chars().count() >= 4).collect();
-    let long_words: Vec<String> =
-        if words.len() > 1 { long_words.into_iter().cloned().collect() } else { Vec::new() };
+    // A one-word query is the phrase itself: nothing more to check.
+    let long_words: Vec<String> = match words {
+        [_] => Vec::new(),
+        _ => words.iter().filter(|word| word.chars().count() >= 4).cloned().collect(),
+    };
     sqlx::query_scalar!(
         r#"
         SELECT p.id FROM products p

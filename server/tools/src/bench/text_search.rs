@@ -267,14 +267,8 @@ async fn queries(
             ));
         }
     }
-    let judged = std::fs::read_to_string(&args.judged)
-        .with_context(|| format!("reading {}", args.judged.display()))?;
-    searches.extend(
-        judged
-            .lines()
-            .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
-            .filter_map(|line| line.split_once('|').map(|(query, _)| query.trim().to_owned())),
-    );
+    let judged = crate::eval::text_search::read_judged(&args.judged)?;
+    searches.extend(judged.into_iter().map(|line| line.query));
     searches.shuffle(&mut rng);
     suggestions.shuffle(&mut rng);
     Ok((searches, suggestions))

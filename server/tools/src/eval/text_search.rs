@@ -17,6 +17,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{bail, ensure, Context};
+use app::backend::text_embeddings;
 use app::backend::text_model::TextEmbedder;
 use app::backend::text_search::{self, Arms};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -85,16 +86,14 @@ pub async fn run(pool: &PgPool, args: &EvalTextSearchArgs) -> anyhow::Result<()>
             .await?;
     ensure!(!products.is_empty(), "the catalog is empty; run `vitrine seed` first");
     let texts = vitrine::runtime::model::load_text_embedder_async(&args.model).await?;
-    let (ready, missing): (i64, i64) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE text_embedding_model = $1),
-                count(*) FILTER (WHERE text_embedding_model IS DISTINCT FROM $1)
-         FROM products WHERE published",
-    )
-    .bind(texts.model_version())
-    .fetch_one(pool)
-    .await?;
-    if missing > 0 {
-        bail!("{missing} products have no text embedding by {} ({ready} do); run `vitrine reindex --texts`", texts.model_version());
+    let counts = text_embeddings::counts(pool, texts.model_version()).await?;
+    if counts.waiting > 0 {
+        bail!(
+            "{} products have no text embedding by {} ({} do); run `vitrine reindex --texts`",
+            counts.waiting,
+            texts.model_version(),
+            counts.ready
+        );
     }
 
     let mut queries = generated_queries(&products, args.products, args.seed);
@@ -352,34 +351,61 @@ fn edit(word: &[char], rng: &mut StdRng) -> Vec<char> {
     word
 }
 
-/// The hand-judged queries: one per line, `query | slug, slug, …`; `#` starts a comment. A
-/// slug the catalog does not have is an error (the judgement would silently shrink).
-fn judged_queries(products: &[Product], path: &Path) -> anyhow::Result<Vec<Query>> {
+/// A line of the hand-judged file: the query and the slugs of the products that answer it.
+pub struct JudgedLine {
+    /// Its line number, from 1, for error messages.
+    pub number: usize,
+    pub query: String,
+    pub slugs: Vec<String>,
+}
+
+/// The hand-judged file read: one query per line, `query | slug, slug, …`; `#` starts a
+/// comment. `bench text-search` reads its queries from it too.
+pub fn read_judged(path: &Path) -> anyhow::Result<Vec<JudgedLine>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let by_slug: HashMap<&str, Uuid> = products.iter().map(|p| (p.slug.as_str(), p.id)).collect();
-    let mut queries = Vec::new();
-    for (number, line) in text.lines().enumerate() {
+    let mut lines = Vec::new();
+    for (index, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
         let Some((query, slugs)) = line.split_once('|') else {
-            bail!("{}:{}: expected `query | slug, slug, …`", path.display(), number + 1);
+            bail!("{}:{}: expected `query | slug, slug, …`", path.display(), index + 1);
         };
+        lines.push(JudgedLine {
+            number: index + 1,
+            query: query.trim().to_owned(),
+            slugs: slugs
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        });
+    }
+    Ok(lines)
+}
+
+/// The hand-judged queries with their relevant products. A slug the catalog does not have is
+/// an error (the judgement would silently shrink).
+fn judged_queries(products: &[Product], path: &Path) -> anyhow::Result<Vec<Query>> {
+    let by_slug: HashMap<&str, Uuid> = products.iter().map(|p| (p.slug.as_str(), p.id)).collect();
+    let mut queries = Vec::new();
+    for line in read_judged(path)? {
         let mut relevant = HashSet::new();
-        for slug in slugs.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let Some(id) = by_slug.get(slug) else {
+        for slug in &line.slugs {
+            let Some(id) = by_slug.get(slug.as_str()) else {
                 bail!(
                     "{}:{}: no published product has the slug {slug:?}",
                     path.display(),
-                    number + 1
+                    line.number
                 );
             };
             relevant.insert(*id);
         }
-        ensure!(!relevant.is_empty(), "{}:{}: no relevant product", path.display(), number + 1);
-        queries.push(Query { kind: Kind::Judged, text: query.trim().to_owned(), relevant });
+        ensure!(!relevant.is_empty(), "{}:{}: no relevant product", path.display(), line.number);
+        queries.push(Query { kind: Kind::Judged, text: line.query, relevant });
     }
     Ok(queries)
 }
