@@ -63,6 +63,20 @@ async fn main() -> anyhow::Result<()> {
         Command::Model(ModelCommand::Classify { photos, weights }) => {
             model::classify(&weights, &photos)
         }
+        Command::Model(ModelCommand::Train(args)) => {
+            let pool = database::connect(&cli.storage).await?;
+            database::migrate(&pool).await?;
+            model::train(&pool, &args).await
+        }
+        Command::Model(ModelCommand::Versions { model: trained }) => {
+            let pool = database::connect(&cli.storage).await?;
+            model::print_versions(&pool, trained).await
+        }
+        Command::Model(ModelCommand::Activate { version }) => {
+            let pool = database::connect(&cli.storage).await?;
+            database::migrate(&pool).await?;
+            model::activate(&pool, &version).await
+        }
         Command::User(UserCommand::CreateAdmin { email }) => {
             let password = match std::env::var("VITRINE_ADMIN_PASSWORD") {
                 Ok(password) => password,

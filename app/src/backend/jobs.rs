@@ -136,6 +136,16 @@ pub async fn live_count(pool: &PgPool, kind: &str) -> Result<i64, sqlx::Error> {
     .await
 }
 
+/// The live (queued or running) job with dedupe key `key`, if any.
+pub async fn live_id(pool: &PgPool, key: &str) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT id FROM jobs WHERE dedupe_key = $1 AND status IN ('queued', 'running')",
+        key
+    )
+    .fetch_optional(pool)
+    .await
+}
+
 /// Claims up to `limit` due jobs of the given kinds for `worker`, for `lease`. Jobs whose lease
 /// ran out count as due; those that have used up their attempts are marked dead instead.
 pub async fn claim(
@@ -191,6 +201,49 @@ pub async fn claim(
             max_attempts: row.max_attempts,
         })
         .collect())
+}
+
+/// How far a running job has got, as its handler reports it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct Progress {
+    /// What it is doing now: `"embedding Fashion-MNIST"`, `"training"`.
+    pub stage: String,
+    pub done: u64,
+    pub total: u64,
+    /// Anything else worth showing (`"loss 1.234"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// Records `progress` on the job (kept after it ends, as its last word).
+pub async fn set_progress(pool: &PgPool, id: Uuid, progress: &Progress) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE jobs SET progress = $2, updated_at = now() WHERE id = $1",
+        id,
+        serde_json::to_value(progress).expect("progress serialises to JSON"),
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// A job's status and progress, for a command that waits on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobState {
+    pub status: String,
+    pub progress: Option<Progress>,
+    pub last_error: Option<String>,
+}
+
+pub async fn state(pool: &PgPool, id: Uuid) -> Result<Option<JobState>, sqlx::Error> {
+    let row = sqlx::query!("SELECT status, progress, last_error FROM jobs WHERE id = $1", id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.map(|row| JobState {
+        status: row.status,
+        progress: row.progress.and_then(|value| serde_json::from_value(value).ok()),
+        last_error: row.last_error,
+    }))
 }
 
 /// Marks the job done. Returns false when the job was no longer held by `worker`.

@@ -1,10 +1,26 @@
-//! `vitrine model …`: preparing and checking the image model from the command line.
+//! `vitrine model …`: preparing and checking the image model, and training, listing and
+//! activating the models trained in the server, from the command line.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
+use app::backend::audit::Actor;
+use app::backend::jobs;
+use app::backend::model_registry;
+use app::backend::text_to_image::metrics::HeadMetrics;
+use app::backend::text_to_image::train::TrainParams;
+use app::backend::text_to_image::{self, TrainTextToImage};
 use app::backend::vision::{weights, ImageModel};
 use app::preprocess::{model_input_from_file, Limits};
+use sqlx::PgPool;
+
+use crate::jobs::progress;
+use crate::jobs::train_text_to_image::{self, TrainTextToImageHandler};
+use crate::jobs::worker::Worker;
+use crate::runtime::cli::{TrainArgs, TrainedModel};
+use crate::runtime::model::{load_embedder_async, load_text_embedder_async};
 
 pub fn convert(checkpoint: &Path, out: &Path) -> anyhow::Result<()> {
     if let Some(dir) = out.parent() {
@@ -25,5 +41,123 @@ pub fn classify(weights: &Path, photos: &[std::path::PathBuf]) -> anyhow::Result
             println!("  {id:>4} {name:<30} {probability:.3}");
         }
     }
+    Ok(())
+}
+
+/// `vitrine model train text-to-image`: queues a training job and follows it with a progress
+/// bar, running it in this process (a running server's training worker may take it instead;
+/// the bar follows it all the same). Only one training of a kind is live at a time: asking again
+/// follows the one already queued.
+pub async fn train(pool: &PgPool, args: &TrainArgs) -> anyhow::Result<()> {
+    let TrainedModel::TextToImage = args.model;
+    let defaults = TrainParams::default();
+    let params = TrainParams {
+        epochs: args.epochs.unwrap_or(defaults.epochs),
+        seed: args.seed.unwrap_or(defaults.seed),
+        ..defaults
+    };
+    let request = TrainTextToImage {
+        params: Some(params),
+        fashion_images: args.fashion_images,
+        force_activate: args.force_activate,
+    };
+    let id = train_text_to_image::enqueue(pool, &request).await?;
+    if args.enqueue_only {
+        println!("queued job {id}");
+        return Ok(());
+    }
+    let handler = TrainTextToImageHandler {
+        pool: pool.clone(),
+        images: load_embedder_async(&args.model_args).await?,
+        texts: load_text_embedder_async(&args.model_args).await?,
+        fashion_dir: args.model_args.fashion_mnist.clone(),
+    };
+    let worker = Worker::new(pool.clone())
+        .with_lease(train_text_to_image::LEASE)
+        .with_handler(Arc::new(handler));
+    let bar = progress::bar();
+    let follow = async {
+        loop {
+            let state = jobs::state(pool, id).await?.context("the training job vanished")?;
+            if let Some(progress) = &state.progress {
+                progress::show(&bar, progress);
+            }
+            match state.status.as_str() {
+                "succeeded" => return anyhow::Ok(()),
+                "dead" => anyhow::bail!(
+                    "training failed: {}",
+                    state.last_error.unwrap_or_else(|| "no error recorded".to_owned())
+                ),
+                _ => tokio::time::sleep(Duration::from_millis(250)).await,
+            }
+        }
+    };
+    let run = async {
+        // Runs the job here unless another worker holds it (then only follows it).
+        loop {
+            if worker.run_once().await? == 0 {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+        #[allow(unreachable_code)]
+        anyhow::Ok(())
+    };
+    let outcome = tokio::select! {
+        followed = follow => followed,
+        ran = run => ran,
+    };
+    bar.finish_and_clear();
+    if let Err(err) = outcome {
+        // A failed attempt is retried later by a server's worker; say what happened now.
+        if let Some(state) = jobs::state(pool, id).await? {
+            if let Some(error) = state.last_error {
+                anyhow::bail!("{err:#} (last error: {error})");
+            }
+        }
+        return Err(err);
+    }
+    print_versions(pool, TrainedModel::TextToImage).await
+}
+
+/// `vitrine model versions`: every version of `model`, newest first.
+pub async fn print_versions(pool: &PgPool, model: TrainedModel) -> anyhow::Result<()> {
+    let TrainedModel::TextToImage = model;
+    let versions = model_registry::list(pool, text_to_image::KIND).await?;
+    println!(
+        "{:<28} {:>6} {:>10} {:>10} {:>10} {:>9}  trained",
+        "version", "active", "recall@10", "zero-shot", "P@10", "seconds"
+    );
+    for version in versions {
+        let metrics: HeadMetrics = serde_json::from_value(version.metrics).unwrap_or_default();
+        let figure = |value: Option<f64>| value.map_or("-".to_owned(), |v| format!("{v:.3}"));
+        println!(
+            "{:<28} {:>6} {:>10.3} {:>10} {:>10} {:>9.1}  {}",
+            version.version,
+            if version.active { "yes" } else { "" },
+            metrics.catalog_recall_at_10,
+            figure(metrics.fashion_zero_shot_accuracy),
+            figure(metrics.fashion_precision_at_10),
+            version.training_seconds,
+            version.trained_at.format("%Y-%m-%d %H:%M UTC"),
+        );
+    }
+    Ok(())
+}
+
+/// `vitrine model activate VERSION`: maps the catalog with that version (search keeps the
+/// active one meanwhile), then switches, audited as a command.
+pub async fn activate(pool: &PgPool, version: &str) -> anyhow::Result<()> {
+    let info = model_registry::by_name(pool, version)
+        .await?
+        .with_context(|| format!("no model version {version:?} (see `vitrine model versions`)"))?;
+    anyhow::ensure!(info.kind == text_to_image::KIND, "{version} is not a text-to-image head");
+    let head = Arc::new(text_to_image::load_head(pool, &info).await?);
+    let reporter = progress::Reporter::Bar(progress::bar());
+    train_text_to_image::map_and_activate(pool, info.id, version, head, Actor::Command, &reporter)
+        .await?;
+    if let progress::Reporter::Bar(bar) = reporter {
+        bar.finish_and_clear();
+    }
+    println!("{version} is active");
     Ok(())
 }

@@ -11,10 +11,12 @@ use app::backend::catalog::{self, EmbeddingCounts, EMBED_IMAGE_JOB};
 use app::backend::jobs;
 use app::backend::text_embeddings::{self, TextEmbeddingCounts, EMBED_TEXT_JOB};
 use app::backend::text_model::TEXT_MODEL_VERSION;
+use app::backend::text_to_image::ALIGN_JOB;
 use app::backend::vision::MODEL_VERSION;
 use indicatif::{ProgressBar, ProgressStyle};
 use sqlx::PgPool;
 
+use crate::jobs::align_images::AlignImagesHandler;
 use crate::jobs::embed_image::EmbedImageHandler;
 use crate::jobs::embed_text::EmbedTextHandler;
 use crate::jobs::worker::{JobHandler, Worker};
@@ -49,6 +51,12 @@ pub async fn run(
         let (embedded, seconds) = drive(pool, EMBED_IMAGE_JOB, "images", args, || async {
             let images = crate::runtime::model::load_embedder_async(&args.model).await?;
             Ok(EmbedImageHandler { pool: pool.clone(), media: media.clone(), images })
+        })
+        .await?;
+        // Images embedded anew are mapped into the text space by the active text-to-image head
+        // (the embedding's trigger queued that job; there is none without a head).
+        drive(pool, ALIGN_JOB, "image mappings", args, || async {
+            Ok(AlignImagesHandler::new(pool.clone()))
         })
         .await?;
         let counts = catalog::embedding_counts(pool, MODEL_VERSION).await?;

@@ -6,7 +6,9 @@
 //! JSON.
 
 use app::backend::db::{migration_state, MigrationState};
+use app::backend::model_registry;
 use app::backend::state::AppState;
+use app::backend::text_to_image;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -35,6 +37,9 @@ pub struct Checks {
     pub image_model: Check,
     /// Without it, text search runs on its lexical arms alone.
     pub text_model: Check,
+    /// The text-to-image head's active version (search by what pictures show); none before
+    /// the first training, when text search simply goes without that arm.
+    pub text_to_image: Check,
     /// The listener that hears other replicas' sign-outs and role changes.
     pub sessions: Check,
 }
@@ -85,6 +90,11 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
         Ok(()) => Check::ok_with(state.texts.model_version()),
         Err(reason) => Check::failed(format!("unavailable: {reason}")),
     };
+    let text_to_image = match model_registry::active(&state.db, text_to_image::KIND).await {
+        Ok(Some(version)) => Check::ok_with(version.version),
+        Ok(None) => Check::ok_with("no version active yet: search goes without the pictures arm"),
+        Err(_) => Check::failed("unknown"),
+    };
     let sessions = if state.auth.sessions.is_listening() {
         Check::ok()
     } else {
@@ -103,7 +113,14 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
         code,
         Json(Readiness {
             status,
-            checks: Checks { database, migrations, image_model, text_model, sessions },
+            checks: Checks {
+                database,
+                migrations,
+                image_model,
+                text_model,
+                text_to_image,
+                sessions,
+            },
         }),
     )
 }

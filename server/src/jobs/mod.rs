@@ -1,8 +1,11 @@
 //! The background work: the worker that claims queued jobs and every job's handler, and the
 //! outbox relay that publishes events and sends their emails.
 
+pub mod align_images;
 pub mod embed_image;
 pub mod embed_text;
 pub mod notify;
+pub mod progress;
 pub mod shop;
+pub mod train_text_to_image;
 pub mod worker;

@@ -50,7 +50,7 @@ pub enum Command {
     Db(DbCommand),
     /// Embed product images the active image model has not embedded yet (or all, with --all).
     Reindex(ReindexArgs),
-    /// Prepare and check the image model.
+    /// Prepare and check the image model; train, list and activate the models trained here.
     #[command(subcommand)]
     Model(ModelCommand),
     /// Manage accounts.
@@ -155,6 +155,47 @@ pub enum ModelCommand {
         #[arg(long, env = "VITRINE_IMAGE_MODEL", default_value = DEFAULT_IMAGE_MODEL)]
         weights: PathBuf,
     },
+    /// Train a new version of a model trained in the server, as a job, with a progress bar. The
+    /// version is activated when it scores at least as well as the active one.
+    Train(TrainArgs),
+    /// List a trained model's versions, newest first, with their metrics.
+    Versions {
+        #[arg(value_enum)]
+        model: TrainedModel,
+    },
+    /// Make a version the active one (audited); rolling back is activating an older version.
+    Activate { version: String },
+}
+
+/// The models trained in the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TrainedModel {
+    /// The head mapping image embeddings into the text model's space.
+    TextToImage,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TrainArgs {
+    #[arg(value_enum)]
+    pub model: TrainedModel,
+    /// Passes over the training pairs (default 40).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Seed of the first weights, the split and the batches (default 7).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Fashion-MNIST training images to learn from beside the catalog (0: the catalog alone;
+    /// default 1000).
+    #[arg(long)]
+    pub fashion_images: Option<usize>,
+    /// Activate the new version even when it scores below the active one.
+    #[arg(long)]
+    pub force_activate: bool,
+    /// Only queue the job (a running server's worker trains it).
+    #[arg(long)]
+    pub enqueue_only: bool,
+    #[command(flatten)]
+    pub model_args: ModelArgs,
 }
 
 impl Default for Command {
@@ -227,6 +268,15 @@ pub struct ModelArgs {
     /// Inferences that may run at once; further requests wait for a turn.
     #[arg(long, env = "VITRINE_MODEL_CONCURRENCY", default_value_t = 2)]
     pub model_concurrency: usize,
+
+    /// Fashion-MNIST's gzipped idx files (Debian's dataset-fashion-mnist), which the
+    /// text-to-image head learns clothes' names from beside the catalog.
+    #[arg(
+        long,
+        env = "VITRINE_FASHION_MNIST",
+        default_value = "/usr/share/datasets/fashion-mnist"
+    )]
+    pub fashion_mnist: PathBuf,
 }
 
 impl ModelArgs {

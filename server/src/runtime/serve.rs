@@ -7,13 +7,17 @@ use std::sync::Arc;
 use anyhow::Context;
 use app::backend::auth::{live_sessions, Auth};
 use app::backend::catalog;
+use app::backend::model_registry;
 use app::backend::rate_limit::RateLimiter;
 use app::backend::text_embeddings;
+use app::backend::text_to_image::{self, TrainTextToImage};
 use tokio::sync::watch;
 
 use crate::http::{metrics, router};
+use crate::jobs::align_images::AlignImagesHandler;
 use crate::jobs::embed_image::EmbedImageHandler;
 use crate::jobs::embed_text::EmbedTextHandler;
+use crate::jobs::train_text_to_image::{self, TrainTextToImageHandler};
 use crate::jobs::worker::Worker;
 use crate::runtime::cli::{Role, ServeArgs, StorageArgs};
 use crate::runtime::database;
@@ -66,8 +70,28 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
             .with_lease(lease)
             .with_handler(Arc::new(handler))
             .with_handler(Arc::new(texts))
+            .with_handler(Arc::new(AlignImagesHandler::new(pool.clone())))
             .with_handler(Arc::new(crate::jobs::shop::ReleaseHoldHandler { pool: pool.clone() }))
             .with_handler(Arc::new(crate::jobs::shop::PruneCartsHandler { pool: pool.clone() }));
+        // Training holds its worker for minutes: it gets a worker of its own, so embedding a
+        // new product's text never waits behind it. Without any version of the head yet, the
+        // first is trained once the catalog is embedded (the job retries until it is).
+        let trainer = TrainTextToImageHandler {
+            pool: pool.clone(),
+            images: images.clone(),
+            texts: models.texts.clone(),
+            fashion_dir: args.model.fashion_mnist.clone(),
+        };
+        if model_registry::list(&pool, text_to_image::KIND).await?.is_empty() {
+            train_text_to_image::enqueue(&pool, &TrainTextToImage::default()).await?;
+        }
+        let training = Worker::new(pool.clone())
+            .with_lease(train_text_to_image::LEASE)
+            .with_idle_poll(std::time::Duration::from_secs(5))
+            .with_handler(Arc::new(trainer));
+        // Not waited for at shutdown: a training cut short is taken up again once its lease runs
+        // out, and shutting down must not wait minutes for it.
+        tokio::spawn(training.run(stopped.clone()));
         let relay =
             crate::runtime::shop::relay(pool.clone(), &args.shop, &args.auth, storage, lease)?;
         tokio::spawn(relay.run(stopped.clone()));

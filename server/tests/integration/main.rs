@@ -31,4 +31,5 @@ mod revocation;
 mod search;
 mod smtp_sink;
 mod text_search;
+mod text_to_image;
 mod vision;

@@ -34,7 +34,7 @@ async fn ranked_names(app: &TestApp, query: &str, arms: Arms) -> Vec<String> {
     names
 }
 
-const MEANING: Arms = Arms { full_text: false, typos: false, trigram: false, semantic: true };
+const MEANING: Arms = Arms { semantic: true, ..Arms::NONE };
 
 async fn search(app: &TestApp, query: &str) -> Value {
     let response = app.get(&format!("/api/search?{query}")).await;

@@ -46,6 +46,29 @@ pub enum EvalCommand {
     Parity(EvalParityArgs),
     /// Text search on the seeded catalog: generated and hand-judged queries, each arm and fused.
     TextSearch(EvalTextSearchArgs),
+    /// The text-to-image head, trained as the job trains it: held-out catalog names finding
+    /// their product's picture, Fashion-MNIST class names finding their images.
+    TextToImage(EvalTextToImageArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EvalTextToImageArgs {
+    /// The share of the catalog's products held out of training and searched for by name.
+    #[arg(long, default_value_t = 0.2)]
+    pub holdout: f64,
+    /// Fashion-MNIST training images to learn from (beside the catalog).
+    #[arg(long, default_value_t = 1_000)]
+    pub fashion_images: usize,
+    /// Fashion-MNIST test images to measure on.
+    #[arg(long, default_value_t = 2_000)]
+    pub fashion_test: usize,
+    #[arg(long, default_value_t = 40)]
+    pub epochs: usize,
+    /// Seed of the split, the sample, the first weights and the batches.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 /// The hand-judged text-search queries (`eval text-search`, `bench text-search`).

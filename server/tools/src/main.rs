@@ -26,6 +26,10 @@ async fn main() -> anyhow::Result<()> {
             let pool = database::connect(&cli.storage).await?;
             eval::text_search::run(&pool, &args).await
         }
+        Command::Eval(EvalCommand::TextToImage(args)) => {
+            let pool = database::connect(&cli.storage).await?;
+            eval::text_to_image::run(&pool, &args).await
+        }
         Command::Bench(BenchCommand::Embed(args)) => bench::embed::run(&args),
         Command::Bench(BenchCommand::Text(args)) => bench::text::run(&args),
         Command::Bench(BenchCommand::Search(args)) => bench::search::run(&cli.storage, &args).await,

@@ -24,6 +24,7 @@ use uuid::Uuid;
 use super::catalog::CardRow;
 use super::text_embeddings;
 use super::text_model::TextEmbedder;
+use super::text_to_image;
 use crate::types::{
     Category, CategoryCount, Money, Refusal, SearchError, SearchHit, SearchQuery, SearchResults,
     Suggestions, SEARCH_PAGE_SIZE, SUGGESTED_CATEGORIES, SUGGESTED_PRODUCTS,
@@ -60,6 +61,13 @@ const SEMANTIC_MAX_DISTANCE: f64 = 0.7;
 /// gate, looser neighbours down to [`SEMANTIC_MAX_DISTANCE`] count (the judged queries of
 /// `vitrine eval text-search` need that depth: NDCG@10 0.55 with a flat 0.6 cut, 0.68 at 0.7).
 const SEMANTIC_GATE_DISTANCE: f64 = 0.62;
+const PICTURE_WEIGHT: f64 = 0.6;
+/// Candidates of the pictures arm: a picture says less than a text, so fewer votes.
+const PICTURE_CANDIDATES: i64 = 20;
+/// The cosine distance past which a product's mapped picture is not "of" the query.
+const PICTURE_MAX_DISTANCE: f64 = 0.75;
+/// As for the meaning arm: the pictures arm answers only when its nearest picture is this close.
+const PICTURE_GATE_DISTANCE: f64 = 0.6;
 
 /// Which arms a search runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,12 +75,18 @@ pub struct Arms {
     pub full_text: bool,
     pub typos: bool,
     pub trigram: bool,
+    /// The query's meaning against the products' texts.
     pub semantic: bool,
+    /// The query's meaning against the products' pictures (through the text-to-image head).
+    pub pictures: bool,
 }
 
 impl Arms {
-    pub const ALL: Self = Self { full_text: true, typos: true, trigram: true, semantic: true };
-    pub const LEXICAL: Self = Self { semantic: false, ..Self::ALL };
+    pub const ALL: Self =
+        Self { full_text: true, typos: true, trigram: true, semantic: true, pictures: true };
+    pub const NONE: Self =
+        Self { full_text: false, typos: false, trigram: false, semantic: false, pictures: false };
+    pub const LEXICAL: Self = Self { semantic: false, pictures: false, ..Self::ALL };
 }
 
 /// Takes one of `client`'s text searches (results or suggestions): refused when it has
@@ -181,8 +195,10 @@ async fn candidates(
         });
     }
     // The query's embedding is made while the database looks its words up.
-    let (lookup, embedding) =
-        tokio::join!(look_up_words(pool, &words), query_embedding(texts, q, arms.semantic));
+    let (lookup, embedding) = tokio::join!(
+        look_up_words(pool, &words),
+        query_embedding(texts, q, arms.semantic || arms.pictures)
+    );
     let lookup = lookup?;
     let full_text = tsquery_text(&lookup.folded, |_, word, last| {
         vec![if last { format!("{}:*", lexeme(word)) } else { lexeme(word) }]
@@ -199,28 +215,45 @@ async fn candidates(
     // The arms run side by side, each on a connection of its own; an arm that is off ranks
     // nothing.
     let semantic = async {
-        let Some(embedding) = embedding else { return Ok(Vec::new()) };
+        let Some(embedding) = embedding.as_ref().filter(|_| arms.semantic) else {
+            return Ok(Vec::new());
+        };
         let nearest = text_embeddings::nearest_products(
             pool,
-            &embedding,
+            embedding,
             texts.model_version(),
             SEMANTIC_MAX_DISTANCE,
             SEMANTIC_CANDIDATES,
         )
         .await?;
-        Ok(gated(nearest))
+        Ok(gated(nearest, SEMANTIC_GATE_DISTANCE))
     };
-    let (full_text, typos, trigram, semantic) = tokio::try_join!(
+    let pictures = async {
+        let Some(embedding) = embedding.as_ref().filter(|_| arms.pictures) else {
+            return Ok(Vec::new());
+        };
+        let nearest = text_to_image::store::nearest_products(
+            pool,
+            embedding,
+            PICTURE_MAX_DISTANCE,
+            PICTURE_CANDIDATES,
+        )
+        .await?;
+        Ok(gated(nearest, PICTURE_GATE_DISTANCE))
+    };
+    let (full_text, typos, trigram, semantic, pictures) = tokio::try_join!(
         run_if(arms.full_text, full_text_arm(pool, &full_text, &phrase)),
         run_if(arms.typos, full_text_arm(pool, &typo_text, &phrase)),
         run_if(arms.trigram, trigram_arm(pool, &lookup.folded)),
         semantic,
+        pictures,
     )?;
     let rankings = [
         Ranking { weight: FULL_TEXT_WEIGHT, ids: full_text },
         Ranking { weight: TYPO_WEIGHT, ids: typos },
         Ranking { weight: TRIGRAM_WEIGHT, ids: trigram },
         Ranking { weight: SEMANTIC_WEIGHT, ids: semantic },
+        Ranking { weight: PICTURE_WEIGHT, ids: pictures },
     ];
     let mut matched_words: Vec<String> = lookup.folded.clone();
     matched_words.extend(lookup.corrections.iter().flatten().map(|(word, _)| word.clone()));
@@ -232,12 +265,10 @@ async fn candidates(
     })
 }
 
-/// The meaning arm's ranking: empty unless its nearest product clears the gate.
-fn gated(nearest: Vec<(Uuid, f64)>) -> Vec<Uuid> {
+/// A meaning arm's ranking: empty unless its nearest product is within `gate`.
+fn gated(nearest: Vec<(Uuid, f64)>, gate: f64) -> Vec<Uuid> {
     match nearest.first() {
-        Some((_, distance)) if *distance <= SEMANTIC_GATE_DISTANCE => {
-            nearest.into_iter().map(|(id, _)| id).collect()
-        }
+        Some((_, distance)) if *distance <= gate => nearest.into_iter().map(|(id, _)| id).collect(),
         _ => Vec::new(),
     }
 }
@@ -637,9 +668,14 @@ mod tests {
     #[test]
     fn the_meaning_arm_answers_only_when_its_nearest_product_is_close() {
         let [a, b] = [Uuid::from_u128(1), Uuid::from_u128(2)];
-        assert_eq!(gated(vec![(a, 0.45), (b, 0.69)]), [a, b], "past the gate, the depth counts");
-        assert_eq!(gated(vec![(a, 0.67), (b, 0.69)]), Vec::<Uuid>::new());
-        assert_eq!(gated(Vec::new()), Vec::<Uuid>::new());
+        let gate = SEMANTIC_GATE_DISTANCE;
+        assert_eq!(
+            gated(vec![(a, 0.45), (b, 0.69)], gate),
+            [a, b],
+            "past the gate, the depth counts"
+        );
+        assert_eq!(gated(vec![(a, 0.67), (b, 0.69)], gate), Vec::<Uuid>::new());
+        assert_eq!(gated(Vec::new(), gate), Vec::<Uuid>::new());
     }
 
     #[test]

@@ -4,4 +4,5 @@ pub mod parity;
 pub mod rephotograph;
 pub mod robustness;
 pub mod text_search;
+pub mod text_to_image;
 pub mod visual;

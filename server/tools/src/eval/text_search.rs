@@ -33,11 +33,12 @@ use crate::cli::EvalTextSearchArgs;
 const CUTOFF: usize = 10;
 
 /// The arms scored, alone and together.
-const ARMS: [(&str, Arms); 5] = [
-    ("full text", Arms { full_text: true, typos: false, trigram: false, semantic: false }),
-    ("typos", Arms { full_text: false, typos: true, trigram: false, semantic: false }),
-    ("trigram", Arms { full_text: false, typos: false, trigram: true, semantic: false }),
-    ("meaning", Arms { full_text: false, typos: false, trigram: false, semantic: true }),
+const ARMS: [(&str, Arms); 6] = [
+    ("full text", Arms { full_text: true, ..Arms::NONE }),
+    ("typos", Arms { typos: true, ..Arms::NONE }),
+    ("trigram", Arms { trigram: true, ..Arms::NONE }),
+    ("meaning", Arms { semantic: true, ..Arms::NONE }),
+    ("pictures", Arms { pictures: true, ..Arms::NONE }),
     ("fused", Arms::ALL),
 ];
 

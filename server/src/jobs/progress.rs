@@ -1,0 +1,54 @@
+//! Where a long job's progress goes: onto the job's row (the command line's bar and the admin's
+//! jobs page read it there), straight onto a progress bar (an evaluation run in the terminal), or
+//! nowhere.
+
+use app::backend::jobs::{self, Progress};
+use indicatif::ProgressBar;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+pub enum Reporter {
+    Job { pool: PgPool, id: Uuid },
+    Bar(ProgressBar),
+    Quiet,
+}
+
+impl Reporter {
+    /// Reports that `stage` has done `done` of `total`. A failed write is logged, not fatal:
+    /// progress is for watching, the work goes on.
+    pub async fn report(&self, stage: &str, done: u64, total: u64, detail: Option<String>) {
+        match self {
+            Reporter::Job { pool, id } => {
+                let progress = Progress { stage: stage.to_owned(), done, total, detail };
+                if let Err(err) = jobs::set_progress(pool, *id, &progress).await {
+                    tracing::warn!(error = %err, "could not record the job's progress");
+                }
+            }
+            Reporter::Bar(bar) => {
+                show(bar, &Progress { stage: stage.to_owned(), done, total, detail })
+            }
+            Reporter::Quiet => {}
+        }
+    }
+}
+
+/// Puts `progress` on `bar` (its template shows `{msg}`, `{pos}` and `{len}`).
+pub fn show(bar: &ProgressBar, progress: &Progress) {
+    bar.set_length(progress.total);
+    bar.set_position(progress.done);
+    match &progress.detail {
+        Some(detail) => bar.set_message(format!("{}, {detail}", progress.stage)),
+        None => bar.set_message(progress.stage.clone()),
+    }
+}
+
+/// A bar for [`show`]: the stage, a bar, done/total and the time left.
+pub fn bar() -> ProgressBar {
+    ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {msg:<40} [{bar:30}] {pos}/{len}, eta {eta}",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
+    )
+}
