@@ -6,7 +6,9 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-ensure_toolchain
+# dataset-fashion-mnist: what the text-to-image head learns clothes' names from, beside the
+# catalog (the server trains its first version once the catalog is embedded).
+ensure_toolchain dataset-fashion-mnist
 
 step "Building the shop (release: server binary and WASM bundle)"
 cargo leptos build --release

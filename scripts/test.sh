@@ -5,7 +5,8 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-# dataset-fashion-mnist: the labelled set `vitrine-tools eval visual` measures on.
+# dataset-fashion-mnist: the labelled set `vitrine-tools eval visual` measures on, and the
+# text-to-image head learns from.
 ensure_toolchain chromium dataset-fashion-mnist
 
 # The end-to-end server listens here, so a shop already running on :3000 is left alone.
@@ -46,6 +47,9 @@ DATABASE_URL="$e2e_url" "${CARGO_TARGET_DIR}/debug/vitrine" seed
 # Search by photo and by meaning need the catalog embedded before the first test, not in the
 # background (images and texts).
 DATABASE_URL="$e2e_url" "${CARGO_TARGET_DIR}/debug/vitrine" reindex
+# The text-to-image head, trained before the server starts (which would otherwise train the
+# first version in the background, competing with the tests for the cores): a small one.
+DATABASE_URL="$e2e_url" "${CARGO_TARGET_DIR}/debug/vitrine" model train text-to-image --fashion-images 100
 # The admin the admin-area tests sign in as (end2end/tests/support.ts).
 export VITRINE_E2E_ADMIN_EMAIL="admin@vitrine.test" VITRINE_E2E_ADMIN_PASSWORD="e2e admin passphrase, not secret"
 VITRINE_ADMIN_PASSWORD="$VITRINE_E2E_ADMIN_PASSWORD" DATABASE_URL="$e2e_url" \
@@ -85,6 +89,8 @@ smoke "bench shop soak" env DATABASE_URL="$server_url" "$tools_bin" bench shop -
 smoke "eval visual" "$tools_bin" eval visual --gallery 200 --queries 20
 smoke "eval robustness" env DATABASE_URL="$e2e_url" "$tools_bin" eval robustness --limit 3
 smoke "eval text-search" env DATABASE_URL="$e2e_url" "$tools_bin" eval text-search --products 5 --judged-limit 5
+smoke "eval text-to-image" env DATABASE_URL="$e2e_url" "$tools_bin" eval text-to-image --fashion-images 20 \
+  --fashion-test 20 --epochs 2
 # The fuzzers from their committed seeds and corpus, 20 s each (docs/benchmarks.md has the long runs).
 smoke "fuzz upload, query" bash "${ROOT}/scripts/fuzz.sh" smoke 20
 rm -f "$results.smoke"

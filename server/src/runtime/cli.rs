@@ -178,7 +178,7 @@ pub enum TrainedModel {
 pub struct TrainArgs {
     #[arg(value_enum)]
     pub model: TrainedModel,
-    /// Passes over the training pairs (default 40).
+    /// Passes over the training pairs (default 10).
     #[arg(long)]
     pub epochs: Option<usize>,
     /// Seed of the first weights, the split and the batches (default 7).

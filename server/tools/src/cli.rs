@@ -62,7 +62,7 @@ pub struct EvalTextToImageArgs {
     /// Fashion-MNIST test images to measure on.
     #[arg(long, default_value_t = 2_000)]
     pub fashion_test: usize,
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = 10)]
     pub epochs: usize,
     /// Seed of the split, the sample, the first weights and the batches.
     #[arg(long, default_value_t = 7)]

@@ -70,7 +70,7 @@ impl Default for TrainParams {
     fn default() -> Self {
         Self {
             shape: HeadShape::default(),
-            epochs: 40,
+            epochs: 10,
             batch_size: 128,
             learning_rate: 1e-3,
             weight_decay: 1e-2,
