@@ -65,6 +65,15 @@ async fn rows_of(db: &TestDb, version: Uuid) -> i64 {
         .unwrap()
 }
 
+/// The product's mapped picture (a head is active and has mapped it).
+async fn mapping_of(db: &TestDb, product: Uuid) -> Vec<f32> {
+    sqlx::query_scalar("SELECT embedding::real[] FROM product_image_texts WHERE product_id = $1")
+        .bind(product)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}
+
 async fn align(db: &TestDb) -> usize {
     let worker = Worker::new(db.pool.clone())
         .with_handler(Arc::new(AlignImagesHandler::new(db.pool.clone())));
@@ -193,13 +202,7 @@ async fn an_image_embedded_anew_is_mapped_again_by_the_align_job() {
     .fetch_one(&db.pool)
     .await
     .unwrap();
-    let before: Vec<f32> = sqlx::query_scalar(
-        "SELECT embedding::real[] FROM product_image_texts WHERE product_id = $1",
-    )
-    .bind(product)
-    .fetch_one(&db.pool)
-    .await
-    .unwrap();
+    let before = mapping_of(&db, product).await;
     // The image's embedding changes (a new model version would do this to every image).
     sqlx::query(
         "UPDATE product_images SET embedding = array_fill(0.03, ARRAY[1280])::vector,
@@ -213,13 +216,7 @@ async fn an_image_embedded_anew_is_mapped_again_by_the_align_job() {
     assert_eq!(store::mapped_counts(&db.pool, active.id).await.unwrap(), (5, 1));
     assert_eq!(align(&db).await, 1);
     assert_eq!(store::mapped_counts(&db.pool, active.id).await.unwrap(), (6, 0));
-    let after: Vec<f32> = sqlx::query_scalar(
-        "SELECT embedding::real[] FROM product_image_texts WHERE product_id = $1",
-    )
-    .bind(product)
-    .fetch_one(&db.pool)
-    .await
-    .unwrap();
+    let after = mapping_of(&db, product).await;
     assert_ne!(before, after, "mapped from the new embedding");
 
     // A product whose images are all gone loses its mapping.
