@@ -155,9 +155,7 @@ pub async fn activate(pool: &PgPool, version: &str) -> anyhow::Result<()> {
     let reporter = progress::Reporter::Bar(progress::bar());
     train_text_to_image::map_and_activate(pool, info.id, version, head, Actor::Command, &reporter)
         .await?;
-    if let progress::Reporter::Bar(bar) = reporter {
-        bar.finish_and_clear();
-    }
+    reporter.finish();
     println!("{version} is active");
     Ok(())
 }

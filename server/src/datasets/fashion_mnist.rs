@@ -76,16 +76,20 @@ impl Split {
         &self.pixels[index * size..(index + 1) * size]
     }
 
-    /// The image as the server would see an upload of it: grey replicated into RGB, upscaled and
-    /// cropped by the server's own preprocessing, normalised for the model.
+    /// The image as the server would see an upload of it: see [`model_input`].
     pub fn model_input(&self, index: usize) -> Vec<f32> {
-        let (cols, pixels) = (self.cols, self.image(index));
-        let rgb = RgbImage::from_fn(self.cols as u32, self.rows as u32, |x, y| {
-            let grey = pixels[y as usize * cols + x as usize];
-            Rgb([grey, grey, grey])
-        });
-        to_model_input(&resize_and_centre_crop(&rgb, MODEL_SIDE))
+        model_input(self.image(index), self.rows, self.cols)
     }
+}
+
+/// A `rows`×`cols` grey image as the server would see an upload of it: grey replicated into RGB,
+/// upscaled and cropped by the server's own preprocessing, normalised for the model.
+pub fn model_input(pixels: &[u8], rows: usize, cols: usize) -> Vec<f32> {
+    let rgb = RgbImage::from_fn(cols as u32, rows as u32, |x, y| {
+        let grey = pixels[y as usize * cols + x as usize];
+        Rgb([grey, grey, grey])
+    });
+    to_model_input(&resize_and_centre_crop(&rgb, MODEL_SIDE))
 }
 
 /// An idx file's contents (the format of the MNIST family): dimensions and unsigned bytes.

@@ -78,23 +78,19 @@ pub async fn map_catalog(
     let total = u64::try_from(waiting).unwrap_or(0);
     let mut stored = 0;
     let mut seen = 0;
+    let mut after = None;
     loop {
-        let images = store::images_to_map(pool, version_id, CHUNK).await?;
-        if images.is_empty() {
-            break;
-        }
+        let images = store::images_to_map(pool, version_id, after, CHUNK).await?;
+        let Some(last) = images.last() else { break };
+        after = Some(last.product_id);
         let inputs: Vec<Vec<f32>> = images.iter().map(|image| image.image.clone()).collect();
         let head = Arc::clone(&head);
         // A few hundred small matrix products: CPU work, kept off the async threads.
         let mapped = tokio::task::spawn_blocking(move || head.map_images(&inputs)).await?;
-        let written = store::store_mapped(pool, version_id, &images, &mapped).await?;
-        stored += written;
+        // An image changed since it was read is skipped; its trigger queued the next pass.
+        stored += store::store_mapped(pool, version_id, &images, &mapped).await?;
         seen += images.len() as u64;
         reporter.report("mapping the catalog's images", seen, total.max(seen), None).await;
-        // Every image read changed under us: stop rather than spin; the trigger queued a rerun.
-        if written == 0 {
-            break;
-        }
     }
     store::remove_unmapped(pool, version_id).await?;
     Ok(stored)

@@ -17,17 +17,22 @@ impl Reporter {
     /// Reports that `stage` has done `done` of `total`. A failed write is logged, not fatal:
     /// progress is for watching, the work goes on.
     pub async fn report(&self, stage: &str, done: u64, total: u64, detail: Option<String>) {
+        let progress = Progress { stage: stage.to_owned(), done, total, detail };
         match self {
             Reporter::Job { pool, id } => {
-                let progress = Progress { stage: stage.to_owned(), done, total, detail };
                 if let Err(err) = jobs::set_progress(pool, *id, &progress).await {
                     tracing::warn!(error = %err, "could not record the job's progress");
                 }
             }
-            Reporter::Bar(bar) => {
-                show(bar, &Progress { stage: stage.to_owned(), done, total, detail })
-            }
+            Reporter::Bar(bar) => show(bar, &progress),
             Reporter::Quiet => {}
+        }
+    }
+
+    /// Clears a terminal bar once the work is done (the job's row keeps its last word).
+    pub fn finish(&self) {
+        if let Reporter::Bar(bar) = self {
+            bar.finish_and_clear();
         }
     }
 }

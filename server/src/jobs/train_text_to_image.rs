@@ -30,7 +30,7 @@ use rand::SeedableRng;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::datasets::fashion_mnist::{Split, CLASSES};
+use crate::datasets::fashion_mnist::{self, Split, CLASSES};
 use crate::jobs::align_images::map_catalog;
 use crate::jobs::progress::Reporter;
 use crate::jobs::worker::{one_by_one, HandlerFuture, JobHandler};
@@ -130,8 +130,6 @@ impl JobHandler for TrainTextToImageHandler {
 pub struct Outcome {
     pub version: String,
     pub metrics: HeadMetrics,
-    /// The active version's figure it was compared with (`None`: there was none).
-    pub previous_recall_at_10: Option<f64>,
     pub activated: bool,
 }
 
@@ -208,7 +206,7 @@ pub async fn train_and_activate(
     if activated {
         map_and_activate(pool, id, &version, head, Actor::Command, reporter).await?;
     }
-    Ok(Outcome { version, metrics, previous_recall_at_10, activated })
+    Ok(Outcome { version, metrics, activated })
 }
 
 /// Maps the catalog with version `id`, then makes it the active one (audited as `actor`), then
@@ -362,7 +360,13 @@ async fn embed_fashion(
     let total = picked.len() as u64;
     let mut embeddings = Vec::with_capacity(picked.len());
     for chunk in picked.chunks(IMAGE_BATCH) {
-        let inputs: Vec<Vec<f32>> = chunk.iter().map(|&index| split.model_input(index)).collect();
+        // Upscaling to the model's side is CPU work: off the async threads.
+        let (rows, cols) = (split.rows, split.cols);
+        let pixels: Vec<Vec<u8>> = chunk.iter().map(|&index| split.image(index).to_vec()).collect();
+        let inputs = tokio::task::spawn_blocking(move || {
+            pixels.iter().map(|image| fashion_mnist::model_input(image, rows, cols)).collect()
+        })
+        .await?;
         embeddings.extend(images.embed_inputs(inputs).await.context("embedding Fashion-MNIST")?);
         reporter.report(stage, embeddings.len() as u64, total, None).await;
     }

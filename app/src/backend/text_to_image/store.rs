@@ -10,7 +10,6 @@ use crate::backend::vision::MODEL_VERSION as IMAGE_MODEL_VERSION;
 /// A published product's main image with its name: one training pair.
 #[derive(Debug, Clone)]
 pub struct NamedImage {
-    pub product_id: Uuid,
     pub name: String,
     pub image: Vec<f32>,
 }
@@ -20,7 +19,7 @@ pub struct NamedImage {
 pub async fn named_images(pool: &PgPool) -> Result<Vec<NamedImage>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"
-        SELECT p.id, p.name, m.embedding::real[] AS "image!"
+        SELECT p.name, m.embedding::real[] AS "image!"
         FROM products p JOIN product_main_images m ON m.product_id = p.id
         WHERE p.published AND m.model_version = $1
         ORDER BY p.id
@@ -29,10 +28,7 @@ pub async fn named_images(pool: &PgPool) -> Result<Vec<NamedImage>, sqlx::Error>
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| NamedImage { product_id: row.id, name: row.name, image: row.image })
-        .collect())
+    Ok(rows.into_iter().map(|row| NamedImage { name: row.name, image: row.image }).collect())
 }
 
 /// A main image whose mapping by a version is missing or out of date.
@@ -44,11 +40,15 @@ pub struct ImageToMap {
     pub image: Vec<f32>,
 }
 
-/// Up to `limit` products (hidden ones too: publishing one must not wait for a job) whose main
-/// image's mapping by `version_id` is missing or was made from another image or embedding.
+/// Up to `limit` products after `after` in id order (hidden ones too: publishing one must not
+/// wait for a job) whose main image's mapping by `version_id` is missing or was made from
+/// another image or embedding. Paging by id reads each product once per pass (the condition on
+/// `product_id` reaches the index under the view) and never returns an image whose mapping
+/// could not be stored again.
 pub async fn images_to_map(
     pool: &PgPool,
     version_id: Uuid,
+    after: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<ImageToMap>, sqlx::Error> {
     let rows = sqlx::query!(
@@ -59,13 +59,15 @@ pub async fn images_to_map(
         LEFT JOIN product_image_texts t
                ON t.product_id = m.product_id AND t.model_version_id = $1
         WHERE m.model_version = $2
+          AND ($3::uuid IS NULL OR m.product_id > $3)
           AND (t.product_id IS NULL OR t.source_image <> m.image_id
                OR t.source_updated_at <> m.updated_at)
         ORDER BY m.product_id
-        LIMIT $3
+        LIMIT $4
         "#,
         version_id,
         IMAGE_MODEL_VERSION,
+        after,
         limit,
     )
     .fetch_all(pool)

@@ -50,9 +50,7 @@ pub async fn run(pool: &PgPool, args: &EvalTextToImageArgs) -> anyhow::Result<()
     let started = Instant::now();
     let (head, loss) = train_text_to_image::train_reporting(&data.set, &params, &reporter).await?;
     let training = started.elapsed().as_secs_f64();
-    if let Reporter::Bar(bar) = &reporter {
-        bar.finish_and_clear();
-    }
+    reporter.finish();
     let trained = train_text_to_image::evaluate(&head, &data.validation);
     let untrained = train_text_to_image::evaluate(&train::untrained(&params), &data.validation);
 
