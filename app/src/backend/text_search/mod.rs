@@ -7,8 +7,9 @@
 //! - **Typos**: each query word is looked up in the catalog's word list (`search_words`) by
 //!   trigram distance (GiST) and prefix (B-tree), the neighbours within the typo rules of
 //!   `words` kept, and the document matched against those instead.
-//! - **Names by trigram**: word similarity of the folded name (GiST), for words out of order,
-//!   run-together words and what the word list cannot correct.
+//! - **Names by trigram**: word similarity of the stored folded name (GIN), for run-together
+//!   words and what the word list cannot correct; a fallback, run only for a query with a word
+//!   the word list could not place.
 //! - **Meaning**: the query's MiniLM embedding against the products' text embeddings (HNSW,
 //!   `text_embeddings`), within a distance that keeps unrelated products out. Without the text
 //!   model (or before a product's embedding is made) the lexical arms answer alone.
@@ -117,9 +118,12 @@ pub async fn search(
     let run = async {
         let matched = candidates(pool, texts, &query.q, Arms::ALL).await?;
         let page = query.page.max(1);
-        let (hits, total) = result_page(pool, &matched, query, SEARCH_PAGE_SIZE, page).await?;
-        let categories = category_counts(pool, &matched, query).await?;
-        let price_range = price_range(pool, &matched, query).await?;
+        // Three statements over the same candidates, each on a connection of its own.
+        let ((hits, total), categories, price_range) = tokio::try_join!(
+            result_page(pool, &matched, query, SEARCH_PAGE_SIZE, page),
+            category_counts(pool, &matched, query),
+            price_range(pool, &matched, query),
+        )?;
         let did_you_mean = (total < FEW_RESULTS).then(|| matched.correction.clone()).flatten();
         let popular_categories =
             if total == 0 { popular_categories(pool).await? } else { Vec::new() };
@@ -204,17 +208,8 @@ async fn candidates(
         query_embedding(texts, q, arms.semantic || arms.pictures)
     );
     let lookup = lookup?;
-    let full_text = tsquery_text(&lookup.folded, |_, word, last| {
-        vec![if last { format!("{}:*", lexeme(word)) } else { lexeme(word) }]
-    });
-    let typo_text = tsquery_text(&lookup.folded, |index, word, last| {
-        let mut options: Vec<String> =
-            lookup.corrections[index].iter().map(|(word, _)| lexeme(word)).collect();
-        if last {
-            options.push(format!("{}:*", lexeme(word)));
-        }
-        options
-    });
+    let full_text = full_text_tsquery(&lookup.folded);
+    let typo_text = typo_tsquery(&lookup.folded, &lookup.corrections);
     let phrase = lookup.folded.join(" ");
     // The arms run side by side, each on a connection of its own; an arm that is off ranks
     // nothing.
@@ -245,13 +240,23 @@ async fn candidates(
         .await?;
         Ok(gated(nearest, PICTURE_GATE_DISTANCE))
     };
+    // Without corrections the typo arm's tsquery is the full-text arm's: one query serves both.
+    let typos_repeat_full_text = arms.full_text && typo_text == full_text;
+    // The trigram arm is the fallback for words the word list could not place (run-together
+    // words, typos past the rules): when every word has a match or a correction there, the
+    // typo arm already ranks them, and at 100k products the trigram arm was the slowest arm
+    // by far (`vitrine-tools bench text-search`). Alone (as `vitrine eval text-search` runs
+    // it), it always answers.
+    let trigram_needed =
+        !arms.typos || lookup.corrections.iter().any(|corrections| corrections.is_empty());
     let (full_text, typos, trigram, semantic, pictures) = tokio::try_join!(
         run_if(arms.full_text, full_text_arm(pool, &full_text, &phrase)),
-        run_if(arms.typos, full_text_arm(pool, &typo_text, &phrase)),
-        run_if(arms.trigram, trigram_arm(pool, &lookup.folded)),
+        run_if(arms.typos && !typos_repeat_full_text, full_text_arm(pool, &typo_text, &phrase)),
+        run_if(arms.trigram && trigram_needed, trigram_arm(pool, &lookup.folded)),
         semantic,
         pictures,
     )?;
+    let typos = if typos_repeat_full_text && arms.typos { full_text.clone() } else { typos };
     let rankings = [
         Ranking { weight: FULL_TEXT_WEIGHT, ids: full_text },
         Ranking { weight: TYPO_WEIGHT, ids: typos },
@@ -414,6 +419,37 @@ fn tsquery_text(words: &[String], options: impl Fn(usize, &str, bool) -> Vec<Str
     clauses.join(" & ")
 }
 
+/// The full-text arm's tsquery: every word as typed, the last a prefix.
+fn full_text_tsquery(words: &[String]) -> String {
+    tsquery_text(words, |_, word, last| {
+        vec![if last { format!("{}:*", lexeme(word)) } else { lexeme(word) }]
+    })
+}
+
+/// The typo arm's tsquery: every word by its catalog corrections (`corrections[i]` for word
+/// `i`), the last word also as a prefix. Corrections the word's own option matches anyway
+/// (itself; for the last word, the words it begins) are left out, so for a query the word list
+/// had nothing to correct this is exactly [`full_text_tsquery`], and that arm's ranking is
+/// reused rather than asked for twice.
+fn typo_tsquery(words: &[String], corrections: &[Vec<(String, usize)>]) -> String {
+    tsquery_text(words, |index, word, last| {
+        let covered =
+            |correction: &str| if last { correction.starts_with(word) } else { correction == word };
+        let corrections = &corrections[index];
+        let mut options: Vec<String> = corrections
+            .iter()
+            .filter(|(correction, _)| !covered(correction))
+            .map(|(correction, _)| lexeme(correction))
+            .collect();
+        if last {
+            options.push(format!("{}:*", lexeme(word)));
+        } else if corrections.iter().any(|(correction, _)| correction == word) {
+            options.push(lexeme(word));
+        }
+        options
+    })
+}
+
 /// Products whose document matches `tsquery` (under `simple` or `english`), best first: a
 /// product whose whole name is the query (`phrase`, the folded words) before the rest, then by
 /// rank, then the shorter name (of "Dog" and "Guide Dog", the query "dog" means the first).
@@ -429,12 +465,12 @@ async fn full_text_arm(
         r#"
         WITH q AS (SELECT to_tsquery('simple', $1) || to_tsquery('english', $1) AS q),
         matches AS (
-            SELECT p.id, p.name, p.search_document FROM products p, q
+            SELECT p.id, p.name, p.search_name, p.search_document FROM products p, q
             WHERE p.published AND p.search_document @@ q.q
             LIMIT $3
         )
         SELECT m.id FROM matches m, q
-        ORDER BY regexp_replace(search_fold(m.name), '[^[:alnum:]]+', ' ', 'g') = $4 DESC,
+        ORDER BY m.search_name = $4 DESC,
                  ts_rank_cd(m.search_document, q.q) DESC, length(m.name), m.id
         LIMIT $2
         "#,
@@ -447,9 +483,11 @@ async fn full_text_arm(
     .await
 }
 
-/// Products whose folded name contains something like the query's words, closest first
-/// (GiST): for run-together words ("tshirt"), words out of order and typos the word list
-/// cannot correct. Only from 5 letters: a shorter query may have no typo, and 1–2 letters have
+/// Products whose folded name contains something like the query's words, closest first: for
+/// run-together words ("tshirt"), words out of order and typos the word list cannot correct.
+/// The GIN index finds the matches; they are few for such words, and sorted outside it (the
+/// CTE is materialised so the planner keeps the index instead of scanning the table for a
+/// `LIMIT` it misjudges: `%>` has a fixed selectivity estimate). Only from 5 letters: a shorter query may have no typo, and 1–2 letters have
 /// no trigrams at all. Every word of 4+ letters must resemble part of the name too: the phrase
 /// alone lets one long word carry it ("japanese food" finding "Japanese Castle").
 async fn trigram_arm(pool: &PgPool, words: &[String]) -> Result<Vec<Uuid>, sqlx::Error> {
@@ -464,10 +502,13 @@ async fn trigram_arm(pool: &PgPool, words: &[String]) -> Result<Vec<Uuid>, sqlx:
     };
     sqlx::query_scalar!(
         r#"
-        SELECT p.id FROM products p
-        WHERE p.published AND search_fold(p.name) %> $1
-          AND NOT EXISTS (SELECT 1 FROM unnest($3::text[]) w WHERE NOT search_fold(p.name) %> w)
-        ORDER BY search_fold(p.name) <->> $1, p.id
+        WITH matches AS MATERIALIZED (
+            SELECT p.id, p.search_name FROM products p
+            WHERE p.published AND p.search_name %> $1
+        )
+        SELECT m.id AS "id!" FROM matches m
+        WHERE NOT EXISTS (SELECT 1 FROM unnest($3::text[]) w WHERE NOT m.search_name %> w)
+        ORDER BY m.search_name <->> $1, m.id
         LIMIT $2
         "#,
         phrase,
@@ -680,6 +721,21 @@ mod tests {
         );
         assert_eq!(gated(vec![(a, 0.67), (b, 0.69)], gate), Vec::<Uuid>::new());
         assert_eq!(gated(Vec::new(), gate), Vec::<Uuid>::new());
+    }
+
+    #[test]
+    fn the_typo_query_is_the_full_text_query_when_nothing_was_corrected() {
+        let words = vec!["red".to_owned(), "banj".to_owned()];
+        let found = |list: &[&str]| list.iter().map(|w| (w.to_string(), 0)).collect::<Vec<_>>();
+        // "red" found as itself, "banj" the start of "banjo": nothing to correct.
+        let uncorrected = [found(&["red"]), found(&["banjo"])];
+        assert_eq!(typo_tsquery(&words, &uncorrected), full_text_tsquery(&words));
+        // "red" also near "bed", "banj" near "bank".
+        let corrected = [found(&["red", "bed"]), found(&["banjo", "bank"])];
+        assert_eq!(typo_tsquery(&words, &corrected), "('bed' | 'red') & ('bank' | 'banj':*)");
+        // A word the list has neither itself nor a correction for leaves nothing to match.
+        let unplaced = [Vec::new(), found(&["banjo"])];
+        assert_eq!(typo_tsquery(&words, &unplaced), "");
     }
 
     #[test]

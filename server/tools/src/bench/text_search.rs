@@ -43,7 +43,7 @@ const COLOURS: [&str; 12] = [
 /// database, so they are the migrations' own).
 const INDEXES: [&str; 3] = [
     "products_search_document_idx",
-    "products_folded_name_trgm_idx",
+    "products_search_name_trgm_idx",
     "products_text_embedding_hnsw_idx",
 ];
 
