@@ -16,6 +16,7 @@ pub mod db;
 pub mod inference;
 pub mod inventory;
 pub mod jobs;
+pub mod kernels;
 pub mod media;
 pub mod model_registry;
 pub mod orders;

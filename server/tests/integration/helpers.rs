@@ -128,18 +128,25 @@ pub fn image_embedder() -> ImageEmbedder {
         .clone()
 }
 
-/// The text model (scripts/test.sh fetches it) as the server runs it, shared by the tests.
-pub fn text_embedder() -> TextEmbedder {
-    static EMBEDDER: OnceLock<TextEmbedder> = OnceLock::new();
-    EMBEDDER
+/// The text model (scripts/test.sh fetches it), loaded once for the tests.
+pub fn text_model() -> Arc<TextModel> {
+    static MODEL: OnceLock<Arc<TextModel>> = OnceLock::new();
+    MODEL
         .get_or_init(|| {
             let dir = match cli(&["serve"]).command {
                 Some(Command::Serve(args)) => workspace_root().join(args.model.text_model),
                 _ => unreachable!("parsed as serve"),
             };
-            let model = TextModel::load(&dir).expect("the text model (scripts/test.sh fetches it)");
-            TextEmbedder::new(ModelSlot::ready(Arc::new(model)), inference_pool())
+            Arc::new(TextModel::load(&dir).expect("the text model (scripts/test.sh fetches it)"))
         })
+        .clone()
+}
+
+/// The text model as the server runs it, shared by the tests.
+pub fn text_embedder() -> TextEmbedder {
+    static EMBEDDER: OnceLock<TextEmbedder> = OnceLock::new();
+    EMBEDDER
+        .get_or_init(|| TextEmbedder::new(ModelSlot::ready(text_model()), inference_pool()))
         .clone()
 }
 

@@ -30,6 +30,7 @@ mod replicas;
 mod revocation;
 mod search;
 mod smtp_sink;
+mod text_model;
 mod text_search;
 mod text_to_image;
 mod vision;

@@ -118,21 +118,66 @@ pub struct AddNorm {
     pub layer_norm: LayerNorm,
 }
 
-impl AddNorm {
-    fn forward(&self, x: Tensor<3>, residual: Tensor<3>) -> Tensor<3> {
-        self.layer_norm.forward(self.dense.forward(x) + residual)
+/// The dense layers of one encoder layer, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dense {
+    /// The query, key and value projections side by side: `[B, T, 3H]`.
+    QueryKeyValue,
+    AttentionOutput,
+    /// The intermediate layer with BERT's GELU applied.
+    Intermediate,
+    Output,
+}
+
+impl Dense {
+    pub const ALL: [Dense; 4] =
+        [Dense::QueryKeyValue, Dense::AttentionOutput, Dense::Intermediate, Dense::Output];
+
+    /// This dense layer's weights in `layer`: several when their outputs are concatenated.
+    pub fn linears(self, layer: &Layer) -> Vec<&Linear> {
+        let attention = &layer.attention.self_attention;
+        match self {
+            Dense::QueryKeyValue => vec![&attention.query, &attention.key, &attention.value],
+            Dense::AttentionOutput => vec![&layer.attention.output.dense],
+            Dense::Intermediate => vec![&layer.intermediate.dense],
+            Dense::Output => vec![&layer.output.dense],
+        }
+    }
+}
+
+/// How the encoder's dense layers are computed, which is most of its time: burn's `Linear`
+/// ([`Bert`] itself, the reference) or a faster kernel on the same weights
+/// (`super::packed::PackedDenses`).
+pub trait DenseLayers {
+    /// `dense` of layer number `layer` applied to `x` (`[B, T, inputs]`).
+    fn apply(&self, layer: usize, dense: Dense, x: Tensor<3>) -> Tensor<3>;
+}
+
+impl DenseLayers for Bert {
+    fn apply(&self, layer: usize, dense: Dense, x: Tensor<3>) -> Tensor<3> {
+        let linears = dense.linears(&self.encoder.layer[layer]);
+        let y = Tensor::cat(linears.iter().map(|l| l.forward(x.clone())).collect(), 2);
+        if dense == Dense::Intermediate {
+            gelu(y)
+        } else {
+            y
+        }
     }
 }
 
 impl SelfAttention {
-    /// `x` is `[B, T, H]`, `mask_bias` `[B, 1, 1, T]`.
-    fn forward(&self, x: Tensor<3>, mask_bias: Tensor<4>) -> Tensor<3> {
-        let [batch, tokens, hidden] = x.dims();
+    /// `qkv` is the projections side by side, `[B, T, 3H]`; `mask_bias` `[B, 1, 1, T]`.
+    fn forward(&self, qkv: Tensor<3>, mask_bias: Tensor<4>) -> Tensor<3> {
+        let [batch, tokens, triple] = qkv.dims();
+        let hidden = triple / 3;
         let head = hidden / self.heads;
-        let split = |t: Tensor<3>| t.reshape([batch, tokens, self.heads, head]).swap_dims(1, 2);
-        let q = split(self.query.forward(x.clone()));
-        let k = split(self.key.forward(x.clone()));
-        let v = split(self.value.forward(x));
+        let split = |part: usize| {
+            qkv.clone()
+                .narrow(2, part * hidden, hidden)
+                .reshape([batch, tokens, self.heads, head])
+                .swap_dims(1, 2)
+        };
+        let (q, k, v) = (split(0), split(1), split(2));
         let scores = q.matmul(k.swap_dims(2, 3)) / (head as f64).sqrt() + mask_bias;
         let context = softmax(scores, 3).matmul(v);
         context.swap_dims(1, 2).reshape([batch, tokens, hidden])
@@ -141,8 +186,13 @@ impl SelfAttention {
 
 impl Bert {
     /// The last hidden states `[B, T, H]` of token ids `[B, T]`; `mask` is 1 on tokens and 0
-    /// on padding, as Hugging Face's attention mask.
-    pub fn forward(&self, ids: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<3> {
+    /// on padding, as Hugging Face's attention mask. `denses` computes the dense layers.
+    pub fn forward(
+        &self,
+        denses: &impl DenseLayers,
+        ids: Tensor<2, Int>,
+        mask: Tensor<2>,
+    ) -> Tensor<3> {
         let [batch, tokens] = ids.dims();
         let device = ids.device();
         let positions = Tensor::<1, Int>::arange(0..tokens as i64, &device).reshape([1, tokens]);
@@ -155,19 +205,30 @@ impl Bert {
         let mut x = e.layer_norm.forward(x);
 
         let mask_bias = (mask.neg() + 1.0).reshape([batch, 1, 1, tokens]) * f32::MIN;
-        for layer in &self.encoder.layer {
-            let attended = layer.attention.self_attention.forward(x.clone(), mask_bias.clone());
-            let attended = layer.attention.output.forward(attended, x);
-            let inner = gelu(layer.intermediate.dense.forward(attended.clone()));
-            x = layer.output.forward(inner, attended);
+        for (index, layer) in self.encoder.layer.iter().enumerate() {
+            let dense = |which, x| denses.apply(index, which, x);
+            let qkv = dense(Dense::QueryKeyValue, x.clone());
+            let attended = layer.attention.self_attention.forward(qkv, mask_bias.clone());
+            let attended = layer
+                .attention
+                .output
+                .layer_norm
+                .forward(dense(Dense::AttentionOutput, attended) + x);
+            let inner = dense(Dense::Intermediate, attended.clone());
+            x = layer.output.layer_norm.forward(dense(Dense::Output, inner) + attended);
         }
         x
     }
 
     /// Mean of the token states over the mask, L2-normalised: the sentence embedding `[B, H]`.
-    pub fn embed(&self, ids: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<2> {
+    pub fn embed(
+        &self,
+        denses: &impl DenseLayers,
+        ids: Tensor<2, Int>,
+        mask: Tensor<2>,
+    ) -> Tensor<2> {
         let [batch, tokens] = mask.dims();
-        let states = self.forward(ids, mask.clone());
+        let states = self.forward(denses, ids, mask.clone());
         let weights = mask.reshape([batch, tokens, 1]);
         let hidden = states.dims()[2];
         let summed = (states * weights.clone()).sum_dim(1).reshape([batch, hidden]);

@@ -7,6 +7,7 @@
 
 pub mod bert;
 pub mod embedder;
+pub mod packed;
 pub mod tokenizer;
 pub mod weights;
 
@@ -15,6 +16,7 @@ use std::path::Path;
 use burn::prelude::*;
 
 use self::bert::{Bert, BertConfig};
+use self::packed::PackedDenses;
 use self::tokenizer::{TextTokenizer, TokenizerError};
 pub use embedder::{TextEmbedError, TextEmbedder};
 
@@ -40,6 +42,8 @@ pub enum TextModelError {
 #[derive(Debug, Clone)]
 pub struct TextModel {
     network: Bert,
+    /// The dense layers as the fast kernel computes them (what [`TextModel::embed`] uses).
+    packed: PackedDenses,
     tokenizer: TextTokenizer,
     device: Device,
 }
@@ -51,12 +55,27 @@ impl TextModel {
         let mut network = BertConfig::new().init(&device);
         weights::load(&mut network, &dir.join(WEIGHTS_FILE))?;
         let tokenizer = TextTokenizer::load(&dir.join(TOKENIZER_FILE))?;
-        Ok(Self { network, tokenizer, device })
+        let packed = PackedDenses::new(&network);
+        Ok(Self { network, packed, tokenizer, device })
     }
 
     /// L2-normalised embeddings, one per text, in order. The texts are run as one batch padded
     /// to the longest; padding changes nothing (the tests check a mixed batch against singles).
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, TextModelError> {
+        self.embed_with(&self.packed, texts)
+    }
+
+    /// [`TextModel::embed`] with burn's own dense layers: the reference the fast path is
+    /// measured and tested against.
+    pub fn embed_reference(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, TextModelError> {
+        self.embed_with(&self.network, texts)
+    }
+
+    fn embed_with(
+        &self,
+        denses: &impl bert::DenseLayers,
+        texts: &[&str],
+    ) -> Result<Vec<Vec<f32>>, TextModelError> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
@@ -64,7 +83,7 @@ impl TextModel {
         let shape = [texts.len(), batch.tokens];
         let ids = Tensor::<2, Int>::from_data(TensorData::new(batch.ids, shape), &self.device);
         let mask = Tensor::<2>::from_data(TensorData::new(batch.mask, shape), &self.device);
-        let output = self.network.embed(ids, mask);
+        let output = self.network.embed(denses, ids, mask);
         let values: Vec<f32> = output.into_data().try_to_vec().expect("an f32 tensor");
         Ok(values.chunks(TEXT_EMBEDDING_DIM).map(<[f32]>::to_vec).collect())
     }
