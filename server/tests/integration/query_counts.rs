@@ -30,6 +30,10 @@ async fn queries<T>(work: impl std::future::Future<Output = T>) -> (T, usize) {
     let count = Arc::new(AtomicUsize::new(0));
     let subscriber = tracing_subscriber::registry().with(CountQueries(Arc::clone(&count)));
     let _guard = tracing::subscriber::set_default(subscriber);
+    // A callsite first hit on another test's thread, while no subscriber listened anywhere,
+    // may have cached "never interested" in a race with the registration above (seen once in
+    // a full run: zero statements counted); recompute every callsite's interest now.
+    tracing::callsite::rebuild_interest_cache();
     let output = work.await;
     (output, count.load(Ordering::Relaxed))
 }

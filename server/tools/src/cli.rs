@@ -60,6 +60,15 @@ pub enum RecsDataset {
     Movielens100k,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RecsModel {
+    ItemKnn,
+    /// The implicit library's ALS (in the Python venv).
+    Als,
+    /// The taste model trained in burn.
+    Taste,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct EvalRecsArgs {
     #[arg(long, value_enum, default_value_t = RecsDataset::Movielens100k)]
@@ -75,9 +84,16 @@ pub struct EvalRecsArgs {
     /// Configurations tried per model on the validation split (the same budget for each).
     #[arg(long, default_value_t = 8)]
     pub trials: usize,
+    /// The models to measure, comma-separated (popularity is always measured: the calibration
+    /// needs it).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "item-knn,als,taste")]
+    pub models: Vec<RecsModel>,
     /// Keep only the first N users (a smoke run; the calibration is then not checked).
     #[arg(long)]
     pub users: Option<usize>,
+    /// Keep only the first N items and their ratings (a smoke run, as `--users`).
+    #[arg(long)]
+    pub items: Option<usize>,
     /// The Python venv the implicit library runs in (scripts/bench/setup-python.sh creates it).
     #[arg(long, env = "VITRINE_VENV", default_value = ".vitrine/venv")]
     pub venv: PathBuf,

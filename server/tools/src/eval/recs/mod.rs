@@ -29,7 +29,7 @@ use rand::SeedableRng;
 use self::als::{AlsParams, Query};
 use self::movielens::{MovieLens, Rating};
 use self::splits::{split, Kind, Split};
-use crate::cli::EvalRecsArgs;
+use crate::cli::{EvalRecsArgs, RecsModel};
 
 /// The published popularity figures on a random 80/20 split (REFERENCES.md) and how far ours
 /// may be from them.
@@ -67,15 +67,21 @@ impl Model {
                 p.factors, p.regularization, p.alpha, p.iterations
             ),
             Model::Taste(p) => format!(
-                "dims={} epochs={} lr={} wd={} input dropout={} id dropout={}",
-                p.dims, p.epochs, p.learning_rate, p.weight_decay, p.input_dropout, p.id_dropout
+                "dims={} epochs={} batch={} lr={} wd={} input dropout={} id dropout={}",
+                p.dims,
+                p.epochs,
+                p.batch_size,
+                p.learning_rate,
+                p.weight_decay,
+                p.input_dropout,
+                p.id_dropout
             ),
         }
     }
 }
 
 /// Each family's grid, in a seeded order; tuning tries the first `trials`.
-fn grids(seed: u64, trials: usize) -> Vec<Vec<Model>> {
+fn grids(seed: u64, trials: usize, models: &[RecsModel]) -> Vec<Vec<Model>> {
     let mut rng = StdRng::seed_from_u64(seed);
     let knn: Vec<Model> = [10, 25, 50, 100, 200, 400, 800, 1600]
         .into_iter()
@@ -92,33 +98,43 @@ fn grids(seed: u64, trials: usize) -> Vec<Vec<Model>> {
         }
     }
     let mut taste = Vec::new();
-    for dims in [64, 128, 256] {
-        for epochs in [20, 40, 80] {
-            for input_dropout in [0.2, 0.35, 0.5] {
-                for id_dropout in [0.0, 0.1, 0.25] {
-                    for weight_decay in [0.0, 1e-3, 1e-2] {
-                        for learning_rate in [1e-3, 3e-3] {
-                            taste.push(Model::Taste(TrainParams {
-                                dims,
-                                epochs,
-                                input_dropout,
-                                id_dropout,
-                                weight_decay,
-                                learning_rate,
-                                ..TrainParams::default()
-                            }));
+    for dims in [32, 64, 96] {
+        for epochs in [10, 20, 40] {
+            for batch_size in [8, 16] {
+                for input_dropout in [0.35, 0.5, 0.65] {
+                    for id_dropout in [0.0, 0.1, 0.25] {
+                        for weight_decay in [0.0, 1e-2] {
+                            for learning_rate in [1e-3, 2e-3] {
+                                taste.push(Model::Taste(TrainParams {
+                                    dims,
+                                    epochs,
+                                    batch_size,
+                                    input_dropout,
+                                    id_dropout,
+                                    weight_decay,
+                                    learning_rate,
+                                    ..TrainParams::default()
+                                }));
+                            }
                         }
                     }
                 }
             }
         }
     }
-    let mut families = vec![vec![Model::Popularity], knn, als, taste];
-    for family in &mut families[1..] {
-        family.shuffle(&mut rng);
-        family.truncate(trials.max(1));
-    }
+    let mut families = vec![(None, vec![Model::Popularity])];
+    families.push((Some(RecsModel::ItemKnn), knn));
+    families.push((Some(RecsModel::Als), als));
+    families.push((Some(RecsModel::Taste), taste));
     families
+        .into_iter()
+        .filter(|(family, _)| family.is_none_or(|f| models.contains(&f)))
+        .map(|(_, mut grid)| {
+            grid.shuffle(&mut rng);
+            grid.truncate(trials.max(1));
+            grid
+        })
+        .collect()
 }
 
 /// What a model was fitted to: the users' histories and each item's content.
@@ -221,10 +237,15 @@ fn measure(
 pub async fn run(args: &EvalRecsArgs) -> anyhow::Result<()> {
     ensure!(args.seeds >= 1, "--seeds is at least 1");
     let mut data = movielens::load(&args.data_dir)?;
-    let whole = args.users.is_none_or(|n| n >= data.users);
+    let whole = args.users.is_none_or(|n| n >= data.users)
+        && args.items.is_none_or(|n| n >= data.item_texts.len());
     if let Some(users) = args.users {
         data.ratings.retain(|rating| (rating.user as usize) < users);
         data.users = data.users.min(users);
+    }
+    if let Some(items) = args.items {
+        data.ratings.retain(|rating| (rating.item as usize) < items);
+        data.item_texts.truncate(items);
     }
     let items = data.item_texts.len();
     println!(
@@ -317,7 +338,7 @@ fn tune(
     let (inner, validation) = kind.divide(&train, HELD_OUT, args.seed.wrapping_add(1));
     let split = split(&inner, &validation, data.users, data.item_texts.len());
     let mut chosen = Vec::new();
-    for family in grids(args.seed, args.trials) {
+    for family in grids(args.seed, args.trials, &args.models) {
         let mut best: Option<(f64, Model)> = None;
         for model in family {
             let ndcg = measure(args, &model, &split, content, args.seed)?.accuracy.ndcg;
@@ -365,13 +386,11 @@ fn cold_items(
         let accuracy = metrics::accuracy(lists, &held_out, K);
         println!("{:<40} {:>10.3} {:>9.3}", name, accuracy.recall, accuracy.ndcg);
     };
-    let taste =
-        chosen.iter().find(|m| matches!(m, Model::Taste(_))).expect("the taste model is tuned");
-    let mut fitted = fit(taste, &split.train, content, args.seed);
-    row(
-        "taste model (burn; content alone)",
-        &fitted.lists(args, &split.train, &queries, Some(&warm))?,
-    );
+    if let Some(taste) = chosen.iter().find(|m| matches!(m, Model::Taste(_))) {
+        let mut fitted = fit(taste, &split.train, content, args.seed);
+        let lists = fitted.lists(args, &split.train, &queries, Some(&warm))?;
+        row("taste model (burn; content alone)", &lists);
+    }
     let similar = ContentSimilarity(content);
     let lists: Vec<Vec<u32>> = users
         .iter()
