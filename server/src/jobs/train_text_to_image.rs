@@ -19,10 +19,11 @@ use app::backend::jobs::{self, ClaimedJob};
 use app::backend::model_registry::{self, NewVersion};
 use app::backend::text_model::TextEmbedder;
 use app::backend::text_to_image::metrics::{self, HeadMetrics};
-use app::backend::text_to_image::train::{self, EpochDone, TrainParams, TrainingSet};
+use app::backend::text_to_image::train::{self, TrainParams, TrainingSet};
 use app::backend::text_to_image::{
     store, AlignmentHead, TrainTextToImage, KIND, TRAIN_JOB, VERSION_PREFIX,
 };
+use app::backend::training::EpochDone;
 use app::backend::vision::ImageEmbedder;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;

@@ -1,5 +1,5 @@
 //! The text model's fast path on its real weights: the packed dense layers
-//! (`app::backend::kernels`) give the embeddings burn's own `Linear` layers give, for a
+//! (`vitrine-kernels`, `app/kernels`) give the embeddings burn's own `Linear` layers give, for a
 //! query, accents, the empty string, a text past 256 tokens and all of them as one batch.
 //! (`vitrine-tools bench text` checks both against onnxruntime.)
 

@@ -15,18 +15,23 @@ impl Interactions {
     /// # Panics
     /// When an item is not below `items` (an index the caller built wrongly).
     pub fn new(items: usize, histories: Vec<Vec<u32>>) -> Self {
+        // One flag per item, set while a history is read and cleared after it.
+        let mut seen = vec![false; items];
         let histories = histories
             .into_iter()
             .map(|history| {
-                let mut seen = vec![false; items];
-                history
+                let kept: Vec<u32> = history
                     .into_iter()
                     .filter(|&item| {
                         let index = item as usize;
                         assert!(index < items, "item {item} of {items}");
                         !std::mem::replace(&mut seen[index], true)
                     })
-                    .collect()
+                    .collect();
+                for &item in &kept {
+                    seen[item as usize] = false;
+                }
+                kept
             })
             .collect();
         Self { items, histories }

@@ -225,9 +225,99 @@ pub struct TasteVectors {
     projection: Projection,
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum TasteWeightsError {
+    #[error("the taste model's weights could not be read: {0}")]
+    Read(String),
+    #[error("the taste model's weights could not be written: {0}")]
+    Write(String),
+}
+
+/// The tensors of [`TasteVectors::to_bytes`], by name: (rows, columns) in units of the
+/// model's item count `n`, vector width `d` and content width `w`.
+const TENSORS: [&str; 7] =
+    ["items", "bias", "inputs", "user_bias", "content_item", "content_bias", "content_history"];
+
 impl TasteVectors {
     pub fn dims(&self) -> usize {
         self.dims
+    }
+
+    /// The vectors as a safetensors file's bytes (what the model registry stores).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, TasteWeightsError> {
+        let (n, d, w) = (self.bias.len(), self.dims, self.projection.width);
+        let shapes = [vec![n, d], vec![n], vec![n, d], vec![d], vec![w, d], vec![w], vec![w, d]];
+        let values = [
+            &self.items,
+            &self.bias,
+            &self.inputs,
+            &self.user_bias,
+            &self.projection.item,
+            &self.projection.bias,
+            &self.projection.history,
+        ];
+        let bytes: Vec<Vec<u8>> =
+            values.iter().map(|v| v.iter().flat_map(|x| x.to_le_bytes()).collect()).collect();
+        let views = TENSORS
+            .iter()
+            .zip(shapes)
+            .zip(&bytes)
+            .map(|((name, shape), data)| {
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape, data)
+                    .map(|view| ((*name).to_owned(), view))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|err| TasteWeightsError::Write(err.to_string()))?;
+        safetensors::serialize(views, None).map_err(|err| TasteWeightsError::Write(err.to_string()))
+    }
+
+    /// The vectors [`to_bytes`](Self::to_bytes) wrote; every tensor present, in shapes that
+    /// agree with one another.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, TasteWeightsError> {
+        let read = |detail: String| TasteWeightsError::Read(detail);
+        let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| read(e.to_string()))?;
+        let mut tensors = Vec::new();
+        for name in TENSORS {
+            let view = file.tensor(name).map_err(|e| read(format!("{name}: {e}")))?;
+            if view.dtype() != safetensors::Dtype::F32 {
+                return Err(read(format!("{name} is not f32")));
+            }
+            let values: Vec<f32> = view
+                .data()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            tensors.push((view.shape().to_vec(), values));
+        }
+        let [items, bias, inputs, user_bias, item, content_bias, history]: [(Vec<usize>, Vec<f32>);
+            7] = tensors.try_into().expect("one per name");
+        let (n, d, w) = (
+            bias.0.first().copied().unwrap_or(0),
+            user_bias.0.first().copied().unwrap_or(0),
+            content_bias.0.first().copied().unwrap_or(0),
+        );
+        let agree = items.0 == [n, d]
+            && inputs.0 == [n, d]
+            && item.0 == [w, d]
+            && history.0 == [w, d]
+            && [&bias.0, &user_bias.0, &content_bias.0].iter().all(|shape| shape.len() == 1);
+        if !agree {
+            return Err(read("tensor shapes that disagree".to_owned()));
+        }
+        Ok(Self {
+            dims: d,
+            items: items.1,
+            bias: bias.1,
+            inputs: inputs.1,
+            user_bias: user_bias.1,
+            projection: Projection {
+                dims: d,
+                width: w,
+                item: item.1,
+                bias: content_bias.1,
+                history: history.1,
+            },
+        })
     }
 
     /// Item `item`'s vector and bias.
@@ -272,5 +362,37 @@ impl Scorer for TasteVectors {
 
     fn items(&self) -> usize {
         self.bias.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small_vectors() -> TasteVectors {
+        let content = ItemContent::new(2, vec![1.0, 0.0, 0.0, 1.0, 0.5, 0.5]);
+        let model = TasteModel::init(
+            ModelShape { items: 3, content_width: 2, dims: 4 },
+            1,
+            &Device::flex(),
+        );
+        model.vectors(&content, &[false, false, true])
+    }
+
+    #[test]
+    fn an_unseen_item_is_its_content_projection_alone() {
+        let vectors = small_vectors();
+        let (vector, bias) = vectors.item(2);
+        let (projected, projected_bias, _) = vectors.projection().project(&[0.5, 0.5]);
+        assert_eq!(vector, projected.as_slice());
+        assert_eq!(bias, projected_bias);
+    }
+
+    #[test]
+    fn vectors_survive_a_round_trip_and_bad_bytes_are_refused() {
+        let vectors = small_vectors();
+        let loaded = TasteVectors::from_bytes(&vectors.to_bytes().unwrap()).unwrap();
+        assert_eq!(loaded, vectors);
+        assert!(TasteVectors::from_bytes(b"not safetensors").is_err());
     }
 }

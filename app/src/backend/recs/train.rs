@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::interactions::{Interactions, ItemContent};
 use super::model::{IdMask, ModelShape, TasteModel, TasteVectors};
+use crate::backend::training::EpochDone;
 
 /// The hyper-parameters and seed of a training run; stored with the version it made.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,16 +52,6 @@ impl Default for TrainParams {
             seed: 7,
         }
     }
-}
-
-/// How training goes, after each epoch.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct EpochDone {
-    /// From 1.
-    pub epoch: usize,
-    pub epochs: usize,
-    /// The mean loss over the epoch's batches (negative log-likelihood per user).
-    pub loss: f64,
 }
 
 /// Trains on `data` (with `content` for every item) and returns the model as vectors, with

@@ -1,5 +1,5 @@
 //! The encoder's dense layers on [`PackedDense`], the kernel for few rows
-//! (`backend::kernels`): a shopper's query is a 7 × 384 activation against 42 MB of weights,
+//! (`vitrine-kernels`, `app/kernels`): a shopper's query is a 7 × 384 activation against 42 MB of weights,
 //! where burn's general matrix multiply packs the weights again on every call and uses one
 //! core. Built once from the loaded [`Bert`], whose own `Linear` layers stay the reference
 //! (the tests and `vitrine-tools bench text` compare the two).
@@ -9,7 +9,7 @@ use burn::prelude::*;
 use super::bert::{Bert, Dense, DenseLayers};
 use burn::nn::Linear;
 
-use crate::backend::kernels::{gelu_in_place, PackedDense};
+use vitrine_kernels::{gelu_in_place, PackedDense};
 
 /// Every dense layer of the encoder, packed: `[layer][Dense::ALL order]`.
 #[derive(Debug, Clone)]

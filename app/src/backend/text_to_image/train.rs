@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::head::{matrix, AlignmentHead, HeadShape};
 use crate::backend::text_model::TEXT_EMBEDDING_DIM;
+use crate::backend::training::EpochDone;
 use crate::backend::vision::EMBEDDING_DIM as IMAGE_DIM;
 
 /// What the head learns from: distinct texts' embeddings, and images paired with one of them.
@@ -78,16 +79,6 @@ impl Default for TrainParams {
             seed: 7,
         }
     }
-}
-
-/// How training goes, after each epoch.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct EpochDone {
-    /// From 1.
-    pub epoch: usize,
-    pub epochs: usize,
-    /// The mean loss over the epoch's batches.
-    pub loss: f64,
 }
 
 /// Trains a head on `set` and returns it ready for inference, with the last epoch's loss.

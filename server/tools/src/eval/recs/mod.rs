@@ -137,7 +137,8 @@ fn grids(seed: u64, trials: usize, models: &[RecsModel]) -> Vec<Vec<Model>> {
         .collect()
 }
 
-/// What a model was fitted to: the users' histories and each item's content.
+/// A fitted model: a scorer in this process, or (the peer) the settings it is fitted with when
+/// lists are asked for.
 struct Fitted {
     scorer: Option<Box<dyn Scorer>>,
     model: Model,
@@ -161,22 +162,13 @@ fn fit(model: &Model, train: &Interactions, content: &ItemContent, seed: u64) ->
 }
 
 impl Fitted {
-    /// Each query's top K. `exclude[q]` is left out besides what the query's user met.
+    /// Each query's top K, leaving out what the query's user met.
     fn lists(
         &mut self,
         args: &EvalRecsArgs,
         train: &Interactions,
         queries: &[Query<'_>],
-        exclude: Option<&[u32]>,
     ) -> anyhow::Result<Vec<Vec<u32>>> {
-        let history = |query: &Query<'_>| -> Vec<u32> {
-            let mut items = match query {
-                Query::Known(user) => train.history(*user).to_vec(),
-                Query::New(items) => items.to_vec(),
-            };
-            items.extend_from_slice(exclude.unwrap_or(&[]));
-            items
-        };
         match (&self.scorer, &self.model) {
             (Some(scorer), _) => {
                 let mut scores = vec![0.0; train.items()];
@@ -188,12 +180,11 @@ impl Fitted {
                             Query::New(items) => items,
                         };
                         scorer.score(met, &mut scores);
-                        top_k(&scores, &history(query), K)
+                        top_k(&scores, met, K)
                     })
                     .collect())
             }
             (None, Model::Als(params)) => {
-                ensure!(exclude.is_none(), "the peer ranks every item");
                 let (lists, seconds) =
                     als::recommend(&args.venv, train, *params, self.seed, queries, K)?;
                 self.seconds = seconds;
@@ -224,7 +215,7 @@ fn measure(
     let users: Vec<usize> =
         (0..split.train.users()).filter(|&u| !split.held_out[u].is_empty()).collect();
     let queries: Vec<Query<'_>> = users.iter().map(|&u| Query::Known(u)).collect();
-    let lists = fitted.lists(args, &split.train, &queries, None)?;
+    let lists = fitted.lists(args, &split.train, &queries)?;
     let held_out: Vec<Vec<u32>> = users.iter().map(|&u| split.held_out[u].clone()).collect();
     Ok(Figures {
         accuracy: metrics::accuracy(&lists, &held_out, K),
@@ -373,7 +364,6 @@ fn cold_items(
     let split = split(&warm_ratings, &cold_ratings, data.users, items);
     let warm: Vec<u32> = (0..items as u32).filter(|&item| !cold[item as usize]).collect();
     let users: Vec<usize> = (0..data.users).filter(|&u| !split.held_out[u].is_empty()).collect();
-    let queries: Vec<Query<'_>> = users.iter().map(|&u| Query::Known(u)).collect();
     let held_out: Vec<Vec<u32>> = users.iter().map(|&u| split.held_out[u].clone()).collect();
 
     println!(
@@ -386,36 +376,30 @@ fn cold_items(
         let accuracy = metrics::accuracy(lists, &held_out, K);
         println!("{:<40} {:>10.3} {:>9.3}", name, accuracy.recall, accuracy.ndcg);
     };
+    // Each user's top K among the cold items, by `scorer`.
+    let among_cold = |scorer: &dyn Scorer| -> Vec<Vec<u32>> {
+        let mut scores = vec![0.0; items];
+        users
+            .iter()
+            .map(|&u| {
+                let history = split.train.history(u);
+                scorer.score(history, &mut scores);
+                let mut exclude = warm.clone();
+                exclude.extend_from_slice(history);
+                top_k(&scores, &exclude, K)
+            })
+            .collect()
+    };
     if let Some(taste) = chosen.iter().find(|m| matches!(m, Model::Taste(_))) {
-        let mut fitted = fit(taste, &split.train, content, args.seed);
-        let lists = fitted.lists(args, &split.train, &queries, Some(&warm))?;
-        row("taste model (burn; content alone)", &lists);
+        let fitted = fit(taste, &split.train, content, args.seed);
+        let scorer = fitted.scorer.as_deref().expect("the taste model is fitted in process");
+        row("taste model (burn; content alone)", &among_cold(scorer));
     }
-    let similar = ContentSimilarity(content);
-    let lists: Vec<Vec<u32>> = users
-        .iter()
-        .map(|&u| {
-            let mut scores = vec![0.0; items];
-            similar.score(split.train.history(u), &mut scores);
-            let mut exclude = warm.clone();
-            exclude.extend_from_slice(split.train.history(u));
-            top_k(&scores, &exclude, K)
-        })
-        .collect();
-    row("content similarity (text embeddings)", &lists);
+    row("content similarity (text embeddings)", &among_cold(&ContentSimilarity(content)));
     // Popularity cannot rank items with no history; told how popular they turned out to be
     // (the held-out ratings), it is an oracle, not a baseline a shop could run.
     let oracle = Popularity::fit(&Interactions::new(items, held_out.clone()));
-    let lists: Vec<Vec<u32>> = users
-        .iter()
-        .map(|&u| {
-            let mut scores = vec![0.0; items];
-            oracle.score(&[], &mut scores);
-            let mut exclude = warm.clone();
-            exclude.extend_from_slice(split.train.history(u));
-            top_k(&scores, &exclude, K)
-        })
-        .collect();
+    let lists = among_cold(&oracle);
     row("popularity, told the future (oracle)", &lists);
     println!("{:<40} {:>10.3} {:>9}", "chance", K as f64 / cold_count.max(1) as f64, "-");
     Ok(())
@@ -462,7 +446,7 @@ fn new_users(
         let mut cells = Vec::new();
         for &n in &known {
             let queries: Vec<Query<'_>> = timelines.iter().map(|t| Query::New(&t[..n])).collect();
-            let lists = fitted.lists(args, &split.train, &queries, None)?;
+            let lists = fitted.lists(args, &split.train, &queries)?;
             let held_out: Vec<Vec<u32>> = timelines.iter().map(|t| t[n..].to_vec()).collect();
             cells.push(metrics::accuracy(&lists, &held_out, K).recall);
         }
