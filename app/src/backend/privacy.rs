@@ -20,6 +20,8 @@ use crate::types::{AuditEntry, AuthError, Cart, OrderDetail, Refusal};
 
 /// How many audit entries an export lists.
 const AUDIT_ENTRIES: i64 = 1000;
+/// How many shopper events an export lists.
+const SHOPPER_EVENTS: i64 = 10_000;
 
 /// Everything the shop holds about one account, as the shopper downloads it.
 #[derive(Debug, Serialize)]
@@ -35,6 +37,8 @@ pub struct PersonalData {
     pub emails: Vec<outbox::SentEmail>,
     /// What the account did in the admin area, and what was done to it.
     pub audit_log: Vec<AuditEntry>,
+    /// What the shop recorded of their browsing (views, searches, clicks), newest first.
+    pub shopper_events: Vec<super::recs::events::EventRecord>,
 }
 
 /// A copy of `user`'s data, recorded in the audit log.
@@ -54,6 +58,8 @@ pub async fn export(pool: &PgPool, user: &CurrentUser) -> Result<PersonalData, A
     }
     let emails = outbox::sent_to(pool, &account.email).await.map_err(unavailable)?;
     let audit_log = audit::of_user(pool, user.id, AUDIT_ENTRIES).await?;
+    let shopper_events =
+        super::recs::events::of_user(pool, user.id, SHOPPER_EVENTS).await.map_err(unavailable)?;
 
     let mut tx = pool.begin().await.map_err(AuthError::unavailable)?;
     let entry = Entry {
@@ -73,6 +79,7 @@ pub async fn export(pool: &PgPool, user: &CurrentUser) -> Result<PersonalData, A
         orders,
         emails,
         audit_log,
+        shopper_events,
     })
 }
 

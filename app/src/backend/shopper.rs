@@ -17,6 +17,10 @@ use super::state::AppState;
 use crate::types::{Cart, CommerceError, Permission, Refusal};
 
 pub const CART_COOKIE: &str = "vitrine_cart";
+/// The first-party id a browser's shopper events are recorded under (guests and accounts alike;
+/// an account's events also carry its id).
+pub const VISITOR_COOKIE: &str = "vitrine_visitor";
+const VISITOR_COOKIE_MAX_AGE: u64 = 365 * 24 * 3600;
 const CART_COOKIE_MAX_AGE: u64 = GUEST_CART_DAYS as u64 * 24 * 3600;
 
 /// The shopper of one request: the account when signed in, and the guest cart cookie the
@@ -113,13 +117,29 @@ fn guest_cart(headers: &HeaderMap) -> Option<Uuid> {
     cookie(headers, CART_COOKIE).and_then(|value| Uuid::parse_str(&value).ok())
 }
 
+/// The visitor id the browser sent, if any and well formed.
+pub fn visitor(headers: &HeaderMap) -> Option<Uuid> {
+    cookie(headers, VISITOR_COOKIE).and_then(|value| Uuid::parse_str(&value).ok())
+}
+
+/// The `Set-Cookie` value that gives a browser its visitor id (for a year).
+pub fn visitor_cookie(auth: &Auth, visitor: Uuid) -> HeaderValue {
+    set_cookie(VISITOR_COOKIE, &visitor.to_string(), VISITOR_COOKIE_MAX_AGE, auth.secure_cookies)
+}
+
 /// After a sign-in or registration: the guest's cart joins the account's, and the guest cookie
-/// is removed (the value to set). A failure is logged; the sign-in stands either way.
+/// is removed (the value to set); the browser's earlier events become the account's too. A
+/// failure is logged; the sign-in stands either way.
 pub async fn adopt_guest_cart(
     state: &AppState,
     headers: &HeaderMap,
     user_id: Uuid,
 ) -> Option<HeaderValue> {
+    if let Some(visitor) = visitor(headers) {
+        if let Err(err) = super::recs::events::join_account(&state.db, visitor, user_id).await {
+            tracing::error!(error = %err, "joining a visitor's events to the account failed");
+        }
+    }
     let guest = guest_cart(headers)?;
     let merged = async {
         let mut tx = state.db.begin().await?;

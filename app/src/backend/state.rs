@@ -6,6 +6,7 @@ use super::auth::Auth;
 use super::media::MediaStore;
 use super::payments::Payments;
 use super::rate_limit::RateLimiter;
+use super::recs::events::EventWriter;
 use super::text_model::TextEmbedder;
 use super::vision::ImageEmbedder;
 
@@ -29,4 +30,6 @@ pub struct AppState {
     /// How often one client may search by text or ask for suggestions.
     #[from_ref(skip)]
     pub text_search_limit: RateLimiter,
+    /// Where shopper events go (batched, off the request path).
+    pub events: EventWriter,
 }

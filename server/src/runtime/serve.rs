@@ -9,6 +9,7 @@ use app::backend::auth::{live_sessions, Auth};
 use app::backend::catalog;
 use app::backend::model_registry;
 use app::backend::rate_limit::RateLimiter;
+use app::backend::recs::events::EventWriter;
 use app::backend::text_embeddings;
 use app::backend::text_to_image::{self, TrainTextToImage};
 use tokio::sync::watch;
@@ -134,6 +135,7 @@ async fn serve_http(
     tokio::spawn(live_sessions::listen(pool.clone(), auth.sessions.clone()));
     let payments = crate::runtime::shop::payments(&args.shop, pool.clone());
     let services = Services {
+        events: EventWriter::spawn(pool.clone()),
         db: pool,
         media: storage.media_store(),
         images: models.images,

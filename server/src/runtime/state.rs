@@ -8,6 +8,7 @@ use app::backend::auth::Auth;
 use app::backend::media::MediaStore;
 use app::backend::payments::Payments;
 use app::backend::rate_limit::RateLimiter;
+use app::backend::recs::events::EventWriter;
 use app::backend::state::AppState;
 use app::backend::text_model::TextEmbedder;
 use app::backend::vision::ImageEmbedder;
@@ -24,6 +25,7 @@ pub struct Services {
     pub payments: Payments,
     pub photo_search_limit: RateLimiter,
     pub text_search_limit: RateLimiter,
+    pub events: EventWriter,
 }
 
 /// The state for a router served at `addr` (the `LEPTOS_SITE_ADDR` setting when `None`), with
@@ -47,6 +49,7 @@ pub fn build(services: Services, addr: Option<SocketAddr>) -> anyhow::Result<App
         payments,
         photo_search_limit,
         text_search_limit,
+        events,
     } = services;
     Ok(AppState {
         leptos_options,
@@ -58,5 +61,6 @@ pub fn build(services: Services, addr: Option<SocketAddr>) -> anyhow::Result<App
         payments,
         photo_search_limit,
         text_search_limit,
+        events,
     })
 }

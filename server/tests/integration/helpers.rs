@@ -18,6 +18,7 @@ use app::backend::payments::test_provider::TestProvider;
 use app::backend::payments::PaymentAnswer;
 use app::backend::payments::Payments;
 use app::backend::rate_limit::RateLimiter;
+use app::backend::recs::events::EventWriter;
 use app::backend::state::AppState;
 use app::backend::text_model::{TextEmbedder, TextModel};
 use app::backend::vision::{ImageEmbedder, ImageModel};
@@ -304,6 +305,8 @@ pub struct TestApp {
     pub db: Arc<TestDb>,
     /// The payment sandbox behind the app, to see what it charged.
     pub payments: Arc<TestProvider>,
+    /// The app's event writer, to wait until what it was sent is written.
+    pub events: EventWriter,
 }
 
 /// How long test checkouts hold stock unless a test says otherwise.
@@ -455,7 +458,9 @@ impl TestAppBuilder {
             );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
+        let events = EventWriter::spawn(db.pool.clone());
         let state = AppState {
+            events: events.clone(),
             leptos_options,
             db: db.pool.clone(),
             media,
@@ -471,7 +476,7 @@ impl TestAppBuilder {
             let service = router.into_make_service_with_connect_info::<SocketAddr>();
             axum::serve(listener, service).await.expect("serving the test app");
         });
-        TestApp { addr, client: reqwest::Client::new(), db, payments: sandbox }
+        TestApp { addr, client: reqwest::Client::new(), db, payments: sandbox, events }
     }
 }
 

@@ -10,6 +10,7 @@ mod catalog;
 mod commerce;
 mod degradation;
 mod embedding;
+mod events;
 mod faults;
 mod health;
 mod helpers;

@@ -525,7 +525,7 @@ pub async fn password_hash(pool: &PgPool, user: Uuid) -> Result<String, AuthErro
 
 /// Erases the person from `user`'s account row (in the deletion's transaction): the email
 /// becomes [`erased_email`](crate::backend::privacy::erased_email), the password unusable, every
-/// session and reset link ends. Answers the email the account had. Commit with
+/// session and reset link ends, the shopper events recorded for them go. Answers the email the account had. Commit with
 /// `Change::User`.
 pub async fn anonymise(tx: &mut PgConnection, user: Uuid) -> Result<String, AuthError> {
     super::roles::lock_for_deletion(tx, user).await?;
@@ -547,6 +547,9 @@ pub async fn anonymise(tx: &mut PgConnection, user: Uuid) -> Result<String, Auth
     .map_err(AuthError::unavailable)?;
     sqlx::query!("DELETE FROM password_resets WHERE user_id = $1", user)
         .execute(&mut *tx)
+        .await
+        .map_err(AuthError::unavailable)?;
+    crate::backend::recs::events::erase_account(&mut *tx, user)
         .await
         .map_err(AuthError::unavailable)?;
     revoke_all(tx, user).await.map_err(AuthError::unavailable)?;

@@ -4,6 +4,7 @@
 /// The JSON error body, shared with the server functions' extractors in `app`.
 pub use app::backend::api_error as error;
 pub mod auth;
+pub mod events;
 pub mod photo_upload;
 pub mod product_images;
 pub mod search;

@@ -54,6 +54,7 @@ async fn serve_shop(
         payments: vitrine::runtime::shop::test_payments(pool.clone(), std::time::Duration::ZERO),
         photo_search_limit: RateLimiter::unlimited(),
         text_search_limit: RateLimiter::unlimited(),
+        events: app::backend::recs::events::EventWriter::spawn(pool.clone()),
     };
     let state = vitrine::runtime::state::build(services, Some(addr))?;
     let router = vitrine::http::router::build(state);
