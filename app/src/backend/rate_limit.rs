@@ -38,6 +38,16 @@ impl RateLimiter {
         Self::per_minute(0)
     }
 
+    /// Takes a turn for a request from `client` under the limit named `name`: `Err(seconds)` to
+    /// wait when it has none left, counted in `vitrine_throttled_total{limit = name}`. A request
+    /// without a known address (a local call) is not limited.
+    pub fn take_turn(&self, client: Option<IpAddr>, name: &'static str) -> Result<(), u64> {
+        let Some(client) = client else { return Ok(()) };
+        self.check(client).inspect_err(|_| {
+            metrics::counter!("vitrine_throttled_total", "limit" => name).increment(1);
+        })
+    }
+
     /// Takes a request's token for `client`: `Err(seconds)` to wait when it has none left.
     pub fn check(&self, client: IpAddr) -> Result<(), u64> {
         self.check_at(client, Instant::now())

@@ -18,12 +18,11 @@ pub async fn photo_search(State(state): State<AppState>, request: Request, next:
     let (parts, body) = request.into_parts();
     let client = client_ip(&parts, &state.auth);
     let request = Request::from_parts(parts, body);
-    let Some(Err(wait)) = client.map(|ip| state.photo_search_limit.check(ip)) else {
+    let Err(wait) = state.photo_search_limit.take_turn(client, "photo_search") else {
         return next.run(request).await;
     };
     let refusal = PhotoSearchError::TooManyRequests { retry_after_secs: wait };
     tracing::info!(client = ?client, wait, "photo searches throttled");
-    metrics::counter!("vitrine_throttled_total", "limit" => "photo_search").increment(1);
     if request.uri().path() == PHOTO_FORM {
         Redirect::to(&format!("{PHOTO_FORM}?error={}", refusal.code())).into_response()
     } else {

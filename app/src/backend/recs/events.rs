@@ -72,16 +72,12 @@ pub struct IncomingEvent {
 }
 
 /// A checked event, with who did it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Event {
     pub visitor: Uuid,
     pub user_id: Option<Uuid>,
-    pub kind: EventKind,
-    pub product_id: Option<Uuid>,
-    pub query: Option<String>,
-    pub row: Option<String>,
-    pub model_version: Option<String>,
-    pub position: Option<i32>,
+    /// What was done: fields that agree with its kind ([`read`] checked them).
+    pub action: IncomingEvent,
 }
 
 /// Why a batch of events was refused.
@@ -179,23 +175,14 @@ pub fn read(
             if event.position.is_some_and(|p| !(0..100).contains(&p)) {
                 return Err(malformed("a position is 0 to 99"));
             }
-            Ok(Event {
-                visitor,
-                user_id,
-                kind: event.kind,
-                product_id: event.product_id,
-                query,
-                row: event.row,
-                model_version: event.model_version,
-                position: event.position,
-            })
+            Ok(Event { visitor, user_id, action: IncomingEvent { query, ..event } })
         })
         .collect()
 }
 
 /// Refuses the batch when an event names a product that does not exist or is hidden.
 pub async fn known_products(pool: &PgPool, events: &[Event]) -> Result<(), EventError> {
-    let named: Vec<Uuid> = events.iter().filter_map(|event| event.product_id).collect();
+    let named: Vec<Uuid> = events.iter().filter_map(|event| event.action.product_id).collect();
     if named.is_empty() {
         return Ok(());
     }
@@ -204,7 +191,10 @@ pub async fn known_products(pool: &PgPool, events: &[Event]) -> Result<(), Event
             .fetch_all(pool)
             .await
             .map_err(EventError::unavailable)?;
-    match events.iter().position(|event| event.product_id.is_some_and(|id| !shown.contains(&id))) {
+    match events
+        .iter()
+        .position(|event| event.action.product_id.is_some_and(|id| !shown.contains(&id)))
+    {
         Some(index) => Err(EventError::UnknownProduct { index }),
         None => Ok(()),
     }
@@ -302,13 +292,9 @@ impl EventWriter {
 
     /// Takes one of `client`'s turns (no address: a test's or a local call's, not limited).
     pub fn take_turn(&self, client: Option<std::net::IpAddr>) -> Result<(), EventError> {
-        match client.map(|ip| self.limit.check(ip)) {
-            Some(Err(wait)) => {
-                metrics::counter!("vitrine_throttled_total", "limit" => "events").increment(1);
-                Err(EventError::TooManyRequests { retry_after_secs: wait })
-            }
-            _ => Ok(()),
-        }
+        self.limit
+            .take_turn(client, "events")
+            .map_err(|wait| EventError::TooManyRequests { retry_after_secs: wait })
     }
 
     /// Queues `events` without waiting; returns how many were queued (the rest were dropped
@@ -366,12 +352,17 @@ async fn write_loop(pool: PgPool, mut receiver: mpsc::Receiver<Message>) {
 }
 
 async fn insert(pool: &PgPool, events: &[Event]) -> Result<(), sqlx::Error> {
-    let column = |f: fn(&Event) -> Option<String>| events.iter().map(f).collect::<Vec<_>>();
+    fn column<T>(events: &[Event], field: impl Fn(&IncomingEvent) -> T) -> Vec<T> {
+        events.iter().map(|event| field(&event.action)).collect()
+    }
     let visitors: Vec<Uuid> = events.iter().map(|e| e.visitor).collect();
     let users: Vec<Option<Uuid>> = events.iter().map(|e| e.user_id).collect();
-    let kinds: Vec<String> = events.iter().map(|e| e.kind.as_str().to_owned()).collect();
-    let products: Vec<Option<Uuid>> = events.iter().map(|e| e.product_id).collect();
-    let positions: Vec<Option<i32>> = events.iter().map(|e| e.position).collect();
+    let kinds = column(events, |e| e.kind.as_str().to_owned());
+    let products = column(events, |e| e.product_id);
+    let queries = column(events, |e| e.query.clone());
+    let rows = column(events, |e| e.row.clone());
+    let versions = column(events, |e| e.model_version.clone());
+    let positions = column(events, |e| e.position);
     sqlx::query!(
         r#"
         INSERT INTO shopper_events (visitor, user_id, kind, product_id, query, row_name,
@@ -383,9 +374,9 @@ async fn insert(pool: &PgPool, events: &[Event]) -> Result<(), sqlx::Error> {
         &users as &[Option<Uuid>],
         &kinds,
         &products as &[Option<Uuid>],
-        &column(|e| e.query.clone()) as &[Option<String>],
-        &column(|e| e.row.clone()) as &[Option<String>],
-        &column(|e| e.model_version.clone()) as &[Option<String>],
+        &queries as &[Option<String>],
+        &rows as &[Option<String>],
+        &versions as &[Option<String>],
         &positions as &[Option<i32>],
     )
     .execute(pool)
@@ -421,7 +412,7 @@ mod tests {
             ..event(EventKind::Search)
         };
         let read_search = read(vec![search], Uuid::nil(), None).unwrap();
-        assert_eq!(read_search[0].query.as_deref(), Some("banjo"));
+        assert_eq!(read_search[0].action.query.as_deref(), Some("banjo"));
         assert!(matches!(
             refusal(vec![event(EventKind::View), event(EventKind::Search)]),
             EventError::Malformed { index: 1, .. }

@@ -100,13 +100,9 @@ pub fn take_turn(
     limiter: &super::rate_limit::RateLimiter,
     client: Option<std::net::IpAddr>,
 ) -> Result<(), SearchError> {
-    match client.map(|ip| limiter.check(ip)) {
-        Some(Err(wait)) => {
-            metrics::counter!("vitrine_throttled_total", "limit" => "text_search").increment(1);
-            Err(SearchError::TooManyRequests { retry_after_secs: wait })
-        }
-        _ => Ok(()),
-    }
+    limiter
+        .take_turn(client, "text_search")
+        .map_err(|wait| SearchError::TooManyRequests { retry_after_secs: wait })
 }
 
 /// A page of results for `query`: its filters apply to the fused candidates.
