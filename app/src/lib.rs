@@ -39,8 +39,8 @@ use crate::pages::shop::{
     orders::OrdersPage,
 };
 use crate::pages::{
-    home::HomePage, not_found::NotFound, photo_search::PhotoSearchPage, product::ProductPage,
-    search::SearchPage,
+    home::HomePage, not_found::NotFound, photo_search::PhotoSearchPage, privacy::PrivacyPage,
+    product::ProductPage, search::SearchPage,
 };
 
 /// The HTML document around the application, rendered only on the server.
@@ -107,6 +107,7 @@ pub fn App() -> impl IntoView {
                         view=OrderPage
                         ssr=SsrMode::Async
                     />
+                    <Route path=StaticSegment("privacy") view=PrivacyPage/>
                     <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
                     <Route
                         path=(StaticSegment("account"), StaticSegment("sign-in"))

@@ -1,7 +1,9 @@
 use clap::Parser;
 
-use vitrine::commands::{backup, model, reindex, seed};
-use vitrine::runtime::cli::{Cli, Command, DbCommand, ModelCommand, UserCommand};
+use vitrine::commands::{backup, model, reindex, seed, simulate};
+use vitrine::runtime::cli::{
+    Cli, Command, DbCommand, ModelCommand, RecsCommand, SimulateCommand, UserCommand,
+};
 use vitrine::runtime::{database, serve, telemetry};
 
 #[tokio::main]
@@ -68,6 +70,11 @@ async fn main() -> anyhow::Result<()> {
             database::migrate(&pool).await?;
             model::train(&pool, &args).await
         }
+        Command::Recs(RecsCommand::Train(args)) => {
+            let pool = database::connect(&cli.storage).await?;
+            database::migrate(&pool).await?;
+            model::train(&pool, &args.into()).await
+        }
         Command::Model(ModelCommand::Versions { model: trained }) => {
             let pool = database::connect(&cli.storage).await?;
             model::print_versions(&pool, trained).await
@@ -117,6 +124,11 @@ async fn main() -> anyhow::Result<()> {
                 manifest.created_at.to_rfc3339(),
                 manifest.media_files
             );
+            Ok(())
+        }
+        Command::Simulate(SimulateCommand::Shoppers(args)) => {
+            let summary = simulate::run(&args).await?;
+            println!("{summary}");
             Ok(())
         }
         Command::Db(db) => {

@@ -87,15 +87,15 @@ async fn upsert_cart(conn: &mut PgConnection, user_id: Option<Uuid>) -> Result<U
 }
 
 /// Adds `quantity` of the variant to the cart (or, with `replace`, sets the line to it; 0
-/// removes it). Refused when the line would exceed what is available or the per-line maximum,
-/// or mix currencies.
+/// removes it) and answers with the variant's product. Refused when the line would exceed what
+/// is available or the per-line maximum, or mix currencies.
 pub async fn change_line(
     pool: &PgPool,
     cart_id: Uuid,
     variant_id: Uuid,
     quantity: i32,
     replace: bool,
-) -> Result<(), CommerceError> {
+) -> Result<Uuid, CommerceError> {
     let min = if replace { 0 } else { 1 };
     if !(min..=MAX_LINE_QUANTITY).contains(&quantity) {
         return Err(CommerceError::BadQuantity { max: MAX_LINE_QUANTITY });
@@ -105,6 +105,7 @@ pub async fn change_line(
     let variant = sqlx::query!(
         r#"
         SELECT v.sku, v.currency, v.on_hand - v.reserved AS "available!", p.published,
+               p.id AS product_id,
                (SELECT quantity FROM cart_items WHERE cart_id = $1 AND variant_id = v.id)
                    AS "in_cart?",
                (SELECT min(o.currency) FROM cart_items i JOIN product_variants o ON o.id = i.variant_id
@@ -159,7 +160,8 @@ pub async fn change_line(
         .map_err(CommerceError::unavailable)?;
     }
     touch(&mut tx, cart_id).await?;
-    tx.commit().await.map_err(CommerceError::unavailable)
+    tx.commit().await.map_err(CommerceError::unavailable)?;
+    Ok(variant.product_id)
 }
 
 /// The cart as its page shows it, priced now: one query.

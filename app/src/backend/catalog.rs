@@ -92,6 +92,37 @@ pub async fn newest_products(pool: &PgPool, limit: i64) -> Result<Vec<ProductCar
     rows.into_iter().map(CardRow::into_card).collect()
 }
 
+/// The cards of the published products among `ids`, in the order of `ids` (a recommendation
+/// row's order); unknown or hidden ones are left out.
+pub async fn cards_by_ids(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<ProductCard>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        CardRow,
+        r#"
+        SELECT p.id, p.slug, p.name, c.name AS category,
+               offer.price_minor AS "price_minor!", offer.currency AS "currency!",
+               offer.price_varies AS "price_varies!", offer.in_stock AS "in_stock!",
+               i.storage_key AS "storage_key?", i.alt_text AS "alt_text?",
+               NULL::float8 AS "distance?"
+        FROM UNNEST($1::uuid[]) WITH ORDINALITY AS wanted (id, rank)
+        JOIN products p ON p.id = wanted.id
+        JOIN categories c ON c.id = p.category_id
+        JOIN LATERAL (
+            SELECT min(v.price_minor) AS price_minor, min(v.currency) AS currency,
+                   max(v.price_minor) > min(v.price_minor) AS price_varies,
+                   bool_or(v.on_hand > v.reserved) AS in_stock
+            FROM product_variants v WHERE v.product_id = p.id
+        ) offer ON offer.price_minor IS NOT NULL
+        LEFT JOIN product_images i ON i.product_id = p.id AND i.position = 0
+        WHERE p.published
+        ORDER BY wanted.rank
+        "#,
+        ids
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(CardRow::into_card).collect()
+}
+
 /// One published product's page, by its slug, with its variants: two queries.
 pub async fn product_by_slug(
     pool: &PgPool,

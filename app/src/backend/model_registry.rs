@@ -117,7 +117,17 @@ async fn by_name_on(
 
 /// The active version of `kind`, if any.
 pub async fn active(pool: &PgPool, kind: &str) -> Result<Option<VersionInfo>, sqlx::Error> {
-    Ok(list(pool, kind).await?.into_iter().find(|version| version.active))
+    sqlx::query_as!(
+        VersionInfo,
+        r#"
+        SELECT id, kind, version, params, data, metrics, training_seconds, trained_at, active,
+               activated_at
+        FROM model_versions WHERE kind = $1 AND active
+        "#,
+        kind
+    )
+    .fetch_optional(pool)
+    .await
 }
 
 /// The weights of version `id`.

@@ -97,19 +97,28 @@ pub async fn cart_item_count(state: &AppState, shopper: &Shopper) -> Result<i32,
     cart::item_count(&state.db, owner).await.map_err(CommerceError::unavailable)
 }
 
-/// Adds to a cart line (`replace`: sets its quantity; 0 removes it) and answers with the cart
-/// and, for a guest, the cookie to set.
+/// What a change of the cart came to.
+#[derive(Debug)]
+pub struct CartChange {
+    pub cart: Cart,
+    /// For a guest, the cart cookie to set.
+    pub cookie: Option<HeaderValue>,
+    /// The product of the variant changed (what a `cart_add` event names).
+    pub product_id: Uuid,
+}
+
+/// Adds to a cart line (`replace`: sets its quantity; 0 removes it).
 pub async fn change_cart(
     state: &AppState,
     shopper: &Shopper,
     variant_id: Uuid,
     quantity: i32,
     replace: bool,
-) -> Result<(Cart, Option<HeaderValue>), CommerceError> {
+) -> Result<CartChange, CommerceError> {
     let (cart_id, cookie) = shopper.cart_for_update(state).await?;
-    cart::change_line(&state.db, cart_id, variant_id, quantity, replace).await?;
+    let product_id = cart::change_line(&state.db, cart_id, variant_id, quantity, replace).await?;
     let cart = cart::view(&state.db, cart_id).await.map_err(CommerceError::unavailable)?;
-    Ok((cart, cookie))
+    Ok(CartChange { cart, cookie, product_id })
 }
 
 /// The guest cart id the browser sent, if any and well formed.

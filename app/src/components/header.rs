@@ -26,6 +26,8 @@ pub fn SiteHeader() -> impl IntoView {
                     "Wishlist (" {move || wishlist.len()} ")"
                 </span>
                 <AccountLinks/>
+                // No footer to put it in: what the shop records is one click from any page.
+                <A href="/privacy" attr:class="nav-link">"Privacy"</A>
             </nav>
         </header>
     }

@@ -4,6 +4,7 @@ pub mod fetch;
 pub mod header;
 pub mod photo_picker;
 pub mod product_card;
+pub mod recommendation_row;
 pub mod search_box;
 pub mod session;
 pub mod wishlist;

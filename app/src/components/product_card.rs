@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::wishlist::WishlistToggle;
-use crate::types::{NamePart, ProductCard, ScoredProduct};
+use crate::types::{product_href, LinkSource, NamePart, ProductCard, ScoredProduct};
 
 #[component]
 pub fn ProductCardView(
@@ -12,6 +12,10 @@ pub fn ProductCardView(
     /// The name in pieces, the words a text search matched marked.
     #[prop(optional)]
     name_parts: Option<Vec<NamePart>>,
+    /// Where the card is shown (a search's results, a recommendation row): its link carries
+    /// it, and the product's page records the click.
+    #[prop(optional)]
+    from: Option<LinkSource>,
 ) -> impl IntoView {
     let ProductCard {
         id,
@@ -24,7 +28,7 @@ pub fn ProductCardView(
         image_url,
         image_alt,
     } = product;
-    let href = format!("/products/{slug}");
+    let href = product_href(&slug, from.as_ref());
     view! {
         <article class="product-card" data-product-slug=slug>
             {image_url.map(|src| {

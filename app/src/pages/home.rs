@@ -2,8 +2,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::product_card::ProductCardView;
+use crate::components::recommendation_row::RecommendationRowView;
 use crate::server_fns::catalog::{categories, newest_products};
-use crate::types::Category;
+use crate::types::{Category, RowKind};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -28,6 +29,7 @@ pub fn HomePage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <RecommendationRowView row=RowKind::PickedForYou/>
         <section class="hero">
             <h1>"New in the shop"</h1>
         </section>

@@ -1,19 +1,35 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::cart_count::count_from;
 use crate::components::product_card::ScoredGrid;
+use crate::components::recommendation_row::RecommendationRowView;
 use crate::components::wishlist::WishlistToggle;
 use crate::pages::not_found::NotFound;
 use crate::server_fns::catalog::product_page;
 use crate::server_fns::shop::AddToCart;
-use crate::types::{ProductPageData, ShopError, Variant, MAX_LINE_QUANTITY};
+use crate::types::{LinkParams, ProductPageData, RowKind, ShopError, Variant, MAX_LINE_QUANTITY};
 
 #[component]
 pub fn ProductPage() -> impl IntoView {
     let params = use_params_map();
-    let page = Resource::new(move || params.read().get("slug").unwrap_or_default(), product_page);
+    // Where the link came from (`?q=…&pos=…`, `?rec=…&v=…&pos=…`): the server records the
+    // click with the view.
+    let query = use_query_map();
+    let from = move || {
+        let query = query.read();
+        LinkParams {
+            q: query.get("q"),
+            pos: query.get("pos"),
+            rec: query.get("rec"),
+            v: query.get("v"),
+        }
+    };
+    let page = Resource::new(
+        move || (params.read().get("slug").unwrap_or_default(), from()),
+        |(slug, from)| product_page(slug, from),
+    );
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -65,6 +81,7 @@ fn ProductView(data: ProductPageData) -> impl IntoView {
                 view! { <ScoredGrid items=similar/> }.into_any()
             }}
         </section>
+        <RecommendationRowView row=RowKind::AlsoBought product=card.id/>
     }
 }
 

@@ -10,7 +10,10 @@ use leptos_router::params::ParamsMap;
 
 use crate::components::product_card::ProductCardView;
 use crate::server_fns::catalog::search_products;
-use crate::types::{Money, SearchError, SearchParams, SearchQuery, SearchResults, SearchSort};
+use crate::types::{
+    LinkSource, Money, SearchError, SearchParams, SearchQuery, SearchResults, SearchSort,
+    MAX_LINK_POSITION,
+};
 
 /// The refusal's status (and `Retry-After`) on the page's response, as the JSON API has them.
 fn refused_status(err: &SearchError) {
@@ -74,6 +77,7 @@ fn Results(results: SearchResults, query: SearchQuery) -> impl IntoView {
         hits,
         total,
         page,
+        per_page,
         categories,
         price_range,
         did_you_mean,
@@ -155,8 +159,14 @@ fn Results(results: SearchResults, query: SearchQuery) -> impl IntoView {
         } else {
             view! {
                 <div class="product-grid">
-                    {hits.into_iter().map(|hit| view! {
-                        <ProductCardView product=hit.product name_parts=hit.name_parts/>
+                    {hits.into_iter().enumerate().map(|(index, hit)| {
+                        // The rank across pages, as a click model reads it; a click deeper
+                        // than an event keeps a position for is recorded without one.
+                        let rank = (page - 1) * per_page + index as i64;
+                        let position =
+                            i32::try_from(rank).ok().filter(|rank| *rank <= MAX_LINK_POSITION);
+                        let from = LinkSource::Search { query: text.clone(), position };
+                        view! { <ProductCardView product=hit.product name_parts=hit.name_parts from/> }
                     }).collect_view()}
                 </div>
             }.into_any()

@@ -8,8 +8,8 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::types::{
-    Category, PhotoSearchError, ProductCard, ProductPageData, ScoredProduct, SearchError,
-    SearchParams, SearchResults, ShopError, Suggestions,
+    Category, LinkParams, PhotoSearchError, ProductCard, ProductPageData, ScoredProduct,
+    SearchError, SearchParams, SearchResults, ShopError, Suggestions,
 };
 #[cfg(feature = "ssr")]
 use crate::types::{DEFAULT_PHOTO_RESULTS, MAX_QUERY_CHARS, SIMILAR_ITEMS};
@@ -25,15 +25,22 @@ pub async fn newest_products() -> Result<Vec<ProductCard>, ShopError> {
         .map_err(ShopError::unavailable)
 }
 
-/// One product's page with its "similar items"; `NotFound` for an unknown slug.
+/// One product's page with its "similar items"; `NotFound` for an unknown slug. Records the
+/// view, and the click on the search result or recommendation the link came from (`from`, the
+/// link's parameters as the URL has them).
 #[server(prefix = "/api/catalog", endpoint = "product-page")]
-pub async fn product_page(slug: String) -> Result<ProductPageData, ShopError> {
+pub async fn product_page(slug: String, from: LinkParams) -> Result<ProductPageData, ShopError> {
+    use crate::backend::recs::tracking;
+
     let state = super::state();
     let version = state.images.model_version();
-    crate::backend::search::product_page(&state.db, &slug, version, SIMILAR_ITEMS)
+    let page = crate::backend::search::product_page(&state.db, &slug, version, SIMILAR_ITEMS)
         .await
         .map_err(ShopError::unavailable)?
-        .ok_or(ShopError::NotFound)
+        .ok_or(ShopError::NotFound)?;
+    let opened = tracking::product_opened(page.product.card.id, from.source().as_ref());
+    tracking::record_in_server_fn(opened).await;
+    Ok(page)
 }
 
 /// The categories a search can be narrowed to.
@@ -76,10 +83,14 @@ fn take_search_turn(state: &crate::backend::state::AppState) -> Result<(), Searc
 /// A page of text-search results (`/search?…`); the parameters as the URL has them.
 #[server(prefix = "/api/catalog", endpoint = "search")]
 pub async fn search_products(params: SearchParams) -> Result<SearchResults, SearchError> {
+    use crate::backend::recs::tracking;
+
     let state = super::state();
     let query = params.read()?;
     take_search_turn(&state)?;
-    crate::backend::text_search::search(&state.db, &state.texts, &query).await
+    let results = crate::backend::text_search::search(&state.db, &state.texts, &query).await?;
+    tracking::record_in_server_fn(tracking::search(&query)).await;
+    Ok(results)
 }
 
 /// What the header's search box suggests for `q`.

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod admin;
 pub mod catalog;
+pub mod recs;
 pub mod shop;
 
 /// The application state the server put into Leptos context for this request.

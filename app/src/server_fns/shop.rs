@@ -52,23 +52,26 @@ pub async fn cart_count() -> Result<i32, CommerceError> {
 
 #[server(prefix = "/api/shop", endpoint = "add-to-cart")]
 pub async fn add_to_cart(variant_id: Uuid, quantity: i32) -> Result<Cart, CommerceError> {
+    use crate::backend::recs::tracking;
+
     let shopper = request::shopper().await;
-    let (cart, cookie) =
+    let change =
         crate::backend::shopper::change_cart(&state(), &shopper, variant_id, quantity, false)
             .await?;
-    request::set_cookie(cookie);
-    Ok(cart)
+    request::set_cookie(change.cookie);
+    tracking::record_in_server_fn(tracking::cart_add(change.product_id)).await;
+    Ok(change.cart)
 }
 
 /// Sets a cart line's quantity (0 removes it).
 #[server(prefix = "/api/shop", endpoint = "set-quantity")]
 pub async fn set_cart_quantity(variant_id: Uuid, quantity: i32) -> Result<Cart, CommerceError> {
     let shopper = request::shopper().await;
-    let (cart, cookie) =
+    let change =
         crate::backend::shopper::change_cart(&state(), &shopper, variant_id, quantity, true)
             .await?;
-    request::set_cookie(cookie);
-    Ok(cart)
+    request::set_cookie(change.cookie);
+    Ok(change.cart)
 }
 
 /// Places the order for the cart and pays it with the card, in one step for the page. A

@@ -4,7 +4,7 @@
 //! depends on this.
 //!
 //! The submodules only group the file; every type is used as `crate::types::Name`. Within the
-//! folder, dependencies point one way too: money ← catalog ← commerce ← admin, catalog ← search, auth ← admin,
+//! folder, dependencies point one way too: money ← catalog ← commerce ← admin, catalog ← search ← link_source, catalog ← recs, auth ← admin,
 //! and errors on top.
 
 mod admin;
@@ -12,7 +12,9 @@ mod auth;
 mod catalog;
 mod commerce;
 mod errors;
+mod link_source;
 mod money;
+mod recs;
 mod search;
 
 pub use admin::*;
@@ -20,5 +22,7 @@ pub use auth::*;
 pub use catalog::*;
 pub use commerce::*;
 pub use errors::*;
+pub use link_source::*;
 pub use money::*;
+pub use recs::*;
 pub use search::*;

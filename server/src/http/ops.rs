@@ -8,6 +8,7 @@
 use app::backend::db::{migration_state, MigrationState};
 use app::backend::model_registry;
 use app::backend::state::AppState;
+use app::backend::recs;
 use app::backend::text_to_image;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -40,6 +41,9 @@ pub struct Checks {
     /// The text-to-image head's active version (search by what pictures show); none before
     /// the first training, when text search simply goes without that arm.
     pub text_to_image: Check,
+    /// The recommender's active version; none before the first training, when the rows show
+    /// trending products and products bought together.
+    pub recommender: Check,
     /// The listener that hears other replicas' sign-outs and role changes.
     pub sessions: Check,
 }
@@ -95,6 +99,11 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
         Ok(None) => Check::ok_with("no version active yet: search goes without the pictures arm"),
         Err(_) => Check::failed("unknown"),
     };
+    let recommender = match model_registry::active(&state.db, recs::KIND).await {
+        Ok(Some(version)) => Check::ok_with(version.version),
+        Ok(None) => Check::ok_with("no version active yet: the rows show trending products"),
+        Err(_) => Check::failed("unknown"),
+    };
     let sessions = if state.auth.sessions.is_listening() {
         Check::ok()
     } else {
@@ -119,6 +128,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
                 image_model,
                 text_model,
                 text_to_image,
+                recommender,
                 sessions,
             },
         }),

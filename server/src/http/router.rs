@@ -81,6 +81,7 @@ pub fn build(state: AppState) -> Router {
         .route("/api/auth/password-reset", post(api::auth::request_reset))
         .route("/api/auth/password-reset/confirm", post(api::auth::confirm_reset))
         .route("/api/events", post(api::events::record))
+        .route("/api/recommendations/{row}", get(api::recs::row))
         .route("/api/cart", get(api::shop::view_cart))
         .route("/api/cart/items", post(api::shop::add_item))
         .route("/api/cart/items/{variant_id}", put(api::shop::set_item))

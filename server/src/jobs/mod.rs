@@ -6,6 +6,8 @@ pub mod embed_image;
 pub mod embed_text;
 pub mod notify;
 pub mod progress;
+pub mod recs_upkeep;
 pub mod shop;
+pub mod train_recs;
 pub mod train_text_to_image;
 pub mod worker;

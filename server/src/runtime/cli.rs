@@ -71,6 +71,96 @@ pub enum Command {
         #[arg(long)]
         replace: bool,
     },
+    /// Recommendations: `vitrine recs train` is `vitrine model train recommender`.
+    #[command(subcommand)]
+    Recs(RecsCommand),
+    /// Simulate activity on a running shop, for demo data (never real shoppers).
+    #[command(subcommand)]
+    Simulate(SimulateCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum RecsCommand {
+    /// Train a version of the recommender, as a job, with a progress bar (activated when it
+    /// scores at least as well as the active one).
+    Train(RecsTrainArgs),
+}
+
+/// `vitrine recs train`'s options: [`TrainArgs`] without the model's name.
+#[derive(Debug, Clone, Args)]
+pub struct RecsTrainArgs {
+    /// Passes over the training data (default 20).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Seed of the first weights and the batches (default 7).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Activate the new version even when it scores below the active one.
+    #[arg(long)]
+    pub force_activate: bool,
+    /// Only queue the job (a running server's worker trains it).
+    #[arg(long)]
+    pub enqueue_only: bool,
+    #[command(flatten)]
+    pub model_args: ModelArgs,
+}
+
+impl From<RecsTrainArgs> for TrainArgs {
+    fn from(args: RecsTrainArgs) -> Self {
+        Self {
+            model: TrainedModel::Recommender,
+            epochs: args.epochs,
+            seed: args.seed,
+            fashion_images: None,
+            force_activate: args.force_activate,
+            enqueue_only: args.enqueue_only,
+            model_args: args.model_args,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum SimulateCommand {
+    /// A SIMULATION for demo data: simulated shoppers with consistent tastes browse, search,
+    /// fill carts and buy on a running shop (`vitrine serve`) through its public HTTP API, so
+    /// its events, recommendations and admin have something to show. Their accounts are
+    /// `shopper-<n>-<seed>@simulated.vitrine.invalid`; no real person is behind them.
+    Shoppers(ShoppersArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ShoppersArgs {
+    /// The running shop's address.
+    #[arg(long, default_value = "http://127.0.0.1:3000")]
+    pub url: String,
+
+    /// Simulated shoppers, one session each.
+    #[arg(long, default_value_t = 200)]
+    pub shoppers: usize,
+
+    /// Seed of the tastes and of every choice: the same seed on the same catalog gives the same
+    /// sessions.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+
+    /// Simulated shoppers browsing at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+
+    /// Share of the shoppers who sign up (or in again) and buy their cart, from 0 to 1.
+    #[arg(long, default_value_t = 0.3, value_parser = share)]
+    pub buy_share: f64,
+
+    /// A shopper's pause before each page and step, in ms (its reading time, shortened).
+    #[arg(long, default_value_t = 100)]
+    pub pace_ms: u64,
+}
+
+fn share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(share) if (0.0..=1.0).contains(&share) => Ok(share),
+        _ => Err(format!("{text} is not a share from 0 to 1")),
+    }
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -172,13 +262,15 @@ pub enum ModelCommand {
 pub enum TrainedModel {
     /// The head mapping image embeddings into the text model's space.
     TextToImage,
+    /// The taste model behind the shop's recommendation rows.
+    Recommender,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct TrainArgs {
     #[arg(value_enum)]
     pub model: TrainedModel,
-    /// Passes over the training pairs (default 10).
+    /// Passes over the training data (default 10 for text-to-image, 20 for the recommender).
     #[arg(long)]
     pub epochs: Option<usize>,
     /// Seed of the first weights, the split and the batches (default 7).

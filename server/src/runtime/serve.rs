@@ -18,6 +18,8 @@ use crate::http::{metrics, router};
 use crate::jobs::align_images::AlignImagesHandler;
 use crate::jobs::embed_image::EmbedImageHandler;
 use crate::jobs::embed_text::EmbedTextHandler;
+use crate::jobs::recs_upkeep;
+use crate::jobs::train_recs::{self, TrainRecsHandler};
 use crate::jobs::train_text_to_image::{self, TrainTextToImageHandler};
 use crate::jobs::worker::Worker;
 use crate::runtime::cli::{Role, ServeArgs, StorageArgs};
@@ -66,6 +68,12 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
         };
         let texts = EmbedTextHandler { pool: pool.clone(), texts: models.texts.clone() };
         crate::jobs::shop::schedule_cart_pruning(&pool, chrono::Utc::now()).await?;
+        // Trending and bought-together now (the quarter hour begun), then every quarter hour;
+        // the recommender's training nightly.
+        let now = chrono::Utc::now();
+        recs_upkeep::schedule_refresh(&pool, now - chrono::Duration::minutes(15)).await?;
+        train_recs::schedule_daily(&pool, now).await?;
+        let placer = recs_upkeep::Placer::new(pool.clone());
         let lease = std::time::Duration::from_secs(args.job_lease_secs.max(1));
         let worker = Worker::new(pool.clone())
             .with_lease(lease)
@@ -73,7 +81,9 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
             .with_handler(Arc::new(texts))
             .with_handler(Arc::new(AlignImagesHandler::new(pool.clone())))
             .with_handler(Arc::new(crate::jobs::shop::ReleaseHoldHandler { pool: pool.clone() }))
-            .with_handler(Arc::new(crate::jobs::shop::PruneCartsHandler { pool: pool.clone() }));
+            .with_handler(Arc::new(crate::jobs::shop::PruneCartsHandler { pool: pool.clone() }))
+            .with_handler(Arc::new(recs_upkeep::PlaceProductsHandler(placer.clone())))
+            .with_handler(Arc::new(recs_upkeep::RefreshRecsHandler(placer)));
         // Training holds its worker for minutes: it gets a worker of its own, so embedding a
         // new product's text never waits behind it. Without any version of the head yet, the
         // first is trained once the catalog is embedded (the job retries until it is).
@@ -89,7 +99,8 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
         let training = Worker::new(pool.clone())
             .with_lease(train_text_to_image::LEASE)
             .with_idle_poll(std::time::Duration::from_secs(5))
-            .with_handler(Arc::new(trainer));
+            .with_handler(Arc::new(trainer))
+            .with_handler(Arc::new(TrainRecsHandler { pool: pool.clone() }));
         // Not waited for at shutdown: a training cut short is taken up again once its lease runs
         // out, and shutting down must not wait minutes for it.
         tokio::spawn(training.run(stopped.clone()));

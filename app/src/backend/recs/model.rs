@@ -237,14 +237,18 @@ pub enum TasteWeightsError {
 /// model's item count `n`, vector width `d` and content width `w`.
 const TENSORS: [&str; 7] =
     ["items", "bias", "inputs", "user_bias", "content_item", "content_bias", "content_history"];
+/// The optional `[n, 16]` bytes naming each item.
+const ITEM_KEYS: &str = "item_keys";
 
 impl TasteVectors {
     pub fn dims(&self) -> usize {
         self.dims
     }
 
-    /// The vectors as a safetensors file's bytes (what the model registry stores).
-    pub fn to_bytes(&self) -> Result<Vec<u8>, TasteWeightsError> {
+    /// The vectors as a safetensors file's bytes (what the model registry stores), with each
+    /// item's 16-byte key beside them when given (the shop's product ids), so the rows of a
+    /// version can be written again long after its catalog changed.
+    pub fn to_bytes(&self, item_keys: Option<&[[u8; 16]]>) -> Result<Vec<u8>, TasteWeightsError> {
         let (n, d, w) = (self.bias.len(), self.dims, self.projection.width);
         let shapes = [vec![n, d], vec![n], vec![n, d], vec![d], vec![w, d], vec![w], vec![w, d]];
         let values = [
@@ -258,7 +262,8 @@ impl TasteVectors {
         ];
         let bytes: Vec<Vec<u8>> =
             values.iter().map(|v| v.iter().flat_map(|x| x.to_le_bytes()).collect()).collect();
-        let views = TENSORS
+        let write = |err: safetensors::SafeTensorError| TasteWeightsError::Write(err.to_string());
+        let mut views = TENSORS
             .iter()
             .zip(shapes)
             .zip(&bytes)
@@ -267,13 +272,22 @@ impl TasteVectors {
                     .map(|view| ((*name).to_owned(), view))
             })
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|err| TasteWeightsError::Write(err.to_string()))?;
-        safetensors::serialize(views, None).map_err(|err| TasteWeightsError::Write(err.to_string()))
+            .map_err(write)?;
+        let keys: Vec<u8> = item_keys.unwrap_or_default().concat();
+        if let Some(item_keys) = item_keys {
+            if item_keys.len() != n {
+                return Err(TasteWeightsError::Write(format!("{} keys for {n} items", item_keys.len())));
+            }
+            let view = safetensors::tensor::TensorView::new(safetensors::Dtype::U8, vec![n, 16], &keys)
+                .map_err(write)?;
+            views.push((ITEM_KEYS.to_owned(), view));
+        }
+        safetensors::serialize(views, None).map_err(write)
     }
 
-    /// The vectors [`to_bytes`](Self::to_bytes) wrote; every tensor present, in shapes that
-    /// agree with one another.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, TasteWeightsError> {
+    /// The vectors [`to_bytes`](Self::to_bytes) wrote, every tensor present in shapes that
+    /// agree with one another, and the item keys when they were written.
+    pub fn from_bytes(bytes: &[u8]) -> Result<(Self, Option<Vec<[u8; 16]>>), TasteWeightsError> {
         let read = |detail: String| TasteWeightsError::Read(detail);
         let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| read(e.to_string()))?;
         let mut tensors = Vec::new();
@@ -304,7 +318,17 @@ impl TasteVectors {
         if !agree {
             return Err(read("tensor shapes that disagree".to_owned()));
         }
-        Ok(Self {
+        let keys = match file.tensor(ITEM_KEYS) {
+            Ok(view) if view.dtype() == safetensors::Dtype::U8 && view.shape() == [n, 16] => Some(
+                view.data()
+                    .chunks_exact(16)
+                    .map(|key| key.try_into().expect("16 bytes"))
+                    .collect(),
+            ),
+            Ok(_) => return Err(read(format!("{ITEM_KEYS} is not [{n}, 16] bytes"))),
+            Err(_) => None,
+        };
+        let vectors = Self {
             dims: d,
             items: items.1,
             bias: bias.1,
@@ -317,7 +341,18 @@ impl TasteVectors {
                 bias: content_bias.1,
                 history: history.1,
             },
-        })
+        };
+        Ok((vectors, keys))
+    }
+
+    /// Item `item`'s history vector (what meeting it adds to a user).
+    pub fn input(&self, item: usize) -> &[f32] {
+        &self.inputs[item * self.dims..(item + 1) * self.dims]
+    }
+
+    /// What every user vector adds before its tanh.
+    pub fn user_bias(&self) -> &[f32] {
+        &self.user_bias
     }
 
     /// Item `item`'s vector and bias.
@@ -391,8 +426,13 @@ mod tests {
     #[test]
     fn vectors_survive_a_round_trip_and_bad_bytes_are_refused() {
         let vectors = small_vectors();
-        let loaded = TasteVectors::from_bytes(&vectors.to_bytes().unwrap()).unwrap();
+        let (loaded, keys) = TasteVectors::from_bytes(&vectors.to_bytes(None).unwrap()).unwrap();
         assert_eq!(loaded, vectors);
+        assert_eq!(keys, None);
+        let named = [[1u8; 16], [2; 16], [3; 16]];
+        let (_, keys) = TasteVectors::from_bytes(&vectors.to_bytes(Some(&named)).unwrap()).unwrap();
+        assert_eq!(keys.as_deref(), Some(&named[..]));
+        assert!(vectors.to_bytes(Some(&named[..2])).is_err());
         assert!(TasteVectors::from_bytes(b"not safetensors").is_err());
     }
 }

@@ -5,8 +5,9 @@ use leptos_meta::Title;
 
 use super::RefusalNotice;
 use crate::components::cart_count::count_from;
+use crate::components::recommendation_row::RecommendationRowView;
 use crate::server_fns::shop::{current_cart, SetCartQuantity};
-use crate::types::{options_label, Cart, CartLine, MAX_LINE_QUANTITY};
+use crate::types::{options_label, Cart, CartLine, RowKind, MAX_LINE_QUANTITY};
 
 #[component]
 pub fn CartPage() -> impl IntoView {
@@ -24,7 +25,10 @@ pub fn CartPage() -> impl IntoView {
                     Ok(cart) if cart.is_empty() => view! {
                         <p class="empty" data-testid="empty-cart">"Your cart is empty. " <a href="/">"Keep shopping"</a></p>
                     }.into_any(),
-                    Ok(cart) => view! { <CartTable cart set/> }.into_any(),
+                    Ok(cart) => view! {
+                        <CartTable cart set/>
+                        <RecommendationRowView row=RowKind::CompleteYourOrder/>
+                    }.into_any(),
                     Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
                 }
             })}

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod events;
 pub mod photo_upload;
 pub mod product_images;
+pub mod recs;
 pub mod search;
 pub mod shop;
 pub mod text_search;

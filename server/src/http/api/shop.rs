@@ -2,7 +2,8 @@
 //! cookie (set on the first add), a signed-in shopper by their session; the pages call the same
 //! backend through server functions (`app::server_fns::shop`).
 //!
-//! - `GET  /api/cart` · `POST /api/cart/items` `{variant_id, quantity}` (adds) ·
+//! - `GET  /api/cart` · `POST /api/cart/items` `{variant_id, quantity}` (adds; a `cart_add`
+//!   shopper event, unless the browser asks not to be tracked) ·
 //!   `PUT /api/cart/items/{variant_id}` `{quantity}` (sets; 0 removes)
 //! - `POST /api/orders` `{email, shipping_address, shipping_method}`: places the cart's order
 //!   and holds its stock → 201 with the order; 409 `sold_out`
@@ -15,6 +16,7 @@ use app::backend::auth::CurrentUser;
 use app::backend::checkout::{self, Checkout};
 use app::backend::orders;
 use app::backend::payments::{self, PaymentAnswer, PaymentResult};
+use app::backend::recs::tracking;
 use app::backend::shopper::{self, Shopper};
 use app::backend::state::AppState;
 use app::types::{
@@ -75,12 +77,17 @@ pub async fn view_cart(
 pub async fn add_item(
     State(state): State<AppState>,
     shopper: Shopper,
+    headers: HeaderMap,
     body: Result<Json<AddItem>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let item = json_body(body)?;
-    let (cart, cookie) =
+    let change =
         shopper::change_cart(&state, &shopper, item.variant_id, item.quantity, false).await?;
-    Ok(with_cookie(Json(cart).into_response(), cookie))
+    let user_id = shopper.user.as_ref().map(|user| user.id);
+    let visitor =
+        tracking::record(&state, &headers, user_id, tracking::cart_add(change.product_id));
+    let response = with_cookie(Json(change.cart).into_response(), change.cookie);
+    Ok(with_cookie(response, visitor))
 }
 
 pub async fn set_item(
@@ -90,8 +97,8 @@ pub async fn set_item(
     body: Result<Json<SetQuantity>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let quantity = json_body(body)?.quantity;
-    let (cart, cookie) = shopper::change_cart(&state, &shopper, variant_id, quantity, true).await?;
-    Ok(with_cookie(Json(cart).into_response(), cookie))
+    let change = shopper::change_cart(&state, &shopper, variant_id, quantity, true).await?;
+    Ok(with_cookie(Json(change.cart).into_response(), change.cookie))
 }
 
 pub async fn place_order(
