@@ -24,7 +24,8 @@ pub async fn recommendations(
         .map(|parts| parts.headers)
         .unwrap_or_default();
     let audience = Audience::of_request(&state, &headers, &request::shopper().await).await?;
-    let asked = RowRequest { product, category, ..RowRequest::new(row) };
+    let products = product.into_iter().collect();
+    let asked = RowRequest { products, category, ..RowRequest::new(row) };
     let found = recommend(&state.db, &audience, &asked).await?;
     tracking::record_in_server_fn(tracking::impressions(&found)).await;
     Ok(found)

@@ -513,3 +513,73 @@ impl FromServerFnError for CommerceError {
         }
     }
 }
+
+/// Why the models page's action was refused: shown above the tables.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum ModelsError {
+    #[error("There is no model version {0:?}.")]
+    UnknownVersion(String),
+    /// Activating a text-to-image version maps every product image first, on the image model
+    /// the server process loads; a request must not wait for that.
+    #[error("{0} is a text-to-image version: its catalog is mapped by the server process, so activate it there with `vitrine model activate {0}`.")]
+    ActivatedOnServer(String),
+    #[error("There is no such training job.")]
+    UnknownJob,
+    #[error("Sign in to continue.")]
+    Unauthenticated,
+    #[error("You are not allowed to do that.")]
+    Forbidden,
+    #[error("The request could not be read.")]
+    BadRequest,
+    #[error("The models are temporarily unavailable, please try again.")]
+    Unavailable,
+}
+
+impl Refusal for ModelsError {
+    const UNAVAILABLE: Self = Self::Unavailable;
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownVersion(_) => "unknown_version",
+            Self::ActivatedOnServer(_) => "activated_on_server",
+            Self::UnknownJob => "unknown_job",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden => "forbidden",
+            Self::BadRequest => "bad_request",
+            Self::Unavailable => "unavailable",
+        }
+    }
+
+    fn status(&self) -> u16 {
+        match self {
+            Self::BadRequest => 400,
+            Self::Unauthenticated => 401,
+            Self::Forbidden => 403,
+            Self::UnknownVersion(_) | Self::UnknownJob => 404,
+            Self::ActivatedOnServer(_) => 409,
+            Self::Unavailable => 503,
+        }
+    }
+}
+
+/// The models functions check access first; its refusals keep their meaning.
+impl From<AuthError> for ModelsError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Unauthenticated => Self::Unauthenticated,
+            AuthError::Forbidden => Self::Forbidden,
+            _ => Self::Unavailable,
+        }
+    }
+}
+
+impl FromServerFnError for ModelsError {
+    type Encoder = RefusalEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => Self::Unavailable,
+            _ => Self::BadRequest,
+        }
+    }
+}

@@ -18,7 +18,7 @@ const MAX_MODEL_VERSION_CHARS: usize = 80;
 pub enum LinkSource {
     /// A result of the text search `query`, `position` from 0 across the pages.
     Search { query: String, position: Option<i32> },
-    /// An item of recommendation row `row` (one of `recs::events::ROWS`), filled by
+    /// An item of recommendation row `row` (a `RowKind` name), filled by
     /// `model_version` (none for a row without a model, such as the trending fallback).
     Recommendation { row: String, model_version: Option<String>, position: Option<i32> },
 }

@@ -5,7 +5,7 @@
 //!
 //! The submodules only group the file; every type is used as `crate::types::Name`. Within the
 //! folder, dependencies point one way too: money ← catalog ← commerce ← admin, catalog ← search ← link_source, catalog ← recs, auth ← admin,
-//! and errors on top.
+//! models (on its own), and errors on top.
 
 mod admin;
 mod auth;
@@ -13,6 +13,7 @@ mod catalog;
 mod commerce;
 mod errors;
 mod link_source;
+mod models;
 mod money;
 mod recs;
 mod search;
@@ -23,6 +24,7 @@ pub use catalog::*;
 pub use commerce::*;
 pub use errors::*;
 pub use link_source::*;
+pub use models::*;
 pub use money::*;
 pub use recs::*;
 pub use search::*;

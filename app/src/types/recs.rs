@@ -18,11 +18,18 @@ pub enum RowKind {
     CompleteYourOrder,
     /// Time-decayed popularity (per category with a filter).
     Trending,
+    /// The few picks in an order's confirmation email (what goes with what was bought).
+    OrderEmail,
 }
 
 impl RowKind {
-    pub const ALL: [RowKind; 4] =
-        [Self::PickedForYou, Self::AlsoBought, Self::CompleteYourOrder, Self::Trending];
+    pub const ALL: [RowKind; 5] = [
+        Self::PickedForYou,
+        Self::AlsoBought,
+        Self::CompleteYourOrder,
+        Self::Trending,
+        Self::OrderEmail,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -30,6 +37,7 @@ impl RowKind {
             Self::AlsoBought => "also_bought",
             Self::CompleteYourOrder => "complete_your_order",
             Self::Trending => "trending",
+            Self::OrderEmail => "order_email",
         }
     }
 
@@ -52,7 +60,7 @@ pub struct RecommendationRow {
 /// Why a recommendation row was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum RecsError {
-    #[error("There is no recommendation row {0:?} (rows: picked_for_you, also_bought, complete_your_order, trending).")]
+    #[error("There is no recommendation row {0:?} (rows: picked_for_you, also_bought, complete_your_order, trending, order_email).")]
     UnknownRow(String),
     #[error("There is no category {0:?}.")]
     UnknownCategory(String),

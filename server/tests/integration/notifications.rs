@@ -43,6 +43,11 @@ async fn a_paid_order_is_confirmed_by_email_once_and_published_to_the_feed() {
     assert!(confirmation.contains("Subject: Order 1001 confirmed"), "{confirmation}");
     assert!(confirmation.contains("1 × Teapot"), "{confirmation}");
     assert!(confirmation.contains(&format!("http://shop.test/orders/{order_id}")));
+    // A few picks that go with the order (trending, with no history yet), never what was
+    // bought, each link saying it came from the email's row.
+    let picks = confirmation.split("You might also like:").nth(1).expect("picks in the email");
+    assert_eq!(picks.matches("?rec=order_email&pos=").count(), 3, "{confirmation}");
+    assert!(!picks.contains("Teapot"), "{confirmation}");
     let topics: Vec<String> =
         sqlx::query_scalar("SELECT topic FROM shop_events ORDER BY outbox_id")
             .fetch_all(&app.db.pool)

@@ -29,8 +29,6 @@ const WRITE_BATCH: usize = 500;
 pub const MAX_QUERY_CHARS: usize = 200;
 /// Events one client may send a minute (in bursts of as many): a browsing shopper sends a few.
 pub const EVENTS_PER_MINUTE: u32 = 600;
-/// The recommendation rows events may name.
-pub const ROWS: [&str; 4] = ["picked_for_you", "also_bought", "complete_your_order", "trending"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -164,7 +162,7 @@ pub fn read(
                 Some(_) if !is_rec => {
                     return Err(malformed("only recommendation events have a row"))
                 }
-                Some(row) if !ROWS.contains(&row.as_str()) => {
+                Some(row) if crate::types::RowKind::parse(row).is_none() => {
                     return Err(malformed("no such recommendation row"))
                 }
                 _ => {}

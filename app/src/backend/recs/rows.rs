@@ -64,8 +64,8 @@ impl Audience {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowRequest {
     pub row: RowKind,
-    /// The product an also-bought row is about.
-    pub product: Option<Uuid>,
+    /// What the row goes with: the also-bought row's product, an order's products.
+    pub products: Vec<Uuid>,
     /// Only products of this category (its subcategories included), by slug.
     pub category: Option<String>,
     pub limit: usize,
@@ -73,7 +73,7 @@ pub struct RowRequest {
 
 impl RowRequest {
     pub fn new(row: RowKind) -> Self {
-        Self { row, product: None, category: None, limit: DEFAULT_LIMIT }
+        Self { row, products: Vec::new(), category: None, limit: DEFAULT_LIMIT }
     }
 }
 
@@ -129,14 +129,15 @@ async fn serve(
     let categories = categories.as_deref();
     let known = known(pool, audience).await?;
     let active = model_registry::active(pool, KIND).await?;
+    let active_id = active.as_ref().map(|version| version.id);
     let mut exclude: Vec<Uuid> = known.in_cart.iter().chain(&known.bought).copied().collect();
     let mut from_model = false;
     let (title, candidates) = match request.row {
         RowKind::PickedForYou => {
             let met: Vec<Uuid> = known.recent.iter().chain(&exclude).copied().collect();
             exclude.extend(&known.recent);
-            let picks = match &active {
-                Some(version) => model_candidates(pool, version.id, &met, &exclude, categories).await?,
+            let picks = match active_id {
+                Some(id) => model_candidates(pool, id, &met, &exclude, categories).await?,
                 None => Vec::new(),
             };
             if picks.is_empty() {
@@ -146,35 +147,30 @@ async fn serve(
                 ("Picked for you", picks)
             }
         }
-        RowKind::AlsoBought => {
-            let product = request.product.ok_or(RecsError::ProductRequired)?;
-            exclude.push(product);
-            let mut found = bought_with(pool, &[product], &exclude, categories).await?;
-            if found.len() < limit {
-                if let Some(version) = &active {
-                    let more =
-                        model_candidates(pool, version.id, &[product], &exclude, categories).await?;
-                    from_model = !more.is_empty();
-                    found.extend(more);
-                }
+        RowKind::AlsoBought | RowKind::OrderEmail => {
+            if request.products.is_empty() {
+                return Err(RecsError::ProductRequired.into());
             }
-            ("Customers also bought", found)
+            exclude.extend(&request.products);
+            let (found, model) =
+                goes_with(pool, active_id, &request.products, &request.products, &exclude, categories, limit)
+                    .await?;
+            from_model = model;
+            match request.row {
+                // An email goes out once: with nothing that goes with the order yet, what is
+                // popular is still a fair suggestion (on a product's page it would mislabel).
+                RowKind::OrderEmail if found.is_empty() => {
+                    ("You might also like", trending(pool, &exclude, categories).await?)
+                }
+                RowKind::OrderEmail => ("You might also like", found),
+                _ => ("Customers also bought", found),
+            }
         }
         RowKind::CompleteYourOrder => {
-            let mut found = Vec::new();
-            if !known.in_cart.is_empty() {
-                found = bought_with(pool, &known.in_cart, &exclude, categories).await?;
-                if found.len() < limit {
-                    if let Some(version) = &active {
-                        let met: Vec<Uuid> =
-                            known.in_cart.iter().chain(&known.recent).copied().collect();
-                        let more =
-                            model_candidates(pool, version.id, &met, &exclude, categories).await?;
-                        from_model = !more.is_empty();
-                        found.extend(more);
-                    }
-                }
-            }
+            let met: Vec<Uuid> = known.in_cart.iter().chain(&known.recent).copied().collect();
+            let (found, model) =
+                goes_with(pool, active_id, &known.in_cart, &met, &exclude, categories, limit).await?;
+            from_model = model;
             ("Complete your order", found)
         }
         RowKind::Trending => ("Trending now", trending(pool, &exclude, categories).await?),
@@ -187,6 +183,45 @@ async fn serve(
         model_version: if from_model { active.map(|version| version.version) } else { None },
         products,
     })
+}
+
+/// The products of order `order_id` (what its confirmation email's picks go with).
+pub async fn order_products(pool: &PgPool, order_id: Uuid) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"
+        SELECT DISTINCT v.product_id FROM order_lines l
+        JOIN product_variants v ON v.id = l.variant_id
+        WHERE l.order_id = $1
+        "#,
+        order_id
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// What goes with `anchors`: products bought together with them (lift), then, when that
+/// leaves the row short, the taste model's picks for a shopper who met `met`. Nothing without
+/// anchors. Whether the model added any is the second value.
+async fn goes_with(
+    pool: &PgPool,
+    active: Option<Uuid>,
+    anchors: &[Uuid],
+    met: &[Uuid],
+    exclude: &[Uuid],
+    categories: Option<&[Uuid]>,
+    limit: usize,
+) -> Result<(Vec<Candidate>, bool), sqlx::Error> {
+    if anchors.is_empty() {
+        return Ok((Vec::new(), false));
+    }
+    let mut found = bought_with(pool, anchors, exclude, categories).await?;
+    let mut from_model = false;
+    if let (true, Some(version)) = (found.len() < limit, active) {
+        let more = model_candidates(pool, version, met, exclude, categories).await?;
+        from_model = !more.is_empty();
+        found.extend(more);
+    }
+    Ok((found, from_model))
 }
 
 /// Keeps the order but takes at most a third of the row (two at least) from one category

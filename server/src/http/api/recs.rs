@@ -1,7 +1,7 @@
 //! Recommendation rows as JSON: `GET /api/recommendations/{row}?product=&category=&limit=`
 //! answers a `RecommendationRow` for the shopper of the request (their visitor cookie, account
 //! and cart), the same row the pages show. Refusals: `404 unknown_row`, `404 unknown_category`,
-//! `400 product_required` (also_bought without `product`), `400 bad_request` for a query string
+//! `400 product_required` (also_bought or order_email without `product`), `400 bad_request` for a query string
 //! that cannot be read. The products shown are recorded as impressions, like the pages'.
 
 use app::backend::recs::rows::{recommend, Audience, RowRequest, DEFAULT_LIMIT};
@@ -40,7 +40,7 @@ pub async fn row(
     let audience = Audience::of_request(&state, &parts.headers, &shopper).await?;
     let request = RowRequest {
         row: kind,
-        product: params.product,
+        products: params.product.into_iter().collect(),
         category: params.category.filter(|slug| !slug.is_empty()),
         limit: params.limit.unwrap_or(DEFAULT_LIMIT),
     };

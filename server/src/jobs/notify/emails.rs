@@ -4,7 +4,8 @@
 
 use app::backend::orders;
 use app::backend::outbox::ShopEvent;
-use app::types::{options_label, OrderDetail, OrderStatus};
+use app::backend::recs::rows::{self, Audience, RowRequest};
+use app::types::{options_label, product_href, LinkSource, OrderDetail, OrderStatus, RowKind};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -38,9 +39,10 @@ pub async fn render(
                 subject: format!("Order {} confirmed", order.summary.number),
                 body: format!(
                     "Thank you for your order!\n\n{}\nWe will email you when it ships. Follow it \
-                     at {base}/orders/{}\n",
+                     at {base}/orders/{}\n{}",
                     receipt(&order),
-                    order.summary.id
+                    order.summary.id,
+                    picks(pool, base, paid.order_id).await
                 ),
             }
         }
@@ -89,6 +91,41 @@ pub async fn render(
         | ShopEvent::ProductPublished(_)
         | ShopEvent::ProductHidden(_) => return Ok(None),
     }))
+}
+
+/// Picks in a confirmation email.
+const EMAIL_PICKS: usize = 3;
+
+/// A few products that go with the order, as plain text with links that say where they came
+/// from (so a click is counted for the row). Empty when there is nothing to suggest, and when
+/// the suggestions fail: the confirmation goes out without them rather than not at all.
+async fn picks(pool: &PgPool, base: &str, order_id: Uuid) -> String {
+    let asked = async {
+        let products = rows::order_products(pool, order_id).await.map_err(anyhow::Error::from)?;
+        let request = RowRequest { products, limit: EMAIL_PICKS, ..RowRequest::new(RowKind::OrderEmail) };
+        anyhow::Ok(rows::recommend(pool, &Audience::default(), &request).await?)
+    };
+    let found = match asked.await {
+        Ok(found) => found,
+        Err(err) => {
+            tracing::warn!(error = %format!("{err:#}"), %order_id, "an order email without picks");
+            return String::new();
+        }
+    };
+    if found.products.is_empty() {
+        return String::new();
+    }
+    let mut text = format!("\n{}:\n", found.title);
+    for (position, product) in found.products.iter().enumerate() {
+        let from = LinkSource::Recommendation {
+            row: RowKind::OrderEmail.name().to_owned(),
+            model_version: found.model_version.clone(),
+            position: i32::try_from(position).ok(),
+        };
+        let href = product_href(&product.slug, Some(&from));
+        text.push_str(&format!("  {} — {} — {base}{href}\n", product.name, product.price));
+    }
+    text
 }
 
 /// The order's lines and totals as plain text.
