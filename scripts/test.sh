@@ -50,6 +50,22 @@ DATABASE_URL="$e2e_url" "${CARGO_TARGET_DIR}/debug/vitrine" reindex
 # The text-to-image head, trained before the server starts (which would otherwise train the
 # first version in the background, competing with the tests for the cores): a small one.
 DATABASE_URL="$e2e_url" "${CARGO_TARGET_DIR}/debug/vitrine" model train text-to-image --fashion-images 100
+# Simulated shoppers (demo data, never real people) browse, search, cart and buy through a
+# briefly served shop, so the recommendation rows have something to learn from; then two
+# versions of the recommender: the one that serves, and a second the admin test switches to.
+sim_port=3917
+DATABASE_URL="$e2e_url" VITRINE_ADDR="127.0.0.1:${sim_port}" RUST_LOG=warn \
+  "${CARGO_TARGET_DIR}/debug/vitrine" serve >"$results.sim-server" 2>&1 &
+sim_server=$!
+for _ in $(seq 1 120); do
+  curl -fsS "http://127.0.0.1:${sim_port}/readyz" >/dev/null 2>&1 && break
+  sleep 1
+done
+DATABASE_URL="$e2e_url" "${CARGO_TARGET_DIR}/debug/vitrine" simulate shoppers \
+  --url "http://127.0.0.1:${sim_port}" --shoppers 80 --seed 7 || { cat "$results.sim-server"; exit 1; }
+kill "$sim_server"; wait "$sim_server" 2>/dev/null || true
+DATABASE_URL="$e2e_url" "${CARGO_TARGET_DIR}/debug/vitrine" recs train
+DATABASE_URL="$e2e_url" "${CARGO_TARGET_DIR}/debug/vitrine" recs train --seed 8 --epochs 5 --force-activate
 # The admin the admin-area tests sign in as (end2end/tests/support.ts).
 export VITRINE_E2E_ADMIN_EMAIL="admin@vitrine.test" VITRINE_E2E_ADMIN_PASSWORD="e2e admin passphrase, not secret"
 VITRINE_ADMIN_PASSWORD="$VITRINE_E2E_ADMIN_PASSWORD" DATABASE_URL="$e2e_url" \

@@ -30,6 +30,7 @@ use crate::pages::account::sign_in::{SignInPage, SignUpPage};
 use crate::pages::account::AccountPage;
 use crate::pages::admin::audit::AdminAuditPage;
 use crate::pages::admin::inventory::AdminInventoryPage;
+use crate::pages::admin::models::AdminModelsPage;
 use crate::pages::admin::orders::AdminOrdersPage;
 use crate::pages::admin::products::AdminProductsPage;
 use crate::pages::admin::users::AdminUsersPage;
@@ -132,6 +133,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("audit") view=AdminAuditPage/>
                         <Route path=StaticSegment("orders") view=AdminOrdersPage/>
                         <Route path=StaticSegment("inventory") view=AdminInventoryPage/>
+                        <Route path=StaticSegment("models") view=AdminModelsPage/>
                     </ParentRoute>
                 </Routes>
             </main>

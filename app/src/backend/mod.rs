@@ -17,6 +17,7 @@ pub mod inference;
 pub mod inventory;
 pub mod jobs;
 pub mod media;
+pub mod model_admin;
 pub mod model_registry;
 pub mod orders;
 pub mod outbox;

@@ -9,8 +9,9 @@ use leptos::server_fn::ServerFn;
 use uuid::Uuid;
 
 use crate::types::{
-    AdminProduct, AdminUser, AuditEntry, AuthError, CommerceError, OrderStatus, OrderSummary,
-    Permission, Role, StockChange, StockRow,
+    AdminProduct, AdminUser, AuditEntry, AuthError, ClickThroughRow, CommerceError,
+    ModelVersionRow, ModelsError, OrderStatus, OrderSummary, Permission, Role, StockChange,
+    StockRow, TrainingJob,
 };
 
 /// Where the admin server functions live.
@@ -43,6 +44,11 @@ pub fn access_table() -> Vec<(&'static str, Permission, Via)> {
         (RefundOrder::PATH, Permission::Orders, Via::ServerFn),
         (ListStock::PATH, Permission::Inventory, Via::ServerFn),
         (AdjustStock::PATH, Permission::Inventory, Via::ServerFn),
+        (ListModelVersions::PATH, Permission::Models, Via::ServerFn),
+        (ActivateModelVersion::PATH, Permission::Models, Via::ServerFn),
+        (TrainRecommender::PATH, Permission::Models, Via::ServerFn),
+        (TrainingStatus::PATH, Permission::Models, Via::ServerFn),
+        (RecommendationClickThrough::PATH, Permission::Models, Via::ServerFn),
     ]
 }
 
@@ -200,4 +206,46 @@ pub async fn adjust_stock(
         note.trim(),
     )
     .await
+}
+
+/// Every stored model version, kind by kind, newest first, with its offline figures.
+#[server(prefix = "/api/admin", endpoint = "models")]
+pub async fn list_model_versions() -> Result<Vec<ModelVersionRow>, ModelsError> {
+    authorize::<ListModelVersions>().await?;
+    let state = super::state();
+    crate::backend::model_admin::versions(&state.db).await
+}
+
+/// Makes a recommender version the one that serves (a newer one, or an older one: rolling
+/// back); audited as the signed-in admin.
+#[server(prefix = "/api/admin", endpoint = "models/activate")]
+pub async fn activate_model_version(version: String) -> Result<ModelVersionRow, ModelsError> {
+    let actor = authorize::<ActivateModelVersion>().await?;
+    let state = super::state();
+    crate::backend::model_admin::activate(&state.db, version.trim(), actor.actor()).await
+}
+
+/// Queues a training of the recommender; answers the job's id (the live one's, if one is
+/// queued or running already).
+#[server(prefix = "/api/admin", endpoint = "models/train")]
+pub async fn train_recommender() -> Result<Uuid, ModelsError> {
+    authorize::<TrainRecommender>().await?;
+    let state = super::state();
+    crate::backend::model_admin::train_recommender(&state.db).await
+}
+
+#[server(prefix = "/api/admin", endpoint = "models/training")]
+pub async fn training_status(job_id: Uuid) -> Result<TrainingJob, ModelsError> {
+    authorize::<TrainingStatus>().await?;
+    let state = super::state();
+    crate::backend::model_admin::training_status(&state.db, job_id).await
+}
+
+/// Impressions, clicks and click-through of each recommendation row and model version over
+/// the last [`crate::types::CLICK_THROUGH_DAYS`] days.
+#[server(prefix = "/api/admin", endpoint = "models/click-through")]
+pub async fn recommendation_click_through() -> Result<Vec<ClickThroughRow>, ModelsError> {
+    authorize::<RecommendationClickThrough>().await?;
+    let state = super::state();
+    crate::backend::model_admin::click_through(&state.db).await
 }

@@ -29,7 +29,10 @@ pub async fn newest_products() -> Result<Vec<ProductCard>, ShopError> {
 /// view, and the click on the search result or recommendation the link came from (`from`, the
 /// link's parameters as the URL has them).
 #[server(prefix = "/api/catalog", endpoint = "product-page")]
-pub async fn product_page(slug: String, from: LinkParams) -> Result<ProductPageData, ShopError> {
+pub async fn product_page(
+    slug: String,
+    #[server(default)] from: LinkParams,
+) -> Result<ProductPageData, ShopError> {
     use crate::backend::recs::tracking;
 
     let state = super::state();

@@ -98,14 +98,19 @@ pub enum JobStatus {
 }
 
 impl JobStatus {
-    pub fn parse(status: &str) -> Option<Self> {
-        match status {
-            "queued" => Some(Self::Queued),
-            "running" => Some(Self::Running),
-            "succeeded" => Some(Self::Succeeded),
-            "dead" => Some(Self::Dead),
-            _ => None,
+    pub const ALL: [JobStatus; 4] = [Self::Queued, Self::Running, Self::Succeeded, Self::Dead];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Dead => "dead",
         }
+    }
+
+    pub fn parse(status: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|known| known.as_str() == status)
     }
 
     /// Still to finish: worth asking again.
@@ -125,7 +130,7 @@ impl JobStatus {
 
 /// A training job as the page follows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TrainingStatus {
+pub struct TrainingJob {
     pub job_id: Uuid,
     pub status: JobStatus,
     /// What it is doing ("measuring on each shopper's latest products"), once a worker took it.

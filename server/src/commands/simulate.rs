@@ -13,19 +13,21 @@
 //!   category is chosen 1/k as often as the first), and a price band within them.
 //! - A session: the "picked for you" row when the shop has one (its first product of the
 //!   taste is opened), 3–8 product pages mostly of the taste ([`EXPLORE_SHARE`] elsewhere), a
-//!   search for a word of the taste with a result opened, 1–3 products of the taste in the
-//!   cart, for `--buy-share` of the shoppers an account and an order paid with the test
-//!   provider's success card, then the row again. The product pages do not record what their
-//!   visitors do, so each session posts what a browser would to `/api/events`, in batches:
-//!   views, searches and their clicks, cart adds, the row's impressions and clicks.
+//!   search for a word of the taste with a result opened, 1–3 products of the taste opened and
+//!   put in the cart, for `--buy-share` of the shoppers an account and an order paid with the
+//!   test provider's success card, then the row again.
+//! - Nothing is posted to `/api/events`: the shop records what its pages and API are asked
+//!   server side (`app::backend::recs::tracking`): a product page's view with the click its
+//!   link's `?q=…&pos=…` or `?rec=…&v=…&pos=…` names, a search as typed, a cart add, a row's
+//!   impressions. The links are made as the shop's own are ([`product_href`]).
 //! - Reproducible: each shopper's choices come from a generator of its own, seeded with
 //!   `--seed` and its number, whatever the concurrency; the same catalog and stock give the
 //!   same sessions.
 //!
 //! Every simulated shopper comes from one address, which the shop's limits count as one client:
-//! searches and event batches are spaced out across the whole run below those limits, and a
-//! `429` with a short `Retry-After` is waited out and sent once more. The shop takes only so
-//! many registrations an hour from one address; past that, buyers check out as guests.
+//! text searches are spaced out across the whole run below that limit, and a `429` with a short
+//! `Retry-After` is waited out and sent once more. The shop takes only so many registrations an
+//! hour from one address; past that, buyers check out as guests.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -36,10 +38,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, ensure, Context};
 use app::backend::payments::test_provider::SUCCESS_CARD;
 use app::backend::payments::{PaymentAnswer, PaymentResult};
-use app::backend::recs::events::{EventKind, IncomingEvent, EVENTS_PER_MINUTE, MAX_BATCH};
 use app::types::{
-    CardDetails, Cart, Category, OrderDetail, OrderStatus, ProductCard, ProductPageData,
-    SearchResults, ShippingAddress, ShippingMethod,
+    product_href, CardDetails, Cart, Category, LinkSource, OrderDetail, OrderStatus, ProductCard,
+    ProductPageData, RecommendationRow, RowKind, SearchResults, ShippingAddress, ShippingMethod,
 };
 use chrono::Datelike;
 use rand::rngs::StdRng;
@@ -48,9 +49,7 @@ use rand::{Rng, SeedableRng};
 use reqwest::header::RETRY_AFTER;
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use serde_json::json;
-use uuid::Uuid;
 
 use crate::jobs::progress;
 use crate::runtime::cli::ShoppersArgs;
@@ -64,7 +63,7 @@ const PASSWORD: &str = "a simulated shopper's passphrase, not a person's";
 const USER_AGENT: &str =
     concat!("vitrine-simulated-shopper/", env!("CARGO_PKG_VERSION"), " (simulation)");
 /// The recommendation row the shoppers look at.
-const ROW: &str = "picked_for_you";
+const ROW: RowKind = RowKind::PickedForYou;
 /// Share of product views outside the shopper's taste.
 const EXPLORE_SHARE: f64 = 0.15;
 /// Share of shoppers with a second favourite category.
@@ -76,10 +75,6 @@ const IN_BAND_WEIGHT: f64 = 4.0;
 /// Text searches a minute across all shoppers: below `vitrine serve`'s default of 300 a client
 /// address (`--text-searches-per-minute`).
 const SEARCHES_PER_MINUTE: u32 = 240;
-/// Event batches a minute across all shoppers: two thirds of what the shop takes from a client.
-const EVENT_BATCHES_PER_MINUTE: u32 = EVENTS_PER_MINUTE * 2 / 3;
-/// Events a shopper keeps before sending them, as a page batches them.
-const EVENTS_PER_BATCH: usize = 10;
 /// The longest `Retry-After` waited out; a longer one (an hourly limit) is not worth it.
 const MAX_RETRY_WAIT_SECS: u64 = 30;
 /// Words a search would not be made of.
@@ -130,7 +125,6 @@ pub async fn run(args: &ShoppersArgs) -> anyhow::Result<Summary> {
         base: url.as_str().trim_end_matches('/').to_owned(),
         pace: Duration::from_millis(args.pace_ms),
         searches: Pacer::per_minute(SEARCHES_PER_MINUTE),
-        event_batches: Pacer::per_minute(EVENT_BATCHES_PER_MINUTE),
         tally: Tally::default(),
         no_recommendations: AtomicBool::new(false),
         registrations_closed: AtomicBool::new(false),
@@ -200,8 +194,7 @@ async fn session(shop: &Shop, catalog: &Catalog, seed: u64, number: usize, buy_s
     shop.step(number, "recommendations", browser.picked_for_you(catalog, &taste).await);
     for _ in 0..rng.random_range(3..=8) {
         let product = &catalog.products[taste.browse(catalog, &mut rng)];
-        let viewed = browser.view(product.id, &product.slug, Via::Browsing).await;
-        shop.step(number, "product page", viewed);
+        shop.step(number, "product page", browser.view(&product.slug, None).await);
     }
     shop.step(number, "search", browser.search(catalog, &taste, &mut rng).await);
 
@@ -227,7 +220,6 @@ async fn session(shop: &Shop, catalog: &Catalog, seed: u64, number: usize, buy_s
         shop.step(number, "checkout", browser.buy(seed).await);
     }
     shop.step(number, "recommendations", browser.picked_for_you(catalog, &taste).await);
-    shop.step(number, "events", browser.flush().await);
 }
 
 /// The running shop as the simulation sees it, shared by every shopper.
@@ -237,7 +229,6 @@ struct Shop {
     /// A shopper's pause before each step.
     pace: Duration,
     searches: Pacer,
-    event_batches: Pacer,
     tally: Tally,
     /// The shop answers no recommendations (it has no such API yet): the row is skipped.
     no_recommendations: AtomicBool,
@@ -500,50 +491,16 @@ impl Taste {
     }
 }
 
-/// What the simulation reads of a recommendation row (`GET /api/recommendations/{row}`): only
-/// what it needs, so it reads the row whatever else the row carries.
-#[derive(Debug, Deserialize)]
-struct RecommendationRow {
-    model_version: Option<String>,
-    products: Vec<RecommendedProduct>,
-}
-
-#[derive(Debug, Deserialize)]
-struct RecommendedProduct {
-    id: Uuid,
-    slug: String,
-    /// The category's name, as product cards have it.
-    category: String,
-}
-
-/// How a shopper came to a product page (the page's URL says so, as the shop's links do).
-enum Via<'a> {
-    Browsing,
-    Search { query: &'a str, position: usize },
-    Row { model_version: Option<&'a str>, position: usize },
-}
-
-/// An event of `kind` about `product_id`, with no other field.
-fn event(kind: EventKind, product_id: Option<Uuid>) -> IncomingEvent {
-    IncomingEvent { kind, product_id, query: None, row: None, model_version: None, position: None }
-}
-
-/// A position as events carry it (they stop at 99).
-fn position(index: usize) -> Option<i32> {
-    i32::try_from(index).ok().filter(|position| *position < 100)
-}
-
-/// One simulated shopper's browser: its own cookies, and the events its pages would send.
+/// One simulated shopper's browser: its own cookies (guest cart, visitor, session).
 struct Browser<'a> {
     shop: &'a Shop,
     client: reqwest::Client,
     number: usize,
-    events: Vec<IncomingEvent>,
 }
 
 impl<'a> Browser<'a> {
     fn new(shop: &'a Shop, number: usize) -> reqwest::Result<Self> {
-        Ok(Self { shop, client: browser_client()?, number, events: Vec::new() })
+        Ok(Self { shop, client: browser_client()?, number })
     }
 
     async fn pause(&self) {
@@ -552,61 +509,14 @@ impl<'a> Browser<'a> {
         }
     }
 
-    /// Keeps `events`, sending them once there are a batch's worth.
-    async fn keep(
-        &mut self,
-        events: impl IntoIterator<Item = IncomingEvent>,
-    ) -> anyhow::Result<()> {
-        self.events.extend(events);
-        if self.events.len() >= EVENTS_PER_BATCH {
-            self.flush().await?;
-        }
-        Ok(())
-    }
-
-    /// Sends the events kept so far. The first answer sets the visitor cookie.
-    async fn flush(&mut self) -> anyhow::Result<()> {
-        let events = std::mem::take(&mut self.events);
-        for batch in events.chunks(MAX_BATCH) {
-            self.shop.event_batches.turn().await;
-            let request =
-                self.client.post(self.shop.url("/api/events")).json(&json!({ "events": batch }));
-            succeeded(self.shop.send(request).await?).await?;
-        }
-        Ok(())
-    }
-
-    /// Opens a product's page and records the view (and the click that led there).
-    async fn view(&mut self, id: Uuid, slug: &str, via: Via<'_>) -> anyhow::Result<()> {
+    /// Opens a product's page as a link from `from` (a search result, a row's item) would; the
+    /// shop records the view, and the click.
+    async fn view(&mut self, slug: &str, from: Option<LinkSource>) -> anyhow::Result<()> {
         self.pause().await;
-        let page = self.client.get(self.shop.url(&format!("/products/{slug}")));
-        let (page, click) = match via {
-            Via::Browsing => (page, None),
-            Via::Search { query, position: index } => {
-                let page = page.query(&[("q", query.to_owned()), ("pos", index.to_string())]);
-                let click = IncomingEvent {
-                    query: Some(query.to_owned()),
-                    position: position(index),
-                    ..event(EventKind::SearchClick, Some(id))
-                };
-                (page, Some(click))
-            }
-            Via::Row { model_version, position: index } => {
-                let mut params = vec![("rec", ROW.to_owned())];
-                params.extend(model_version.map(|version| ("v", version.to_owned())));
-                params.push(("pos", index.to_string()));
-                let click = IncomingEvent {
-                    row: Some(ROW.to_owned()),
-                    model_version: model_version.map(str::to_owned),
-                    position: position(index),
-                    ..event(EventKind::RecClick, Some(id))
-                };
-                (page.query(&params), Some(click))
-            }
-        };
+        let page = self.client.get(self.shop.url(&product_href(slug, from.as_ref())));
         succeeded(self.shop.send(page).await?).await?.bytes().await?;
         count(&self.shop.tally.views);
-        self.keep(click.into_iter().chain([event(EventKind::View, Some(id))])).await
+        Ok(())
     }
 
     /// Searches for a word of the taste and opens a result, the first of its taste if any.
@@ -622,30 +532,34 @@ impl<'a> Browser<'a> {
         let request = self.client.get(self.shop.url("/api/search")).query(&[("q", &words)]);
         let results: SearchResults = read(self.shop.send(request).await?).await?;
         count(&self.shop.tally.searches);
-        let searched =
-            IncomingEvent { query: Some(results.query.clone()), ..event(EventKind::Search, None) };
-        self.keep([searched]).await?;
         let liked = results.hits.iter().position(|hit| taste.likes(catalog, &hit.product.category));
         let Some(index) = liked.or((!results.hits.is_empty()).then_some(0)) else {
             return Ok(());
         };
-        let product = &results.hits[index].product;
-        self.view(product.id, &product.slug, Via::Search { query: &results.query, position: index })
-            .await
+        let from = LinkSource::Search {
+            query: results.query.clone(),
+            position: i32::try_from(index).ok(),
+        };
+        self.view(&results.hits[index].product.slug, Some(from)).await
     }
 
-    /// Puts one unit of one of `product`'s variants in stock into the cart; `false` when none is.
+    /// Opens `product` and puts one unit of one of its variants in stock into the cart; `false`
+    /// when none is. The product comes from its page's server function, as the page's script
+    /// loads it on a move within the shop: a view, which the shop records as one.
     async fn add_to_cart(
         &mut self,
         product: &ProductCard,
         rng: &mut StdRng,
     ) -> anyhow::Result<bool> {
         self.pause().await;
+        // `from` (the link's source) is a struct of optional fields: in the form encoding, one
+        // empty field says "no source".
         let request = self
             .client
             .post(self.shop.url("/api/catalog/product-page"))
-            .form(&[("slug", product.slug.as_str())]);
+            .form(&[("slug", product.slug.as_str()), ("from[q]", "")]);
         let page: ProductPageData = read(self.shop.send(request).await?).await?;
+        count(&self.shop.tally.views);
         let in_stock: Vec<_> =
             page.product.variants.iter().filter(|variant| variant.available > 0).collect();
         let Some(variant) = in_stock.choose(rng) else { return Ok(false) };
@@ -653,17 +567,15 @@ impl<'a> Browser<'a> {
         let request = self.client.post(self.shop.url("/api/cart/items")).json(&item);
         let _cart: Cart = read(self.shop.send(request).await?).await?;
         count(&self.shop.tally.cart_adds);
-        self.keep([event(EventKind::CartAdd, Some(product.id))]).await?;
         Ok(true)
     }
 
     /// Signs up (or in), places the cart's order and pays it with the test provider's success
     /// card, confirming with the "bank" if it asks.
     async fn buy(&mut self, seed: u64) -> anyhow::Result<()> {
-        // Sent first: signing in joins the visitor's events to the account, as it joins the cart.
-        self.flush().await?;
         let email = format!("shopper-{}-{seed}@{EMAIL_DOMAIN}", self.number);
         self.pause().await;
+        // Signing in makes the visitor's events the account's, as it does the guest cart.
         self.sign_up_or_in(&email).await?;
         let checkout = json!({
             "email": email,
@@ -725,34 +637,31 @@ impl<'a> Browser<'a> {
         Ok(())
     }
 
-    /// Looks at the "picked for you" row and opens its first product of the taste. A shop
-    /// without the recommendations API is left alone.
+    /// Looks at the "picked for you" row (the shop records its products as impressions) and
+    /// opens its first product of the taste. A shop without the recommendations API is left
+    /// alone.
     async fn picked_for_you(&mut self, catalog: &Catalog, taste: &Taste) -> anyhow::Result<()> {
         if self.shop.no_recommendations.load(Ordering::Relaxed) {
             return Ok(());
         }
         self.pause().await;
-        let request = self.client.get(self.shop.url(&format!("/api/recommendations/{ROW}")));
-        let response = self.shop.send(request).await?;
+        let path = format!("/api/recommendations/{}", ROW.name());
+        let response = self.shop.send(self.client.get(self.shop.url(&path))).await?;
         if response.status() == StatusCode::NOT_FOUND {
             self.shop.no_recommendations.store(true, Ordering::Relaxed);
             return Ok(());
         }
         let row: RecommendationRow = read(response).await?;
-        let shown = &row.products[..row.products.len().min(MAX_BATCH)];
-        let impressions = shown.iter().enumerate().map(|(index, product)| IncomingEvent {
-            row: Some(ROW.to_owned()),
-            model_version: row.model_version.clone(),
-            position: position(index),
-            ..event(EventKind::RecImpression, Some(product.id))
-        });
-        self.keep(impressions.collect::<Vec<_>>()).await?;
-        let Some(index) = shown.iter().position(|product| taste.likes(catalog, &product.category))
+        let Some(index) = row.products.iter().position(|card| taste.likes(catalog, &card.category))
         else {
             return Ok(());
         };
-        let via = Via::Row { model_version: row.model_version.as_deref(), position: index };
-        self.view(shown[index].id, &shown[index].slug, via).await
+        let from = LinkSource::Recommendation {
+            row: ROW.name().to_owned(),
+            model_version: row.model_version.clone(),
+            position: i32::try_from(index).ok(),
+        };
+        self.view(&row.products[index].slug, Some(from)).await
     }
 }
 

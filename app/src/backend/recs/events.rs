@@ -54,8 +54,8 @@ impl EventKind {
     }
 }
 
-/// One event as a client sends it (`POST /api/events`; `vitrine simulate shoppers` sends it too).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One event as a client sends it (`POST /api/events`).
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IncomingEvent {
     pub kind: EventKind,

@@ -15,6 +15,7 @@
 //! - [`companions`]: trending products and products bought together.
 //! - [`rows`]: the rows the pages show, with their exclusions and diversity.
 //! - [`versions`]: asking for a training; activating a version (or rolling back).
+//! - [`click_through`]: how often each row, as each version filled it, was shown and clicked.
 //!
 //! The lifecycle (in `server::jobs::train_recs`): the `train_recs` job (daily, or asked for)
 //! gathers the shop's data, measures a model on each shopper's latest items, trains the
@@ -22,6 +23,7 @@
 //! the active one, writes every product's vectors and only then makes it active.
 
 pub mod baselines;
+pub mod click_through;
 pub mod companions;
 pub mod events;
 pub mod holdout;

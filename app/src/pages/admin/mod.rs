@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod inventory;
+pub mod models;
 pub mod orders;
 pub mod products;
 pub mod users;
@@ -18,11 +19,12 @@ use crate::pages::account::SignInFirst;
 use crate::types::{Account, Permission};
 
 /// The sections of the admin area and what each needs.
-pub const SECTIONS: [(&str, &str, Permission); 5] = [
+pub const SECTIONS: [(&str, &str, Permission); 6] = [
     ("/admin/products", "Products and images", Permission::Catalog),
     ("/admin/inventory", "Inventory", Permission::Inventory),
     ("/admin/orders", "Orders and refunds", Permission::Orders),
     ("/admin/users", "Users and roles", Permission::Users),
+    ("/admin/models", "Models", Permission::Models),
     ("/admin/audit", "Audit log", Permission::Audit),
 ];
 

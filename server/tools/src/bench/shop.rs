@@ -5,9 +5,16 @@
 //! hide its own latency) for each scenario:
 //!
 //! - a category page (server-rendered HTML, a random subcategory and page, sorted by price);
-//! - a product page (server-rendered HTML with its variants and similar items);
+//! - the home page of a shopper with a history (server-rendered HTML with the "Picked for you"
+//!   row: their vector from pgvector, the filtered index scan, the cards);
+//! - a product page (server-rendered HTML with its variants, similar items and the
+//!   "Customers also bought" row);
 //! - add to cart (`POST /api/cart/items` as a new guest);
-//! - all three mixed.
+//! - all four mixed.
+//!
+//! The rows need a recommender: the first run gives 2,000 generated visitors 8 views each in one
+//! aisle, trains a version on them (3 epochs: the bench measures serving, not picks) and builds
+//! trending and bought-together.
 //!
 //! Latency is measured from each request's scheduled start; errors are non-2xx answers and
 //! failed connections.
@@ -36,12 +43,15 @@ use app::backend::auth::live_sessions::{Change, LiveSessions};
 use app::backend::auth::tokens::TokenType;
 use app::backend::auth::Auth;
 use app::backend::content_policy::PageNonce;
+use app::backend::model_registry;
 use app::backend::rate_limit::RateLimiter;
+use app::backend::recs;
 use vitrine::runtime::cli::StorageArgs;
 use vitrine::runtime::database;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Scenario {
+    Home,
     Category,
     Product,
     AddToCart,
@@ -53,6 +63,8 @@ enum Scenario {
 /// One unit of load: a request, or for a checkout the shopper's three.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Work {
+    /// The home page, as a visitor with a history (their picks).
+    Home,
     Category,
     Product,
     AddToCart,
@@ -64,10 +76,11 @@ enum Work {
 impl Scenario {
     fn name(self) -> &'static str {
         match self {
+            Self::Home => "home page with picks (HTML)",
             Self::Category => "category page (HTML)",
             Self::Product => "product page (HTML)",
             Self::AddToCart => "add to cart (JSON)",
-            Self::Mixed => "mixed: a third each",
+            Self::Mixed => "mixed: a quarter each",
             Self::Soak => "soak mix",
         }
     }
@@ -75,10 +88,11 @@ impl Scenario {
     /// What the `n`th unit of load is.
     fn work(self, n: usize) -> Work {
         match self {
+            Self::Home => Work::Home,
             Self::Category => Work::Category,
             Self::Product => Work::Product,
             Self::AddToCart => Work::AddToCart,
-            Self::Mixed => [Work::Category, Work::Product, Work::AddToCart][n % 3],
+            Self::Mixed => [Work::Home, Work::Category, Work::Product, Work::AddToCart][n % 4],
             Self::Soak => [
                 Work::Category,
                 Work::Product,
@@ -106,6 +120,8 @@ struct Load {
 
 /// What the load picks from.
 struct Catalog {
+    /// Visitors with a history, to ask for picks as.
+    visitors: Vec<Uuid>,
     subcategories: Vec<String>,
     slugs: Vec<String>,
     variants: Vec<Uuid>,
@@ -135,6 +151,9 @@ pub async fn run(storage: &StorageArgs, args: &BenchShopArgs) -> anyhow::Result<
             args.database
         );
     }
+    if model_registry::active(&pool, recs::KIND).await?.is_none() {
+        build_tastes(&pool).await?;
+    }
     let catalog = load_catalog(&pool).await?;
 
     let models = vitrine::runtime::model::load_models(&args.model).await?;
@@ -163,7 +182,9 @@ pub async fn run(storage: &StorageArgs, args: &BenchShopArgs) -> anyhow::Result<
         "{:<28} {:>9} {:>8} {:>8} {:>9} {:>9} {:>9}",
         "scenario", "requests", "errors", "req/s", "p50 ms", "p99 ms", "max ms"
     );
-    for scenario in [Scenario::Category, Scenario::Product, Scenario::AddToCart, Scenario::Mixed] {
+    let scenarios =
+        [Scenario::Home, Scenario::Category, Scenario::Product, Scenario::AddToCart, Scenario::Mixed];
+    for scenario in scenarios {
         let seconds = Duration::from_secs(args.seconds);
         let outcome = drive(&load, scenario, args.rate, seconds).await;
         println!(
@@ -343,6 +364,11 @@ async fn perform(load: &Load, work: Work, pick: u64) -> bool {
     let nth = |len: usize| (pick % len.max(1) as u64) as usize;
     let variant = || catalog.variants[nth(catalog.variants.len())];
     match work {
+        Work::Home => {
+            let visitor = catalog.visitors[nth(catalog.visitors.len())];
+            let home = client.get(format!("{base}/")).header("cookie", format!("vitrine_visitor={visitor}"));
+            succeeds(home).await.is_some()
+        }
         Work::Category => {
             let category = &catalog.subcategories[nth(catalog.subcategories.len())];
             let page = 1 + pick % 4;
@@ -412,7 +438,8 @@ async fn build_catalog(pool: &PgPool, products: usize) -> anyhow::Result<()> {
     tx.execute(
         "TRUNCATE sent_emails, shop_events, outbox, payment_ledger, refunds, payments,
                   order_status_changes, order_lines, stock_movements, orders, cart_items, carts,
-                  product_images, product_variants, products, categories CASCADE",
+                  product_images, product_variants, products, categories, shopper_events,
+                  model_versions CASCADE",
     )
     .await?;
     sqlx::query(
@@ -466,7 +493,52 @@ async fn build_catalog(pool: &PgPool, products: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Generated visitors with a history, for the rows.
+const VISITORS: i32 = 2_000;
+
+/// Gives [`VISITORS`] generated visitors 8 views each of one aisle's products, trains a
+/// recommender on them (a short training: the bench measures serving) and builds trending and
+/// bought-together.
+async fn build_tastes(pool: &PgPool) -> anyhow::Result<()> {
+    let started = Instant::now();
+    sqlx::query(
+        "WITH v AS (
+             SELECT md5('bench visitor ' || g)::uuid AS visitor,
+                    (SELECT id FROM categories
+                     WHERE slug = 'dept-' || (1 + g % 10) || '-aisle-' || (1 + (g / 10) % 10)) AS aisle
+             FROM generate_series(1, $1) g
+         )
+         INSERT INTO shopper_events (visitor, kind, product_id, occurred_at)
+         SELECT v.visitor, 'view', p.id, now() - make_interval(mins => (random() * 10000)::int)
+         FROM v CROSS JOIN LATERAL (
+             SELECT id FROM products WHERE category_id = v.aisle ORDER BY random() LIMIT 8
+         ) p",
+    )
+    .bind(VISITORS)
+    .execute(pool)
+    .await?;
+    let params = recs::train::TrainParams { epochs: 3, ..Default::default() };
+    let request = recs::TrainRecs { params: Some(params), force_activate: true };
+    let outcome = vitrine::jobs::train_recs::train_and_activate(
+        pool,
+        &request,
+        app::backend::audit::Actor::Command,
+        &vitrine::jobs::progress::Reporter::Quiet,
+    )
+    .await?;
+    recs::companions::refresh(pool).await?;
+    eprintln!(
+        "gave {VISITORS} visitors a history and trained {} on it in {:.1} s",
+        outcome.version,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 async fn load_catalog(pool: &PgPool) -> anyhow::Result<Catalog> {
+    let visitors = sqlx::query_scalar("SELECT DISTINCT visitor FROM shopper_events ORDER BY visitor")
+        .fetch_all(pool)
+        .await?;
     let subcategories =
         sqlx::query_scalar("SELECT slug FROM categories WHERE parent_id IS NOT NULL ORDER BY slug")
             .fetch_all(pool)
@@ -478,5 +550,5 @@ async fn load_catalog(pool: &PgPool) -> anyhow::Result<Catalog> {
     )
     .fetch_all(pool)
     .await?;
-    Ok(Catalog { subcategories, slugs, variants })
+    Ok(Catalog { visitors, subcategories, slugs, variants })
 }
