@@ -9,7 +9,9 @@ test('the server-rendered home page lists products from the database', async ({ 
   const response = await request.get('/');
   expect(response.status()).toBe(200);
   const html = await response.text();
-  expect(html.match(/<article[^>]*class="product-card"/g)?.length).toBe(24);
+  // The newest products' grid (the "Picked for you" row above it has cards of its own).
+  const newest = html.split('data-testid="newest-products"')[1] ?? '';
+  expect(newest.match(/<article[^>]*class="product-card"/g)?.length).toBe(24);
   expect(html).toContain('Abacus');
   expect(html).toMatch(/€\d+\.\d\d/);
   expect(html).toMatch(/<img src="\/media\/products\/[0-9a-f]{2}\/[0-9a-f]{64}\.png"/);
@@ -29,7 +31,7 @@ test('the page hydrates and the wishlist toggle works', async ({ page }) => {
   await page.goto('/');
   await hydrated(page);
 
-  const card = page.locator('article.product-card', { hasText: 'Abacus' });
+  const card = page.getByTestId('newest-products').locator('article.product-card', { hasText: 'Abacus' });
   const toggle = card.getByRole('button', { name: /Save Abacus/ });
   await expect(toggle).toHaveAttribute('aria-pressed', 'false');
   await toggle.click();
@@ -45,6 +47,7 @@ test('the page hydrates and the wishlist toggle works', async ({ page }) => {
   await hydrated(page);
   await expect(page.getByTestId('wishlist-count')).toHaveText('Wishlist (1)');
   await page
+    .getByTestId('newest-products')
     .locator('article.product-card', { hasText: 'Abacus' })
     .locator('.wishlist-toggle')
     .click();
@@ -58,7 +61,7 @@ test('without JavaScript the page still shows the catalog, and the toggle is ine
   const page = await context.newPage();
   await page.goto('/');
   await expect(page.locator('header.site-header')).toHaveAttribute('data-hydrated', 'false');
-  await expect(page.locator('article.product-card')).toHaveCount(24);
+  await expect(page.getByTestId('newest-products').locator('article.product-card')).toHaveCount(24);
   await page.locator('.wishlist-toggle').first().click();
   await expect(page.getByTestId('wishlist-count')).toHaveText('Wishlist (0)');
   await context.close();

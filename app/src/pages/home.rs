@@ -41,7 +41,7 @@ pub fn HomePage() -> impl IntoView {
                             .into_any()
                     }
                     Ok(list) => view! {
-                        <div class="product-grid">
+                        <div class="product-grid" data-testid="newest-products">
                             {list
                                 .into_iter()
                                 .map(|product| view! { <ProductCardView product/> })
