@@ -32,8 +32,9 @@ fn registry_kind(kind: ModelKind) -> &'static str {
 pub async fn versions(pool: &PgPool) -> Result<Vec<ModelVersionRow>, ModelsError> {
     let mut rows = Vec::new();
     for kind in ModelKind::ALL {
-        let stored =
-            model_registry::list(pool, registry_kind(kind)).await.map_err(ModelsError::unavailable)?;
+        let stored = model_registry::list(pool, registry_kind(kind))
+            .await
+            .map_err(ModelsError::unavailable)?;
         rows.extend(stored.iter().map(|info| version_row(kind, info)));
     }
     Ok(rows)
@@ -209,7 +210,10 @@ mod tests {
             "products": 24, "shoppers": 40, "interactions": 160,
         }});
         let row = version_row(ModelKind::Recommender, &info(recs::KIND, data, metrics));
-        assert_eq!(row.data_window, "2026-06-10 to 2026-12-07: 24 products, 40 shoppers, 160 interactions");
+        assert_eq!(
+            row.data_window,
+            "2026-06-10 to 2026-12-07: 24 products, 40 shoppers, 160 interactions"
+        );
         let ModelFigures::Recommender { taste, popularity, coverage, shoppers_measured, .. } =
             row.figures
         else {
@@ -222,7 +226,8 @@ mod tests {
 
     #[test]
     fn figures_of_another_shape_are_unreadable_not_an_error() {
-        let row = version_row(ModelKind::Recommender, &info(recs::KIND, json!({}), json!({"x": 1})));
+        let row =
+            version_row(ModelKind::Recommender, &info(recs::KIND, json!({}), json!({"x": 1})));
         assert_eq!(row.figures, ModelFigures::Unreadable);
         assert_eq!(row.data_window, "—");
     }

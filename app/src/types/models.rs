@@ -155,7 +155,12 @@ pub struct ClickThroughRow {
 }
 
 impl ClickThroughRow {
-    pub fn new(row_name: String, model_version: Option<String>, impressions: i64, clicks: i64) -> Self {
+    pub fn new(
+        row_name: String,
+        model_version: Option<String>,
+        impressions: i64,
+        clicks: i64,
+    ) -> Self {
         let ctr = (impressions > 0).then(|| clicks as f64 / impressions as f64);
         Self { row_name, model_version, impressions, clicks, ctr }
     }

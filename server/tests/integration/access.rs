@@ -15,15 +15,23 @@ use crate::helpers::{signed_in_admin, test_auth, TestApp, TestDb};
 
 const PASSWORD: &str = "a long and unusual passphrase";
 
+/// What the sample requests name: ids of rows that exist.
+struct Samples {
+    customer: String,
+    product: String,
+    order: String,
+    variant: String,
+    /// The active recommender version (activating it again changes nothing that matters).
+    model_version: String,
+    /// A queued training job.
+    training: String,
+}
+
 /// A valid request for each admin endpoint (a new endpoint needs one here).
-fn request(
-    app: &TestApp,
-    path: &str,
-    customer: &str,
-    product: &str,
-    order: &str,
-    variant: &str,
-) -> reqwest::RequestBuilder {
+fn request(app: &TestApp, path: &str, samples: &Samples) -> reqwest::RequestBuilder {
+    let Samples { customer, product, order, variant, .. } = samples;
+    let (customer, product, order, variant) =
+        (customer.as_str(), product.as_str(), order.as_str(), variant.as_str());
     let post = app.client.post(app.url(path));
     match path {
         "/api/admin/users" | "/api/admin/audit" => post.form(&[] as &[(&str, &str)]),
@@ -51,6 +59,11 @@ fn request(
             ("reason", "matrix"),
             ("idempotency_key", "matrix"),
         ]),
+        "/api/admin/models" | "/api/admin/models/train" | "/api/admin/models/click-through" => {
+            post.form(&[] as &[(&str, &str)])
+        }
+        "/api/admin/models/activate" => post.form(&[("version", &samples.model_version)]),
+        "/api/admin/models/training" => post.form(&[("job_id", &samples.training)]),
         "/api/admin/product-images" => {
             let image = crate::helpers::fixture_image("1f34e.png");
             let form = reqwest::multipart::Form::new()
@@ -129,16 +142,26 @@ async fn every_admin_server_function_refuses_whoever_lacks_its_permission() {
             .fetch_one(&app.db.pool)
             .await
             .unwrap();
+    // A recommender version to activate, and a training to follow.
+    let kinds = crate::recommendations::two_kinds(&app.db).await;
+    crate::recommendations::shoppers_with_tastes(&app.db, &kinds, 10).await;
+    let model = crate::recommendations::train(&app.db, &crate::recommendations::small()).await;
+    let training =
+        app::backend::recs::versions::enqueue_training(&app.db.pool, &Default::default())
+            .await
+            .unwrap()
+            .expect("a queued training");
+    let samples = Samples {
+        customer: customer_id.to_string(),
+        product: product.to_string(),
+        order: order.to_string(),
+        variant: variant.to_string(),
+        model_version: model.version,
+        training: training.to_string(),
+    };
     for (path, permission, _) in access_table() {
         let call = |bearer: Option<&str>| {
-            let mut request = request(
-                &app,
-                path,
-                &customer_id.to_string(),
-                &product.to_string(),
-                &order.to_string(),
-                &variant.to_string(),
-            );
+            let mut request = request(&app, path, &samples);
             if let Some(token) = bearer {
                 request = request.header(AUTHORIZATION, format!("Bearer {token}"));
             }

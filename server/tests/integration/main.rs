@@ -3,6 +3,7 @@
 //! One binary, so the crate and its dependencies link once.
 
 mod access;
+mod admin_models;
 mod auth;
 mod backup;
 mod browser_defences;

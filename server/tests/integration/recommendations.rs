@@ -30,7 +30,7 @@ const PER_KIND: usize = 12;
 const KINDS: [&str; 2] = ["lamps", "mugs"];
 
 /// A catalog of two kinds: returns the products of each, in slug order.
-async fn two_kinds(db: &TestDb) -> Vec<Vec<Uuid>> {
+pub(crate) async fn two_kinds(db: &TestDb) -> Vec<Vec<Uuid>> {
     let mut kinds = Vec::new();
     for (kind, slug) in KINDS.iter().enumerate() {
         let mut ids = Vec::new();
@@ -83,7 +83,7 @@ async fn product(db: &TestDb, category: &str, slug: &str, kind: usize, stock: i3
 }
 
 /// `shoppers` visitors, each keeping to one kind (alternately) and viewing 4 of its products.
-async fn shoppers_with_tastes(db: &TestDb, kinds: &[Vec<Uuid>], shoppers: usize) {
+pub(crate) async fn shoppers_with_tastes(db: &TestDb, kinds: &[Vec<Uuid>], shoppers: usize) {
     let mut rng = StdRng::seed_from_u64(11);
     for shopper in 0..shoppers {
         let visitor = Uuid::new_v4();
@@ -108,12 +108,12 @@ async fn view(db: &TestDb, visitor: Uuid, product: Uuid, minutes_ago: i64) {
     .unwrap();
 }
 
-fn small() -> TrainRecs {
+pub(crate) fn small() -> TrainRecs {
     let params = TrainParams { epochs: 30, learning_rate: 1e-2, ..TrainParams::default() };
     TrainRecs { params: Some(params), force_activate: false }
 }
 
-async fn train(db: &TestDb, request: &TrainRecs) -> Outcome {
+pub(crate) async fn train(db: &TestDb, request: &TrainRecs) -> Outcome {
     train_and_activate(&db.pool, request, Actor::Command, &Reporter::Quiet).await.unwrap()
 }
 

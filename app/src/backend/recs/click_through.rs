@@ -27,6 +27,8 @@ pub async fn recent(pool: &PgPool, days: i32) -> Result<Vec<ClickThroughRow>, sq
     .await?;
     Ok(rows
         .into_iter()
-        .map(|row| ClickThroughRow::new(row.row_name, row.model_version, row.impressions, row.clicks))
+        .map(|row| {
+            ClickThroughRow::new(row.row_name, row.model_version, row.impressions, row.clicks)
+        })
         .collect())
 }

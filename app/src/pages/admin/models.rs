@@ -166,7 +166,8 @@ fn VersionRow(row: ModelVersionRow, activate: ServerAction<ActivateModelVersion>
         .into_any()
     } else {
         // Mapping the catalog's images needs the image model, which the server process holds.
-        view! { <code class="hint">{format!("vitrine model activate {}", row.version)}</code> }.into_any()
+        view! { <code class="hint">{format!("vitrine model activate {}", row.version)}</code> }
+            .into_any()
     };
     let trained_at = row.trained_at.get(..16).unwrap_or_default().replace('T', " ");
     view! {
