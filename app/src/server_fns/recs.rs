@@ -20,9 +20,8 @@ pub async fn recommendations(
     use crate::backend::recs::tracking;
 
     let state = super::state();
-    let headers = use_context::<axum::http::request::Parts>()
-        .map(|parts| parts.headers)
-        .unwrap_or_default();
+    let headers =
+        use_context::<axum::http::request::Parts>().map(|parts| parts.headers).unwrap_or_default();
     let audience = Audience::of_request(&state, &headers, &request::shopper().await).await?;
     let products = product.into_iter().collect();
     let asked = RowRequest { products, category, ..RowRequest::new(row) };

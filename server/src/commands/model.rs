@@ -9,9 +9,9 @@ use anyhow::Context;
 use app::backend::audit::Actor;
 use app::backend::jobs;
 use app::backend::model_registry;
+use app::backend::recs;
 use app::backend::recs::holdout::RecsMetrics;
 use app::backend::recs::metrics::Accuracy;
-use app::backend::recs;
 use app::backend::text_to_image::metrics::HeadMetrics;
 use app::backend::text_to_image::train::TrainParams;
 use app::backend::text_to_image::{self, TrainTextToImage};
@@ -179,8 +179,14 @@ async fn print_recommender_versions(pool: &PgPool) -> anyhow::Result<()> {
     let versions = model_registry::list(pool, recs::KIND).await?;
     println!(
         "{:<26} {:>6} {:>8} {:>15} {:>15} {:>15} {:>9} {:>8}  trained",
-        "version", "active", "shoppers", "taste N/R@10", "popular N/R@10", "item-KNN N/R@10",
-        "coverage", "seconds"
+        "version",
+        "active",
+        "shoppers",
+        "taste N/R@10",
+        "popular N/R@10",
+        "item-KNN N/R@10",
+        "coverage",
+        "seconds"
     );
     for version in versions {
         let metrics: RecsMetrics = serde_json::from_value(version.metrics).unwrap_or_default();

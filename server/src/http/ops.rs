@@ -7,8 +7,8 @@
 
 use app::backend::db::{migration_state, MigrationState};
 use app::backend::model_registry;
-use app::backend::state::AppState;
 use app::backend::recs;
+use app::backend::state::AppState;
 use app::backend::text_to_image;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -212,12 +212,11 @@ async fn the_rows_never_offer_what_is_in_the_cart_bought_hidden_or_sold_out() {
     let app = TestApp::spawn(db).await;
     let shopper = crate::helpers::TestShopper::new(&app);
     // The shopper carts a lamp (recorded as a cart_add under their new visitor cookie).
-    let variant: Uuid =
-        sqlx::query_scalar("SELECT id FROM product_variants WHERE product_id = $1")
-            .bind(lamps[7])
-            .fetch_one(&app.db.pool)
-            .await
-            .unwrap();
+    let variant: Uuid = sqlx::query_scalar("SELECT id FROM product_variants WHERE product_id = $1")
+        .bind(lamps[7])
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
     shopper.add(variant, 1).await.ok();
     app.events.flush().await;
     for path in [
@@ -235,7 +234,10 @@ async fn the_rows_never_offer_what_is_in_the_cart_bought_hidden_or_sold_out() {
         .get(&format!("/api/recommendations/also_bought?product={}&limit=24", lamps[0]))
         .await
         .ok();
-    assert!(also.products.iter().all(|p| ![lamps[0], lamps[5], lamps[6], lamps[7]].contains(&p.id)));
+    assert!(also
+        .products
+        .iter()
+        .all(|p| ![lamps[0], lamps[5], lamps[6], lamps[7]].contains(&p.id)));
 }
 
 #[tokio::test]
@@ -246,11 +248,10 @@ async fn a_product_added_after_training_is_placed_by_its_content_and_picked() {
     train(&db, &small()).await;
     // A lamp added a minute ago: no shopper has met it; the trigger queues its placing.
     let (new_lamp, _) = product(&db, "lamps", "lamps-new", 0, 5).await;
-    let queued: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM jobs WHERE kind = 'place_products'")
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
+    let queued: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE kind = 'place_products'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
     assert_eq!(queued, 1);
     assert_eq!(Placer::new(db.pool.clone()).place().await.unwrap(), 1);
     let app = TestApp::spawn(db).await;
@@ -281,7 +282,12 @@ async fn an_older_version_is_activated_audited_and_serves_while_a_worse_one_wait
     let first = train(&db, &small()).await;
     // A version trained for one epoch scores below the active one: stored, not activated.
     let weak = TrainRecs {
-        params: Some(TrainParams { epochs: 1, learning_rate: 1e-4, seed: 3, ..TrainParams::default() }),
+        params: Some(TrainParams {
+            epochs: 1,
+            learning_rate: 1e-4,
+            seed: 3,
+            ..TrainParams::default()
+        }),
         force_activate: false,
     };
     let second = train(&db, &weak).await;
@@ -335,7 +341,11 @@ async fn bought_together_is_by_lift_and_trending_follows_the_events() {
     ];
     for basket in &baskets {
         let cart = Uuid::new_v4();
-        sqlx::query("INSERT INTO carts (id) VALUES ($1)").bind(cart).execute(&db.pool).await.unwrap();
+        sqlx::query("INSERT INTO carts (id) VALUES ($1)")
+            .bind(cart)
+            .execute(&db.pool)
+            .await
+            .unwrap();
         for product in basket {
             sqlx::query(
                 "INSERT INTO cart_items (cart_id, variant_id, quantity)
@@ -357,7 +367,8 @@ async fn bought_together_is_by_lift_and_trending_follows_the_events() {
     assert!(refreshed.pairs > 0 && refreshed.trending == 2, "{refreshed:?}");
     let app = TestApp::spawn(db).await;
     let visitor = Uuid::new_v4();
-    let also = row(&app, &format!("/api/recommendations/also_bought?product={}", lamps[0]), visitor).await;
+    let also =
+        row(&app, &format!("/api/recommendations/also_bought?product={}", lamps[0]), visitor).await;
     // No model is active: the row is lift alone, and mug 1 (lift 1) is not in it.
     assert_eq!(also.model_version, None);
     assert_eq!(also.products.iter().map(|p| p.id).collect::<Vec<_>>(), vec![mugs[0]]);

@@ -276,10 +276,14 @@ impl TasteVectors {
         let keys: Vec<u8> = item_keys.unwrap_or_default().concat();
         if let Some(item_keys) = item_keys {
             if item_keys.len() != n {
-                return Err(TasteWeightsError::Write(format!("{} keys for {n} items", item_keys.len())));
+                return Err(TasteWeightsError::Write(format!(
+                    "{} keys for {n} items",
+                    item_keys.len()
+                )));
             }
-            let view = safetensors::tensor::TensorView::new(safetensors::Dtype::U8, vec![n, 16], &keys)
-                .map_err(write)?;
+            let view =
+                safetensors::tensor::TensorView::new(safetensors::Dtype::U8, vec![n, 16], &keys)
+                    .map_err(write)?;
             views.push((ITEM_KEYS.to_owned(), view));
         }
         safetensors::serialize(views, None).map_err(write)
@@ -320,10 +324,7 @@ impl TasteVectors {
         }
         let keys = match file.tensor(ITEM_KEYS) {
             Ok(view) if view.dtype() == safetensors::Dtype::U8 && view.shape() == [n, 16] => Some(
-                view.data()
-                    .chunks_exact(16)
-                    .map(|key| key.try_into().expect("16 bytes"))
-                    .collect(),
+                view.data().chunks_exact(16).map(|key| key.try_into().expect("16 bytes")).collect(),
             ),
             Ok(_) => return Err(read(format!("{ITEM_KEYS} is not [{n}, 16] bytes"))),
             Err(_) => None,

@@ -28,9 +28,9 @@ pub const MAX_LIMIT: usize = 24;
 const BOUGHT_DAYS: i32 = 90;
 /// The recent products a shopper's vector is made from.
 const HISTORY: i64 = 50;
-/// Candidates read per source before the rules: enough to fill a row after exclusions and
-/// the category cap.
-const CANDIDATES: i64 = 60;
+/// Candidates read per source before the rules, per product of the row: enough to fill it
+/// after the category cap, few enough that the index scan stays short.
+const CANDIDATES_PER_SLOT: usize = 3;
 
 /// Who the row is for. Events are only read when the shopper allows tracking (no Global
 /// Privacy Control / Do Not Track); the cart and the orders are what an order needs anyway.
@@ -127,7 +127,10 @@ async fn serve(
         None => None,
     };
     let categories = categories.as_deref();
-    let known = known(pool, audience).await?;
+    // Only the rows made from what the shopper met read their recent products.
+    let with_recent = matches!(request.row, RowKind::PickedForYou | RowKind::CompleteYourOrder);
+    let known = known(pool, audience, with_recent).await?;
+    let take = (limit * CANDIDATES_PER_SLOT) as i64;
     let active = model_registry::active(pool, KIND).await?;
     let active_id = active.as_ref().map(|version| version.id);
     let mut exclude: Vec<Uuid> = known.in_cart.iter().chain(&known.bought).copied().collect();
@@ -137,11 +140,11 @@ async fn serve(
             let met: Vec<Uuid> = known.recent.iter().chain(&exclude).copied().collect();
             exclude.extend(&known.recent);
             let picks = match active_id {
-                Some(id) => model_candidates(pool, id, &met, &exclude, categories).await?,
+                Some(id) => model_candidates(pool, id, &met, &exclude, categories, take).await?,
                 None => Vec::new(),
             };
             if picks.is_empty() {
-                ("Trending now", trending(pool, &exclude, categories).await?)
+                ("Trending now", trending(pool, &exclude, categories, take).await?)
             } else {
                 from_model = true;
                 ("Picked for you", picks)
@@ -152,15 +155,22 @@ async fn serve(
                 return Err(RecsError::ProductRequired.into());
             }
             exclude.extend(&request.products);
-            let (found, model) =
-                goes_with(pool, active_id, &request.products, &request.products, &exclude, categories, limit)
-                    .await?;
+            let (found, model) = goes_with(
+                pool,
+                active_id,
+                &request.products,
+                &request.products,
+                &exclude,
+                categories,
+                limit,
+            )
+            .await?;
             from_model = model;
             match request.row {
                 // An email goes out once: with nothing that goes with the order yet, what is
                 // popular is still a fair suggestion (on a product's page it would mislabel).
                 RowKind::OrderEmail if found.is_empty() => {
-                    ("You might also like", trending(pool, &exclude, categories).await?)
+                    ("You might also like", trending(pool, &exclude, categories, take).await?)
                 }
                 RowKind::OrderEmail => ("You might also like", found),
                 _ => ("Customers also bought", found),
@@ -169,11 +179,12 @@ async fn serve(
         RowKind::CompleteYourOrder => {
             let met: Vec<Uuid> = known.in_cart.iter().chain(&known.recent).copied().collect();
             let (found, model) =
-                goes_with(pool, active_id, &known.in_cart, &met, &exclude, categories, limit).await?;
+                goes_with(pool, active_id, &known.in_cart, &met, &exclude, categories, limit)
+                    .await?;
             from_model = model;
             ("Complete your order", found)
         }
-        RowKind::Trending => ("Trending now", trending(pool, &exclude, categories).await?),
+        RowKind::Trending => ("Trending now", trending(pool, &exclude, categories, take).await?),
     };
     let picked = diverse(&candidates, limit);
     let products = catalog::cards_by_ids(pool, &picked).await?;
@@ -214,10 +225,11 @@ async fn goes_with(
     if anchors.is_empty() {
         return Ok((Vec::new(), false));
     }
-    let mut found = bought_with(pool, anchors, exclude, categories).await?;
+    let take = (limit * CANDIDATES_PER_SLOT) as i64;
+    let mut found = bought_with(pool, anchors, exclude, categories, take).await?;
     let mut from_model = false;
     if let (true, Some(version)) = (found.len() < limit, active) {
-        let more = model_candidates(pool, version, met, exclude, categories).await?;
+        let more = model_candidates(pool, version, met, exclude, categories, take).await?;
         from_model = !more.is_empty();
         found.extend(more);
     }
@@ -271,9 +283,13 @@ async fn subtree(pool: &PgPool, slug: &str) -> Result<Option<Vec<Uuid>>, sqlx::E
 }
 
 /// The shopper's recent products, cart and recent purchases.
-async fn known(pool: &PgPool, audience: &Audience) -> Result<Known, sqlx::Error> {
-    let recent = if audience.tracked && (audience.visitor.is_some() || audience.user_id.is_some())
-    {
+async fn known(
+    pool: &PgPool,
+    audience: &Audience,
+    with_recent: bool,
+) -> Result<Known, sqlx::Error> {
+    let someone = audience.visitor.is_some() || audience.user_id.is_some();
+    let recent = if with_recent && audience.tracked && someone {
         sqlx::query_scalar!(
             r#"
             SELECT product_id AS "product_id!" FROM (
@@ -345,6 +361,7 @@ async fn model_candidates(
     met: &[Uuid],
     exclude: &[Uuid],
     categories: Option<&[Uuid]>,
+    take: i64,
 ) -> Result<Vec<Candidate>, sqlx::Error> {
     let Some(shopper) = shopper_vector(pool, version_id, met).await? else {
         return Ok(Vec::new());
@@ -370,7 +387,7 @@ async fn model_candidates(
         query_text(&shopper),
         exclude,
         categories as Option<&[Uuid]>,
-        CANDIDATES
+        take
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -384,6 +401,7 @@ async fn bought_with(
     anchors: &[Uuid],
     exclude: &[Uuid],
     categories: Option<&[Uuid]>,
+    take: i64,
 ) -> Result<Vec<Candidate>, sqlx::Error> {
     sqlx::query_as!(
         Candidate,
@@ -402,7 +420,7 @@ async fn bought_with(
         anchors,
         exclude,
         categories as Option<&[Uuid]>,
-        CANDIDATES
+        take
     )
     .fetch_all(pool)
     .await
@@ -413,6 +431,7 @@ async fn trending(
     pool: &PgPool,
     exclude: &[Uuid],
     categories: Option<&[Uuid]>,
+    take: i64,
 ) -> Result<Vec<Candidate>, sqlx::Error> {
     sqlx::query_as!(
         Candidate,
@@ -440,7 +459,7 @@ async fn trending(
         "#,
         exclude,
         categories as Option<&[Uuid]>,
-        CANDIDATES
+        take
     )
     .fetch_all(pool)
     .await

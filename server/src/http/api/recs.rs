@@ -35,8 +35,7 @@ pub async fn row(
     params: Result<Query<RowParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let kind = RowKind::parse(&row).ok_or(RecsError::UnknownRow(row))?;
-    let Query(params) =
-        params.map_err(|rejection| RecsError::Request(rejection.body_text()))?;
+    let Query(params) = params.map_err(|rejection| RecsError::Request(rejection.body_text()))?;
     let audience = Audience::of_request(&state, &parts.headers, &shopper).await?;
     let request = RowRequest {
         row: kind,

@@ -102,7 +102,8 @@ const EMAIL_PICKS: usize = 3;
 async fn picks(pool: &PgPool, base: &str, order_id: Uuid) -> String {
     let asked = async {
         let products = rows::order_products(pool, order_id).await.map_err(anyhow::Error::from)?;
-        let request = RowRequest { products, limit: EMAIL_PICKS, ..RowRequest::new(RowKind::OrderEmail) };
+        let request =
+            RowRequest { products, limit: EMAIL_PICKS, ..RowRequest::new(RowKind::OrderEmail) };
         anyhow::Ok(rows::recommend(pool, &Audience::default(), &request).await?)
     };
     let found = match asked.await {

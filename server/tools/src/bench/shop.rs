@@ -182,8 +182,13 @@ pub async fn run(storage: &StorageArgs, args: &BenchShopArgs) -> anyhow::Result<
         "{:<28} {:>9} {:>8} {:>8} {:>9} {:>9} {:>9}",
         "scenario", "requests", "errors", "req/s", "p50 ms", "p99 ms", "max ms"
     );
-    let scenarios =
-        [Scenario::Home, Scenario::Category, Scenario::Product, Scenario::AddToCart, Scenario::Mixed];
+    let scenarios = [
+        Scenario::Home,
+        Scenario::Category,
+        Scenario::Product,
+        Scenario::AddToCart,
+        Scenario::Mixed,
+    ];
     for scenario in scenarios {
         let seconds = Duration::from_secs(args.seconds);
         let outcome = drive(&load, scenario, args.rate, seconds).await;
@@ -366,7 +371,9 @@ async fn perform(load: &Load, work: Work, pick: u64) -> bool {
     match work {
         Work::Home => {
             let visitor = catalog.visitors[nth(catalog.visitors.len())];
-            let home = client.get(format!("{base}/")).header("cookie", format!("vitrine_visitor={visitor}"));
+            let home = client
+                .get(format!("{base}/"))
+                .header("cookie", format!("vitrine_visitor={visitor}"));
             succeeds(home).await.is_some()
         }
         Work::Category => {
@@ -536,9 +543,10 @@ async fn build_tastes(pool: &PgPool) -> anyhow::Result<()> {
 }
 
 async fn load_catalog(pool: &PgPool) -> anyhow::Result<Catalog> {
-    let visitors = sqlx::query_scalar("SELECT DISTINCT visitor FROM shopper_events ORDER BY visitor")
-        .fetch_all(pool)
-        .await?;
+    let visitors =
+        sqlx::query_scalar("SELECT DISTINCT visitor FROM shopper_events ORDER BY visitor")
+            .fetch_all(pool)
+            .await?;
     let subcategories =
         sqlx::query_scalar("SELECT slug FROM categories WHERE parent_id IS NOT NULL ORDER BY slug")
             .fetch_all(pool)
