@@ -13,7 +13,7 @@
 //! - all four mixed.
 //!
 //! The rows need a recommender: the first run gives 2,000 generated visitors 8 views each in one
-//! aisle, trains a version on them (3 epochs: the bench measures serving, not picks) and builds
+//! department, trains a version on them (3 epochs: the bench measures serving, not picks) and builds
 //! trending and bought-together.
 //!
 //! Latency is measured from each request's scheduled start; errors are non-2xx answers and
@@ -503,7 +503,7 @@ async fn build_catalog(pool: &PgPool, products: usize) -> anyhow::Result<()> {
 /// Generated visitors with a history, for the rows.
 const VISITORS: i32 = 2_000;
 
-/// Gives [`VISITORS`] generated visitors 8 views each of one aisle's products, trains a
+/// Gives [`VISITORS`] generated visitors 8 views each of one department's products, trains a
 /// recommender on them (a short training: the bench measures serving) and builds trending and
 /// bought-together.
 async fn build_tastes(pool: &PgPool) -> anyhow::Result<()> {
@@ -511,14 +511,14 @@ async fn build_tastes(pool: &PgPool) -> anyhow::Result<()> {
     sqlx::query(
         "WITH v AS (
              SELECT md5('bench visitor ' || g)::uuid AS visitor,
-                    (SELECT id FROM categories
-                     WHERE slug = 'dept-' || (1 + g % 10) || '-aisle-' || (1 + (g / 10) % 10)) AS aisle
+                    (SELECT id FROM categories WHERE slug = 'dept-' || (1 + g % 10)) AS department
              FROM generate_series(1, $1) g
          )
          INSERT INTO shopper_events (visitor, kind, product_id, occurred_at)
          SELECT v.visitor, 'view', p.id, now() - make_interval(mins => (random() * 10000)::int)
          FROM v CROSS JOIN LATERAL (
-             SELECT id FROM products WHERE category_id = v.aisle ORDER BY random() LIMIT 8
+             SELECT p.id FROM products p JOIN categories c ON c.id = p.category_id
+             WHERE c.parent_id = v.department ORDER BY random() LIMIT 8
          ) p",
     )
     .bind(VISITORS)
