@@ -63,7 +63,12 @@ for _ in $(seq 1 120); do
 done
 DATABASE_URL="$e2e_url" "${CARGO_TARGET_DIR}/debug/vitrine" simulate shoppers \
   --url "http://127.0.0.1:${sim_port}" --shoppers 80 --seed 7 || { cat "$results.sim-server"; exit 1; }
-kill "$sim_server"; wait "$sim_server" 2>/dev/null || true
+# A server that has not stopped 30 s after being asked is stopped hard: its data is all written
+# (the simulation is over), and the tests must not wait on it.
+kill "$sim_server"
+for _ in $(seq 1 30); do kill -0 "$sim_server" 2>/dev/null || break; sleep 1; done
+kill -9 "$sim_server" 2>/dev/null || true
+wait "$sim_server" 2>/dev/null || true
 # The simulated shoppers registered and signed in from 127.0.0.1, as the tests' browsers do: their
 # attempts must not count against the tests' sign-up and sign-in limits.
 psql -q "$e2e_url" -c "DELETE FROM auth_throttle"

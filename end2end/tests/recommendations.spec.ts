@@ -63,6 +63,7 @@ test('the product page shows what customers also bought, and a click is counted'
 
 test('the admin activates the older recommender version and the picks follow it', async ({ page }) => {
   await signIn(page, adminEmail, adminPassword);
+  await expect(page).toHaveURL(/\/account$/);
   await page.goto('/admin/models');
   await hydrated(page);
   const versions = page.locator('[data-testid="model-version-row"][data-kind="recommender"]');
