@@ -3,6 +3,7 @@
 //! nowhere.
 
 use app::backend::jobs::{self, Progress};
+use app::backend::training::EpochDone;
 use indicatif::ProgressBar;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -56,4 +57,24 @@ pub fn bar() -> ProgressBar {
         .expect("a valid template")
         .progress_chars("=> "),
     )
+}
+
+/// Runs a training `work` on a blocking thread (off the async threads), putting each epoch it
+/// reports, with its loss, on `reporter` as `stage`. Every model trained here goes through it.
+pub async fn train_in_background<T: Send + 'static>(
+    stage: &str,
+    reporter: &Reporter,
+    work: impl FnOnce(&mut dyn FnMut(EpochDone)) -> T + Send + 'static,
+) -> anyhow::Result<T> {
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<EpochDone>();
+    let running = tokio::task::spawn_blocking(move || {
+        work(&mut |done| {
+            let _ = sender.send(done);
+        })
+    });
+    while let Some(done) = receiver.recv().await {
+        let detail = Some(format!("loss {:.4}", done.loss));
+        reporter.report(stage, done.epoch as u64, done.epochs as u64, detail).await;
+    }
+    Ok(running.await?)
 }

@@ -22,12 +22,11 @@ use app::backend::recs::store::ShopModel;
 use app::backend::recs::train::{self, TrainParams};
 use app::backend::recs::versions;
 use app::backend::recs::{TrainRecs, DIMS, KIND, TRAIN_JOB, VERSION_PREFIX};
-use app::backend::training::EpochDone;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::jobs::progress::Reporter;
+use crate::jobs::progress::{train_in_background, Reporter};
 use crate::jobs::worker::{one_by_one, HandlerFuture, JobHandler};
 
 /// How far back a training looks.
@@ -118,7 +117,7 @@ pub async fn train_and_activate(
 
     let started = Instant::now();
     let split = holdout::latest_items(&data, HELD_OUT_SHARE);
-    let metrics = in_background("measuring on each shopper's latest products", reporter, {
+    let metrics = train_in_background("measuring on each shopper's latest products", reporter, {
         let content = content.clone();
         let params = params.clone();
         move |on_epoch| holdout::measure(&split, &content, &params, on_epoch)
@@ -170,27 +169,8 @@ async fn train_reporting(
     reporter: &Reporter,
 ) -> anyhow::Result<(TasteVectors, f64)> {
     let (data, content, params) = (data.clone(), content.clone(), params.clone());
-    in_background("training", reporter, move |on_epoch| {
+    train_in_background("training", reporter, move |on_epoch| {
         train::train(&data, &content, &params, on_epoch)
     })
     .await
-}
-
-/// Runs `work` on a blocking thread, putting each epoch it reports on the job as `stage`.
-async fn in_background<T: Send + 'static>(
-    stage: &str,
-    reporter: &Reporter,
-    work: impl FnOnce(&mut dyn FnMut(EpochDone)) -> T + Send + 'static,
-) -> anyhow::Result<T> {
-    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<EpochDone>();
-    let running = tokio::task::spawn_blocking(move || {
-        work(&mut |done| {
-            let _ = sender.send(done);
-        })
-    });
-    while let Some(done) = receiver.recv().await {
-        let detail = Some(format!("loss {:.4}", done.loss));
-        reporter.report(stage, done.epoch as u64, done.epochs as u64, detail).await;
-    }
-    Ok(running.await?)
 }

@@ -23,7 +23,6 @@ use app::backend::text_to_image::train::{self, TrainParams, TrainingSet};
 use app::backend::text_to_image::{
     store, AlignmentHead, TrainTextToImage, KIND, TRAIN_JOB, VERSION_PREFIX,
 };
-use app::backend::training::EpochDone;
 use app::backend::vision::ImageEmbedder;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -33,7 +32,7 @@ use uuid::Uuid;
 
 use crate::datasets::fashion_mnist::{self, Split, CLASSES};
 use crate::jobs::align_images::map_catalog;
-use crate::jobs::progress::Reporter;
+use crate::jobs::progress::{train_in_background, Reporter};
 use crate::jobs::worker::{one_by_one, HandlerFuture, JobHandler};
 
 /// Fashion-MNIST training images added to the catalog's pairs by default: enough for the head
@@ -380,19 +379,9 @@ pub async fn train_reporting(
     params: &TrainParams,
     reporter: &Reporter,
 ) -> anyhow::Result<(AlignmentHead, f64)> {
-    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<EpochDone>();
-    let set = set.clone();
-    let params = params.clone();
-    let training = tokio::task::spawn_blocking(move || {
-        train::train(&set, &params, |done| {
-            let _ = sender.send(done);
-        })
-    });
-    while let Some(done) = receiver.recv().await {
-        let detail = Some(format!("loss {:.4}", done.loss));
-        reporter.report("training", done.epoch as u64, done.epochs as u64, detail).await;
-    }
-    Ok(training.await?)
+    let (set, params) = (set.clone(), params.clone());
+    train_in_background("training", reporter, move |on_epoch| train::train(&set, &params, on_epoch))
+        .await
 }
 
 /// A head's figures on `validation`.

@@ -131,8 +131,8 @@ async fn serve(
     let with_recent = matches!(request.row, RowKind::PickedForYou | RowKind::CompleteYourOrder);
     let known = known(pool, audience, with_recent).await?;
     let take = (limit * CANDIDATES_PER_SLOT) as i64;
-    let active = model_registry::active(pool, KIND).await?;
-    let active_id = active.as_ref().map(|version| version.id);
+    let active = model_registry::active_name(pool, KIND).await?;
+    let active_id = active.as_ref().map(|(id, _)| *id);
     let mut exclude: Vec<Uuid> = known.in_cart.iter().chain(&known.bought).copied().collect();
     let mut from_model = false;
     let (title, candidates) = match request.row {
@@ -191,7 +191,7 @@ async fn serve(
     Ok(RecommendationRow {
         row: request.row,
         title: title.to_owned(),
-        model_version: if from_model { active.map(|version| version.version) } else { None },
+        model_version: if from_model { active.map(|(_, version)| version) } else { None },
         products,
     })
 }
