@@ -130,16 +130,6 @@ pub async fn active(pool: &PgPool, kind: &str) -> Result<Option<VersionInfo>, sq
     .await
 }
 
-/// The id and name of the active version of `kind`, if any: what a request serving from it
-/// needs, without the version's parameters and figures.
-pub async fn active_name(pool: &PgPool, kind: &str) -> Result<Option<(Uuid, String)>, sqlx::Error> {
-    let row =
-        sqlx::query!("SELECT id, version FROM model_versions WHERE kind = $1 AND active", kind)
-            .fetch_optional(pool)
-            .await?;
-    Ok(row.map(|row| (row.id, row.version)))
-}
-
 /// The weights of version `id`.
 pub async fn weights(pool: &PgPool, id: Uuid) -> Result<Option<Vec<u8>>, sqlx::Error> {
     sqlx::query_scalar!("SELECT weights FROM model_versions WHERE id = $1", id)

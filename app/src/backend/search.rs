@@ -91,9 +91,8 @@ pub(crate) async fn vector_search_transaction(
     ef_search: i32,
 ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    // This transaction's settings:
-    // - the iterative scan; `relaxed_order` may return neighbours slightly out of order, and
-    //   the outer query re-sorts;
+    // The iterative scan is on for every session (`relaxed_order`: neighbours may come
+    // slightly out of order, and the outer query re-sorts). This transaction's settings:
     // - `ef_search`, the candidate list the graph walk keeps (the caller sizes it);
     // - a custom plan per call: the statement is prepared once per connection, and after a few
     //   runs PostgreSQL may switch to a generic plan, which must also serve the filtered case
@@ -101,8 +100,7 @@ pub(crate) async fn vector_search_transaction(
     //   unfiltered search on the HNSW index.
     sqlx::query!(
         r#"
-        SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true) AS "iterative_scan!",
-               set_config('hnsw.ef_search', $1::int4::text, true) AS "ef_search!",
+        SELECT set_config('hnsw.ef_search', $1::int4::text, true) AS "ef_search!",
                set_config('plan_cache_mode', 'force_custom_plan', true) AS "plan_cache_mode!"
         "#,
         ef_search

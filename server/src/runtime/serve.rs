@@ -163,10 +163,26 @@ async fn serve_http(
         .await
         .with_context(|| format!("listening on {addr}"))?;
     tracing::info!("serving the shop on http://{addr}");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+    axum::serve(without_delay(listener), app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await
         .context("serving HTTP")
+}
+
+/// `listener` with Nagle's algorithm off on every connection. A page is streamed: its shell
+/// first, then each part as its data arrives. With Nagle on, a part written while the one
+/// before is unacknowledged waits for the browser's delayed ACK (40 ms on Linux): measured
+/// as a 50 ms p99 on product pages under `bench shop`.
+pub fn without_delay(
+    listener: tokio::net::TcpListener,
+) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
+    use axum::serve::ListenerExt;
+    fn no_delay(stream: &mut tokio::net::TcpStream) {
+        if let Err(err) = stream.set_nodelay(true) {
+            tracing::debug!(error = %err, "could not set TCP_NODELAY");
+        }
+    }
+    listener.tap_io(no_delay as fn(&mut tokio::net::TcpStream))
 }
 
 async fn until_stopped(mut stopped: watch::Receiver<bool>) {

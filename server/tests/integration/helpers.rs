@@ -28,7 +28,6 @@ use leptos::config::LeptosOptions;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
@@ -199,9 +198,7 @@ impl TestDb {
             .await
             .expect("creating the test database");
         admin.close().await.ok();
-        let pool = PgPoolOptions::new()
-            .max_connections(5)
-            .connect(&with_database(&server, &name))
+        let pool = vitrine::runtime::database::pool(&with_database(&server, &name), 5)
             .await
             .expect("connecting to the test database");
         Self { pool, name, media: TestMedia::new(), server }
@@ -229,9 +226,7 @@ impl TestDb {
 
     /// A new pool on this database: its sessions see settings changed since the first one.
     pub async fn new_pool(&self) -> PgPool {
-        PgPoolOptions::new()
-            .max_connections(2)
-            .connect(&with_database(&self.server, &self.name))
+        vitrine::runtime::database::pool(&with_database(&self.server, &self.name), 2)
             .await
             .expect("connecting to the test database")
     }

@@ -1,18 +1,20 @@
-//! Lists cost a fixed number of SQL queries whatever their size: counted from sqlx's own
-//! per-statement events, on this test's thread only.
+//! Lists and rows cost a fixed number of SQL queries whatever their size: counted from sqlx's
+//! own per-statement events, on this test's thread only.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use app::backend::catalog::category_listing;
+use app::backend::recs::rows::{recommend, Audience, RowRequest};
 use app::backend::search::product_page;
 use app::backend::vision::MODEL_VERSION;
-use app::types::{ListingQuery, ListingSort};
+use app::types::{ListingQuery, ListingSort, RowKind};
 use tracing::Subscriber;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
 
 use crate::helpers::TestDb;
+use crate::recommendations::{shoppers_with_tastes, small, train, two_kinds};
 
 struct CountQueries(Arc<AtomicUsize>);
 
@@ -99,4 +101,38 @@ async fn a_product_page_costs_the_same_queries_with_1_or_12_variants_and_8_or_10
     assert_eq!((few.product.variants.len(), many.product.variants.len()), (1, 12));
     assert_eq!(many.similar.len(), 5, "every other fixture product");
     assert_eq!(few_queries, many_queries);
+}
+
+#[tokio::test]
+async fn a_row_costs_the_same_few_queries_for_a_short_or_long_history() {
+    let db = TestDb::migrated().await;
+    let kinds = two_kinds(&db).await;
+    shoppers_with_tastes(&db, &kinds, 20).await;
+    train(&db, &small()).await;
+    let (short, long) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    for (visitor, met) in [(short, &kinds[0][..1]), (long, &kinds[0][..])] {
+        for product in met {
+            sqlx::query("INSERT INTO shopper_events (visitor, kind, product_id) VALUES ($1, 'view', $2)")
+                .bind(visitor)
+                .bind(product)
+                .execute(&db.pool)
+                .await
+                .unwrap();
+        }
+    }
+    let audience = |visitor| Audience { visitor: Some(visitor), tracked: true, ..Audience::default() };
+    let picks = RowRequest::new(RowKind::PickedForYou);
+    let (few, few_queries) = queries(recommend(&db.pool, &audience(short), &picks)).await;
+    let (many, many_queries) = queries(recommend(&db.pool, &audience(long), &picks)).await;
+    let (few, many) = (few.unwrap(), many.unwrap());
+    assert!(few.model_version.is_some() && many.model_version.is_some(), "the model's picks");
+    assert!(!few.products.is_empty() && !many.products.is_empty());
+    assert_eq!(few_queries, many_queries);
+    assert_eq!(few_queries, 4, "recent products, the shopper's vector, the index scan, the cards");
+
+    // A guest on a product page: nothing to read about them, no pairs bought yet.
+    let also = RowRequest { products: vec![kinds[1][0]], ..RowRequest::new(RowKind::AlsoBought) };
+    let (found, guest_queries) = queries(recommend(&db.pool, &Audience::default(), &also)).await;
+    assert!(!found.unwrap().products.is_empty());
+    assert_eq!(guest_queries, 4, "pairs, the product's vector, the index scan, the cards");
 }

@@ -3,8 +3,8 @@
 //! hidden, out of stock, already in the cart or bought lately, and no more than a few products
 //! of one category while others are to be had.
 //!
-//! Each row is a handful of indexed queries; what is expensive (training, trending, pairs) is
-//! done by jobs ahead of time.
+//! Each row is a handful of indexed queries (at most four, the cards included); what is
+//! expensive (training, trending, pairs) is done by jobs ahead of time.
 
 use std::collections::HashMap;
 
@@ -15,10 +15,10 @@ use uuid::Uuid;
 use super::events::not_tracked;
 
 use super::store::{query_text, shopper_vector};
-use super::KIND;
+use crate::backend::catalog;
+use crate::backend::search::category_subtree;
 use crate::backend::shopper::{visitor, Shopper};
 use crate::backend::state::AppState;
-use crate::backend::{catalog, model_registry};
 use crate::types::{RecommendationRow, RecsError, Refusal, RowKind};
 
 /// Products a row shows unless asked for fewer or more (at most [`MAX_LIMIT`]).
@@ -122,7 +122,9 @@ async fn serve(
     let limit = request.limit.clamp(1, MAX_LIMIT);
     let categories = match &request.category {
         Some(slug) => Some(
-            subtree(pool, slug).await?.ok_or_else(|| RecsError::UnknownCategory(slug.clone()))?,
+            category_subtree(pool, slug)
+                .await?
+                .ok_or_else(|| RecsError::UnknownCategory(slug.clone()))?,
         ),
         None => None,
     };
@@ -131,23 +133,14 @@ async fn serve(
     let with_recent = matches!(request.row, RowKind::PickedForYou | RowKind::CompleteYourOrder);
     let known = known(pool, audience, with_recent).await?;
     let take = (limit * CANDIDATES_PER_SLOT) as i64;
-    let active = model_registry::active_name(pool, KIND).await?;
-    let active_id = active.as_ref().map(|(id, _)| *id);
     let mut exclude: Vec<Uuid> = known.in_cart.iter().chain(&known.bought).copied().collect();
-    let mut from_model = false;
-    let (title, candidates) = match request.row {
+    let (title, found) = match request.row {
         RowKind::PickedForYou => {
             let met: Vec<Uuid> = known.recent.iter().chain(&exclude).copied().collect();
             exclude.extend(&known.recent);
-            let picks = match active_id {
-                Some(id) => model_candidates(pool, id, &met, &exclude, categories, take).await?,
-                None => Vec::new(),
-            };
-            if picks.is_empty() {
-                ("Trending now", trending(pool, &exclude, categories, take).await?)
-            } else {
-                from_model = true;
-                ("Picked for you", picks)
+            match model_candidates(pool, &met, &exclude, categories, take).await? {
+                Some(picks) if !picks.candidates.is_empty() => ("Picked for you", picks),
+                _ => ("Trending now", Found::trending(pool, &exclude, categories, take).await?),
             }
         }
         RowKind::AlsoBought | RowKind::OrderEmail => {
@@ -155,9 +148,8 @@ async fn serve(
                 return Err(RecsError::ProductRequired.into());
             }
             exclude.extend(&request.products);
-            let (found, model) = goes_with(
+            let found = goes_with(
                 pool,
-                active_id,
                 &request.products,
                 &request.products,
                 &exclude,
@@ -165,35 +157,54 @@ async fn serve(
                 limit,
             )
             .await?;
-            from_model = model;
             match request.row {
                 // An email goes out once: with nothing that goes with the order yet, what is
                 // popular is still a fair suggestion (on a product's page it would mislabel).
-                RowKind::OrderEmail if found.is_empty() => {
-                    ("You might also like", trending(pool, &exclude, categories, take).await?)
-                }
+                RowKind::OrderEmail if found.candidates.is_empty() => (
+                    "You might also like",
+                    Found::trending(pool, &exclude, categories, take).await?,
+                ),
                 RowKind::OrderEmail => ("You might also like", found),
                 _ => ("Customers also bought", found),
             }
         }
         RowKind::CompleteYourOrder => {
             let met: Vec<Uuid> = known.in_cart.iter().chain(&known.recent).copied().collect();
-            let (found, model) =
-                goes_with(pool, active_id, &known.in_cart, &met, &exclude, categories, limit)
-                    .await?;
-            from_model = model;
+            let found =
+                goes_with(pool, &known.in_cart, &met, &exclude, categories, limit).await?;
             ("Complete your order", found)
         }
-        RowKind::Trending => ("Trending now", trending(pool, &exclude, categories, take).await?),
+        RowKind::Trending => {
+            ("Trending now", Found::trending(pool, &exclude, categories, take).await?)
+        }
     };
-    let picked = diverse(&candidates, limit);
+    let picked = diverse(&found.candidates, limit);
     let products = catalog::cards_by_ids(pool, &picked).await?;
     Ok(RecommendationRow {
         row: request.row,
         title: title.to_owned(),
-        model_version: if from_model { active.map(|(_, version)| version) } else { None },
+        model_version: found.model_version,
         products,
     })
+}
+
+/// A row's candidates, best first, and the model version when the taste model gave any.
+#[derive(Debug, Clone, Default)]
+struct Found {
+    candidates: Vec<Candidate>,
+    model_version: Option<String>,
+}
+
+impl Found {
+    async fn trending(
+        pool: &PgPool,
+        exclude: &[Uuid],
+        categories: Option<&[Uuid]>,
+        take: i64,
+    ) -> Result<Self, sqlx::Error> {
+        let candidates = trending(pool, exclude, categories, take).await?;
+        Ok(Self { candidates, model_version: None })
+    }
 }
 
 /// The products of order `order_id` (what its confirmation email's picks go with).
@@ -212,28 +223,28 @@ pub async fn order_products(pool: &PgPool, order_id: Uuid) -> Result<Vec<Uuid>, 
 
 /// What goes with `anchors`: products bought together with them (lift), then, when that
 /// leaves the row short, the taste model's picks for a shopper who met `met`. Nothing without
-/// anchors. Whether the model added any is the second value.
+/// anchors.
 async fn goes_with(
     pool: &PgPool,
-    active: Option<Uuid>,
     anchors: &[Uuid],
     met: &[Uuid],
     exclude: &[Uuid],
     categories: Option<&[Uuid]>,
     limit: usize,
-) -> Result<(Vec<Candidate>, bool), sqlx::Error> {
+) -> Result<Found, sqlx::Error> {
     if anchors.is_empty() {
-        return Ok((Vec::new(), false));
+        return Ok(Found::default());
     }
     let take = (limit * CANDIDATES_PER_SLOT) as i64;
     let mut found = bought_with(pool, anchors, exclude, categories, take).await?;
-    let mut from_model = false;
-    if let (true, Some(version)) = (found.len() < limit, active) {
-        let more = model_candidates(pool, version, met, exclude, categories, take).await?;
-        from_model = !more.is_empty();
-        found.extend(more);
+    let mut model_version = None;
+    if found.len() < limit {
+        if let Some(more) = model_candidates(pool, met, exclude, categories, take).await? {
+            model_version = (!more.candidates.is_empty()).then_some(more.model_version).flatten();
+            found.extend(more.candidates);
+        }
     }
-    Ok((found, from_model))
+    Ok(Found { candidates: found, model_version })
 }
 
 /// Keeps the order but takes at most a third of the row (two at least) from one category
@@ -264,25 +275,8 @@ fn diverse(candidates: &[Candidate], limit: usize) -> Vec<Uuid> {
     picked
 }
 
-/// The ids of category `slug` and everything below it; `None` for an unknown slug.
-async fn subtree(pool: &PgPool, slug: &str) -> Result<Option<Vec<Uuid>>, sqlx::Error> {
-    let ids = sqlx::query_scalar!(
-        r#"
-        WITH RECURSIVE tree AS (
-            SELECT id FROM categories WHERE slug = $1
-            UNION ALL
-            SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id
-        )
-        SELECT id AS "id!" FROM tree
-        "#,
-        slug
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok((!ids.is_empty()).then_some(ids))
-}
-
-/// The shopper's recent products, cart and recent purchases.
+/// The shopper's recent products, cart and recent purchases: two queries at most, none for
+/// a shopper the shop knows nothing of.
 async fn known(
     pool: &PgPool,
     audience: &Audience,
@@ -320,30 +314,24 @@ async fn known(
     } else {
         Vec::new()
     };
-    let in_cart = match audience.cart_id {
-        Some(cart) => {
-            sqlx::query_scalar!(
-                r#"
-                SELECT DISTINCT v.product_id FROM cart_items c
-                JOIN product_variants v ON v.id = c.variant_id
-                WHERE c.cart_id = $1
-                "#,
-                cart
-            )
-            .fetch_all(pool)
-            .await?
-        }
-        None => Vec::new(),
-    };
-    let bought = sqlx::query_scalar!(
+    if audience.user_id.is_none() && audience.cart_id.is_none() {
+        return Ok(Known { recent, ..Known::default() });
+    }
+    let owned = sqlx::query!(
         r#"
-        SELECT DISTINCT v.product_id
-        FROM orders o
-        JOIN order_lines l ON l.order_id = o.id
-        JOIN product_variants v ON v.id = l.variant_id
-        WHERE o.paid_at > now() - make_interval(days => $3)
-          AND ((o.user_id IS NOT NULL AND o.user_id = $1)
-               OR (o.cart_id IS NOT NULL AND o.cart_id = $2))
+        SELECT v.product_id, bool_or(owned.in_cart) AS "in_cart!", bool_or(NOT owned.in_cart) AS "bought!"
+        FROM (
+            SELECT c.variant_id, true AS in_cart FROM cart_items c WHERE c.cart_id = $2
+            UNION ALL
+            SELECT l.variant_id, false
+            FROM orders o
+            JOIN order_lines l ON l.order_id = o.id
+            WHERE o.paid_at > now() - make_interval(days => $3)
+              AND ((o.user_id IS NOT NULL AND o.user_id = $1)
+                   OR (o.cart_id IS NOT NULL AND o.cart_id = $2))
+        ) owned
+        JOIN product_variants v ON v.id = owned.variant_id
+        GROUP BY v.product_id
         "#,
         audience.user_id,
         audience.cart_id,
@@ -351,26 +339,30 @@ async fn known(
     )
     .fetch_all(pool)
     .await?;
-    Ok(Known { recent, in_cart, bought })
+    let pick = |take: fn(&bool, &bool) -> bool| {
+        owned.iter().filter(|row| take(&row.in_cart, &row.bought)).map(|row| row.product_id).collect()
+    };
+    Ok(Known { recent, in_cart: pick(|in_cart, _| *in_cart), bought: pick(|_, bought| *bought) })
 }
 
-/// The taste model's best products for a shopper who met `met`, by its vectors in pgvector.
+/// The active taste model's best products for a shopper who met `met`, by its vectors in
+/// pgvector; `None` when there is no active version or it knows none of `met`. The pool's
+/// sessions scan the index iteratively (`runtime::database::pool`), so the filters are applied
+/// during the scan and the row is not cut short.
 async fn model_candidates(
     pool: &PgPool,
-    version_id: Uuid,
     met: &[Uuid],
     exclude: &[Uuid],
     categories: Option<&[Uuid]>,
     take: i64,
-) -> Result<Vec<Candidate>, sqlx::Error> {
-    let Some(shopper) = shopper_vector(pool, version_id, met).await? else {
-        return Ok(Vec::new());
+) -> Result<Option<Found>, sqlx::Error> {
+    if met.is_empty() {
+        return Ok(None);
+    }
+    let Some(shopper) = shopper_vector(pool, met).await? else {
+        return Ok(None);
     };
-    let mut tx = pool.begin().await?;
-    // The filters are applied during the index scan, not after it: without iterative scans a
-    // filtered HNSW search can return fewer rows than asked for.
-    sqlx::query!("SET LOCAL hnsw.iterative_scan = relaxed_order").execute(&mut *tx).await?;
-    let rows = sqlx::query_as!(
+    let candidates = sqlx::query_as!(
         Candidate,
         r#"
         SELECT r.product_id AS product, p.category_id AS category
@@ -383,16 +375,15 @@ async fn model_candidates(
         ORDER BY r.item <#> $2::text::vector
         LIMIT $5
         "#,
-        version_id,
-        query_text(&shopper),
+        shopper.version_id,
+        query_text(&shopper.vector),
         exclude,
         categories as Option<&[Uuid]>,
         take
     )
-    .fetch_all(&mut *tx)
+    .fetch_all(pool)
     .await?;
-    tx.commit().await?;
-    Ok(rows)
+    Ok(Some(Found { candidates, model_version: Some(shopper.version) }))
 }
 
 /// Products in baskets with `anchors` more often than chance (lift above 1), best first.

@@ -199,23 +199,34 @@ pub async fn remove_other_versions(pool: &PgPool, keep: Uuid) -> Result<u64, sql
         .rows_affected())
 }
 
-/// The vector of a shopper who met `products` under version `version_id` (those it has rows
-/// for), `None` when it knows none of them.
+/// The active version and the vector of a shopper who met `products` under it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShopperVector {
+    pub version_id: Uuid,
+    /// The version's name, for the row's links and click-through.
+    pub version: String,
+    pub vector: Vec<f32>,
+}
+
+/// The vector, under the active version, of a shopper who met `products` (those it has rows
+/// for); `None` without an active version or when it knows none of them. One round trip:
+/// it runs on every personal row.
 pub async fn shopper_vector(
     pool: &PgPool,
-    version_id: Uuid,
     products: &[Uuid],
-) -> Result<Option<Vec<f32>>, sqlx::Error> {
+) -> Result<Option<ShopperVector>, sqlx::Error> {
     let row = sqlx::query!(
         r#"
-        SELECT m.user_bias AS "user_bias!",
+        SELECT v.id AS version_id, v.version, m.user_bias AS "user_bias!",
                (SELECT sum(r.input)::real[] FROM recommendation_vectors r
-                WHERE r.version_id = $1 AND r.product_id = ANY($2)) AS "sum?",
+                WHERE r.version_id = v.id AND r.product_id = ANY($2)) AS "sum?",
                (SELECT count(*) FROM recommendation_vectors r
-                WHERE r.version_id = $1 AND r.product_id = ANY($2)) AS "met!"
-        FROM recommendation_models m WHERE m.version_id = $1
+                WHERE r.version_id = v.id AND r.product_id = ANY($2)) AS "met!"
+        FROM model_versions v
+        JOIN recommendation_models m ON m.version_id = v.id
+        WHERE v.kind = $1 AND v.active
         "#,
-        version_id,
+        super::KIND,
         products
     )
     .fetch_optional(pool)
@@ -224,7 +235,8 @@ pub async fn shopper_vector(
     let Some(sum) = row.sum.filter(|_| row.met > 0) else { return Ok(None) };
     // The model's user side (`TasteVectors::user`): tanh(Σ inputs / √n + bias).
     let scale = 1.0 / (row.met as f32).sqrt();
-    Ok(Some(sum.iter().zip(&row.user_bias).map(|(s, b)| (s * scale + b).tanh()).collect()))
+    let vector = sum.iter().zip(&row.user_bias).map(|(s, b)| (s * scale + b).tanh()).collect();
+    Ok(Some(ShopperVector { version_id: row.version_id, version: row.version, vector }))
 }
 
 /// The shopper vector as the inner-product query: `[vector, 1]` meets `[item, bias]`.

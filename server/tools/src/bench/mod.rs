@@ -58,5 +58,6 @@ async fn serve_shop(
     };
     let state = vitrine::runtime::state::build(services, Some(addr))?;
     let router = vitrine::http::router::build(state);
+    let listener = vitrine::runtime::serve::without_delay(listener);
     Ok((addr, tokio::spawn(async move { axum::serve(listener, router).await })))
 }

@@ -20,7 +20,6 @@ use app::preprocess::{decode_upright, resize_and_centre_crop, Limits, MODEL_SIDE
 use pgvector::Vector;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sqlx::postgres::PgPoolOptions;
 use sqlx::{Executor, PgPool};
 use uuid::Uuid;
 
@@ -42,7 +41,7 @@ pub async fn run(storage: &StorageArgs, args: &BenchSearchArgs) -> anyhow::Resul
     let server = database::resolve_url(storage).await?;
     let url = server.with_database(&args.database);
     super::create_database_if_missing(server.expose(), &args.database).await?;
-    let pool = PgPoolOptions::new().max_connections(16).connect(url.expose()).await?;
+    let pool = database::pool(url.expose(), 16).await?;
     database::migrate(&pool).await?;
     let media = MediaStore::new(storage.state_dir.join("bench-media"));
 

@@ -31,7 +31,6 @@ use anyhow::Context;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sqlx::postgres::PgPoolOptions;
 use sqlx::{Executor, PgPool};
 use tokio::sync::Mutex;
 use uuid::Uuid;
@@ -139,7 +138,7 @@ pub async fn run(storage: &StorageArgs, args: &BenchShopArgs) -> anyhow::Result<
     super::create_database_if_missing(server.expose(), &args.database).await?;
     let url = server.with_database(&args.database);
     // Sized like a production web replica's pool.
-    let pool = PgPoolOptions::new().max_connections(16).connect(url.expose()).await?;
+    let pool = database::pool(url.expose(), 16).await?;
     database::migrate(&pool).await?;
     let products: i64 =
         sqlx::query_scalar("SELECT count(*) FROM products").fetch_one(&pool).await?;

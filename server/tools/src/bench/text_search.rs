@@ -19,7 +19,6 @@ use anyhow::Context;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use sqlx::postgres::PgPoolOptions;
 use sqlx::{Executor, PgPool};
 use tokio::sync::Mutex;
 use vitrine::commands::{reindex, seed};
@@ -51,7 +50,7 @@ pub async fn run(storage: &StorageArgs, args: &BenchTextSearchArgs) -> anyhow::R
     let server = database::resolve_url(storage).await?;
     super::create_database_if_missing(server.expose(), &args.database).await?;
     let url = server.with_database(&args.database);
-    let pool = PgPoolOptions::new().max_connections(16).connect(url.expose()).await?;
+    let pool = database::pool(url.expose(), 16).await?;
     database::migrate(&pool).await?;
     let media = storage.media_store();
     let products: i64 =
