@@ -32,6 +32,7 @@ use crate::pages::admin::audit::AdminAuditPage;
 use crate::pages::admin::inventory::AdminInventoryPage;
 use crate::pages::admin::models::AdminModelsPage;
 use crate::pages::admin::orders::AdminOrdersPage;
+use crate::pages::admin::product_form::{AdminEditProductPage, AdminNewProductPage};
 use crate::pages::admin::products::AdminProductsPage;
 use crate::pages::admin::users::AdminUsersPage;
 use crate::pages::admin::{AdminArea, AdminHome};
@@ -130,6 +131,14 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("") view=AdminHome/>
                         <Route path=StaticSegment("users") view=AdminUsersPage/>
                         <Route path=StaticSegment("products") view=AdminProductsPage/>
+                        <Route
+                            path=(StaticSegment("products"), StaticSegment("new"))
+                            view=AdminNewProductPage
+                        />
+                        <Route
+                            path=(StaticSegment("products"), ParamSegment("id"))
+                            view=AdminEditProductPage
+                        />
                         <Route path=StaticSegment("audit") view=AdminAuditPage/>
                         <Route path=StaticSegment("orders") view=AdminOrdersPage/>
                         <Route path=StaticSegment("inventory") view=AdminInventoryPage/>

@@ -696,34 +696,39 @@ pub async fn mark_image_failed(
 pub async fn list_products(
     pool: &PgPool,
     query: &str,
+    archived: bool,
     limit: i64,
 ) -> Result<Vec<AdminProduct>, AuthError> {
-    product_rows(pool, None, &super::db::ilike_pattern(query), limit)
+    product_rows(pool, None, &super::db::ilike_pattern(query), limit, archived)
         .await
         .map_err(AuthError::unavailable)
 }
 
-/// Products (newest first) that are `product`, or whose name matches the ILIKE `pattern`.
+/// Products (newest first) that are `product`, or whose name matches the ILIKE `pattern`
+/// (archived ones only when `archived`).
 async fn product_rows(
     pool: &PgPool,
     product: Option<Uuid>,
     pattern: &str,
     limit: i64,
+    archived: bool,
 ) -> Result<Vec<AdminProduct>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"
-        SELECT p.id, p.slug, p.name, p.published,
+        SELECT p.id, p.slug, p.name, p.published, p.archived_at IS NOT NULL AS "archived!",
                coalesce(array_agg(i.storage_key ORDER BY i.position)
                         FILTER (WHERE i.id IS NOT NULL), '{}') AS "images!"
         FROM products p LEFT JOIN product_images i ON i.product_id = p.id
         WHERE ($1::uuid IS NULL OR p.id = $1) AND p.name ILIKE $2
+          AND ($1::uuid IS NOT NULL OR p.archived_at IS NULL OR $4)
         GROUP BY p.id
         ORDER BY p.created_at DESC, p.id
         LIMIT $3
         "#,
         product,
         pattern,
-        limit
+        limit,
+        archived
     )
     .fetch_all(pool)
     .await?;
@@ -734,6 +739,7 @@ async fn product_rows(
             slug: row.slug,
             name: row.name,
             published: row.published,
+            archived: row.archived,
             images: row.images.iter().map(|key| super::media::MediaStore::url(key)).collect(),
         })
         .collect())
@@ -755,8 +761,14 @@ pub async fn set_published(
             .map_err(CommerceError::unavailable)?
             .ok_or(CommerceError::UnknownProduct)?;
     if before != published {
+        // Showing an archived product restores it.
         sqlx::query!(
-            "UPDATE products SET published = $2, updated_at = now() WHERE id = $1",
+            r#"
+            UPDATE products
+            SET published = $2, archived_at = CASE WHEN $2 THEN NULL ELSE archived_at END,
+                updated_at = now()
+            WHERE id = $1
+            "#,
             product,
             published
         )
@@ -780,8 +792,9 @@ pub async fn set_published(
         outbox::record(&mut tx, &event).await.map_err(CommerceError::unavailable)?;
     }
     tx.commit().await.map_err(CommerceError::unavailable)?;
-    let mut rows =
-        product_rows(pool, Some(product), "%", 1).await.map_err(CommerceError::unavailable)?;
+    let mut rows = product_rows(pool, Some(product), "%", 1, true)
+        .await
+        .map_err(CommerceError::unavailable)?;
     rows.pop().ok_or(CommerceError::UnknownProduct)
 }
 

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod cart;
 pub mod catalog;
+pub mod catalog_editing;
 pub mod checkout;
 pub mod content_policy;
 pub mod db;

@@ -42,6 +42,10 @@ pub enum ShopEvent {
     /// `product.published` / `product.hidden`.
     ProductPublished(ProductEvent),
     ProductHidden(ProductEvent),
+    /// `product.created` / `product.updated` / `product.archived`: the admin's product form.
+    ProductCreated(ProductEvent),
+    ProductUpdated(ProductEvent),
+    ProductArchived(ProductEvent),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,6 +146,9 @@ impl ShopEvent {
             Self::RefundIssued(_) => "refund.issued",
             Self::ProductPublished(_) => "product.published",
             Self::ProductHidden(_) => "product.hidden",
+            Self::ProductCreated(_) => "product.created",
+            Self::ProductUpdated(_) => "product.updated",
+            Self::ProductArchived(_) => "product.archived",
         })
     }
 
@@ -158,9 +165,11 @@ impl ShopEvent {
             Self::OrderMoved { order, .. } => serde_json::to_value(order),
             Self::PaymentFailed(failure) => serde_json::to_value(failure),
             Self::RefundIssued(refund) => serde_json::to_value(refund),
-            Self::ProductPublished(product) | Self::ProductHidden(product) => {
-                serde_json::to_value(product)
-            }
+            Self::ProductPublished(product)
+            | Self::ProductHidden(product)
+            | Self::ProductCreated(product)
+            | Self::ProductUpdated(product)
+            | Self::ProductArchived(product) => serde_json::to_value(product),
         };
         value.expect("plain structs serialise")
     }
@@ -185,6 +194,9 @@ impl ShopEvent {
             "refund.issued" => Self::RefundIssued(fields(topic, payload)?),
             "product.published" => Self::ProductPublished(fields(topic, payload)?),
             "product.hidden" => Self::ProductHidden(fields(topic, payload)?),
+            "product.created" => Self::ProductCreated(fields(topic, payload)?),
+            "product.updated" => Self::ProductUpdated(fields(topic, payload)?),
+            "product.archived" => Self::ProductArchived(fields(topic, payload)?),
             other => {
                 let status = other.strip_prefix("order.").and_then(OrderStatus::parse);
                 let Some(status) = status else {
@@ -367,6 +379,9 @@ mod tests {
                 },
             },
             ShopEvent::ProductHidden(ProductEvent { product_id: order_id }),
+            ShopEvent::ProductCreated(ProductEvent { product_id: order_id }),
+            ShopEvent::ProductUpdated(ProductEvent { product_id: order_id }),
+            ShopEvent::ProductArchived(ProductEvent { product_id: order_id }),
         ];
         for event in events {
             let stored = ShopEvent::from_stored(&event.topic(), event.payload()).unwrap();

@@ -9,9 +9,9 @@ use leptos::server_fn::ServerFn;
 use uuid::Uuid;
 
 use crate::types::{
-    AdminProduct, AdminUser, AuditEntry, AuthError, ClickThroughRow, CommerceError,
-    ModelVersionRow, ModelsError, OrderStatus, OrderSummary, Permission, Role, StockChange,
-    StockRow, TrainingJob,
+    AdminProduct, AdminUser, AuditEntry, AuthError, CatalogEditError, ClickThroughRow,
+    CommerceError, EditableProduct, ModelVersionRow, ModelsError, OrderStatus, OrderSummary,
+    Permission, ProductForm, Role, StockChange, StockRow, TrainingJob,
 };
 
 /// Where the admin server functions live.
@@ -38,6 +38,9 @@ pub fn access_table() -> Vec<(&'static str, Permission, Via)> {
         (AuditLog::PATH, Permission::Audit, Via::ServerFn),
         (ListProducts::PATH, Permission::Catalog, Via::ServerFn),
         (SetProductPublished::PATH, Permission::Catalog, Via::ServerFn),
+        (EditProduct::PATH, Permission::Catalog, Via::ServerFn),
+        (SaveProduct::PATH, Permission::Catalog, Via::ServerFn),
+        (ArchiveProduct::PATH, Permission::Catalog, Via::ServerFn),
         (PRODUCT_IMAGES, Permission::Catalog, Via::Upload),
         (ListOrders::PATH, Permission::Orders, Via::ServerFn),
         (SetOrderStatus::PATH, Permission::Orders, Via::ServerFn),
@@ -104,12 +107,60 @@ pub async fn audit_log() -> Result<Vec<AuditEntry>, AuthError> {
     crate::backend::audit::recent(&state.db, LIST_LIMIT).await
 }
 
-/// Products whose name contains `query` (all, newest first, when it is empty).
+/// Products whose name contains `query` (all, newest first, when it is empty); archived ones
+/// only when `archived`.
 #[server(prefix = "/api/admin", endpoint = "products")]
-pub async fn list_products(query: String) -> Result<Vec<AdminProduct>, AuthError> {
+pub async fn list_products(
+    query: String,
+    #[server(default)] archived: bool,
+) -> Result<Vec<AdminProduct>, AuthError> {
     authorize::<ListProducts>().await?;
     let state = super::state();
-    crate::backend::catalog::list_products(&state.db, query.trim(), 50).await
+    crate::backend::catalog::list_products(&state.db, query.trim(), archived, 50).await
+}
+
+/// Product `product_id` as its edit form shows it.
+#[server(prefix = "/api/admin", endpoint = "products/edit")]
+pub async fn edit_product(product_id: Uuid) -> Result<EditableProduct, CatalogEditError> {
+    use crate::types::Refusal;
+
+    authorize::<EditProduct>().await?;
+    let state = super::state();
+    crate::backend::catalog_editing::editable(&state.db, product_id)
+        .await
+        .map_err(CatalogEditError::unavailable)?
+        .ok_or(CatalogEditError::UnknownProduct)
+}
+
+/// Creates a product (no `product_id`) or saves one; audited, with its event, and refused
+/// when the form is stale (someone saved since it was opened). A new product's page is its
+/// edit page: the browser is sent there (a plain form post too).
+#[server(prefix = "/api/admin", endpoint = "products/save")]
+pub async fn save_product(
+    #[server(default)] product_id: Option<Uuid>,
+    form: ProductForm,
+) -> Result<EditableProduct, CatalogEditError> {
+    let actor = authorize::<SaveProduct>().await?;
+    let state = super::state();
+    let saved =
+        crate::backend::catalog_editing::save(&state.db, actor.actor(), product_id, &form).await?;
+    if product_id.is_none() {
+        leptos_axum::redirect(&format!("/admin/products/{}", saved.id));
+    }
+    Ok(saved)
+}
+
+/// Archives a product (hidden, out of the default list) or restores it (still hidden until
+/// shown); audited.
+#[server(prefix = "/api/admin", endpoint = "products/archive")]
+pub async fn archive_product(
+    product_id: Uuid,
+    archived: bool,
+) -> Result<EditableProduct, CatalogEditError> {
+    let actor = authorize::<ArchiveProduct>().await?;
+    let state = super::state();
+    crate::backend::catalog_editing::set_archived(&state.db, actor.actor(), product_id, archived)
+        .await
 }
 
 /// Shows a product in the shop or hides it; audited, and announced in the event feed. A hidden

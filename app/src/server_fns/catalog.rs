@@ -39,8 +39,16 @@ pub async fn product_page(
     let version = state.images.model_version();
     let page = crate::backend::search::product_page(&state.db, &slug, version, SIMILAR_ITEMS)
         .await
-        .map_err(ShopError::unavailable)?
-        .ok_or(ShopError::NotFound)?;
+        .map_err(ShopError::unavailable)?;
+    let Some(page) = page else {
+        // A renamed product: the browser's router follows this (a full page load gets its 301
+        // from the server's `moved_products` layer).
+        let moved = crate::backend::catalog_editing::moved_to(&state.db, &slug).await;
+        if let Ok(Some(current)) = moved {
+            leptos_axum::redirect(&format!("/products/{current}"));
+        }
+        return Err(ShopError::NotFound);
+    };
     let opened = tracking::product_opened(page.product.card.id, from.source().as_ref());
     tracking::record_in_server_fn(opened).await;
     Ok(page)

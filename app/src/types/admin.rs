@@ -42,6 +42,8 @@ pub struct AdminProduct {
     pub name: String,
     /// Whether the shop shows it (listings, its page, search, carts).
     pub published: bool,
+    /// Archived: hidden, and out of the default list.
+    pub archived: bool,
     /// Its images' URLs, in order.
     pub images: Vec<String>,
 }

@@ -583,3 +583,92 @@ impl FromServerFnError for ModelsError {
         }
     }
 }
+
+/// A field the form got wrong and what to say next to it. Fields are named as the form names
+/// them: `name`, `slug`, `category`, `attributes`, `variants.1.price`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Why a product could not be saved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum CatalogEditError {
+    #[error("Some fields need a fix (marked below).")]
+    Invalid(Vec<FieldError>),
+    #[error("Someone else saved this product since you opened it. Reload it to see their changes, then make yours again.")]
+    Stale,
+    #[error("There is no such product.")]
+    UnknownProduct,
+    #[error("Sign in to continue.")]
+    Unauthenticated,
+    #[error("You are not allowed to do that.")]
+    Forbidden,
+    #[error("The request could not be read.")]
+    BadRequest,
+    #[error("The catalog is unavailable right now; try again in a moment.")]
+    Unavailable,
+}
+
+impl CatalogEditError {
+    /// The message for `field`, if the refusal names it.
+    pub fn field(&self, field: &str) -> Option<String> {
+        match self {
+            Self::Invalid(errors) => {
+                errors.iter().find(|error| error.field == field).map(|error| error.message.clone())
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Refusal for CatalogEditError {
+    const UNAVAILABLE: Self = Self::Unavailable;
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid(_) => "invalid_product",
+            Self::Stale => "stale_form",
+            Self::UnknownProduct => "unknown_product",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden => "forbidden",
+            Self::BadRequest => "bad_request",
+            Self::Unavailable => "unavailable",
+        }
+    }
+
+    fn status(&self) -> u16 {
+        match self {
+            Self::BadRequest => 400,
+            Self::Unauthenticated => 401,
+            Self::Forbidden => 403,
+            Self::UnknownProduct => 404,
+            Self::Stale => 409,
+            Self::Invalid(_) => 422,
+            Self::Unavailable => 503,
+        }
+    }
+}
+
+/// The editing functions check access first; its refusals keep their meaning.
+impl From<AuthError> for CatalogEditError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Unauthenticated => Self::Unauthenticated,
+            AuthError::Forbidden => Self::Forbidden,
+            _ => Self::Unavailable,
+        }
+    }
+}
+
+impl FromServerFnError for CatalogEditError {
+    type Encoder = RefusalEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => Self::Unavailable,
+            _ => Self::BadRequest,
+        }
+    }
+}

@@ -4,12 +4,13 @@
 //! depends on this.
 //!
 //! The submodules only group the file; every type is used as `crate::types::Name`. Within the
-//! folder, dependencies point one way too: money ← catalog ← commerce ← admin, catalog ← search ← link_source, catalog ← recs, auth ← admin,
+//! folder, dependencies point one way too: money ← catalog ← commerce ← admin, catalog ← catalog_editing, catalog ← search ← link_source, catalog ← recs, auth ← admin,
 //! models (on its own), and errors on top.
 
 mod admin;
 mod auth;
 mod catalog;
+mod catalog_editing;
 mod commerce;
 mod errors;
 mod link_source;
@@ -21,6 +22,7 @@ mod search;
 pub use admin::*;
 pub use auth::*;
 pub use catalog::*;
+pub use catalog_editing::*;
 pub use commerce::*;
 pub use errors::*;
 pub use link_source::*;

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod metrics;
+pub mod moved_products;
 pub mod ops;
 pub mod rate_limits;
 pub mod router;

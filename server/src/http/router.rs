@@ -100,6 +100,10 @@ pub fn build(state: AppState) -> Router {
             shell,
         ))
         .layer(axum::middleware::from_fn(crate::http::server_fn_status::set_error_status))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::moved_products::redirect_moved,
+        ))
         // Pages load with a fresh session when the access token has expired (see auth.rs).
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -25,6 +25,8 @@ struct Samples {
     model_version: String,
     /// A queued training job.
     training: String,
+    /// A category's slug, for new products.
+    category: String,
 }
 
 /// A valid request for each admin endpoint (a new endpoint needs one here).
@@ -38,6 +40,23 @@ fn request(app: &TestApp, path: &str, samples: &Samples) -> reqwest::RequestBuil
         "/api/admin/products" => post.form(&[("query", "")]),
         "/api/admin/products/publish" => {
             post.form(&[("product_id", product), ("published", "true")])
+        }
+        "/api/admin/products/edit" => post.form(&[("product_id", product)]),
+        // Restoring a product that is not archived: a no-op.
+        "/api/admin/products/archive" => {
+            post.form(&[("product_id", product), ("archived", "false")])
+        }
+        // A new product each call (its name and SKU made unique).
+        "/api/admin/products/save" => {
+            let unique = uuid::Uuid::new_v4().simple().to_string();
+            let sku = format!("MATRIX-{}", unique.to_uppercase());
+            post.form(&[
+                ("form[name]", format!("Matrix {unique}").as_str()),
+                ("form[category]", samples.category.as_str()),
+                ("form[variants][0][sku]", sku.as_str()),
+                ("form[variants][0][price]", "1"),
+                ("form[variants][0][currency]", "EUR"),
+            ])
         }
         "/api/admin/users/role" => post.form(&[("user_id", customer), ("role", "customer")]),
         // Enabling an enabled account: changes nothing the other calls depend on.
@@ -158,6 +177,10 @@ async fn every_admin_server_function_refuses_whoever_lacks_its_permission() {
         variant: variant.to_string(),
         model_version: model.version,
         training: training.to_string(),
+        category: sqlx::query_scalar("SELECT slug FROM categories ORDER BY slug LIMIT 1")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap(),
     };
     for (path, permission, _) in access_table() {
         let call = |bearer: Option<&str>| {

@@ -8,6 +8,7 @@ mod auth;
 mod backup;
 mod browser_defences;
 mod catalog;
+mod catalog_editing;
 mod commerce;
 mod degradation;
 mod embedding;

@@ -112,15 +112,18 @@ async fn a_row_costs_the_same_few_queries_for_a_short_or_long_history() {
     let (short, long) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
     for (visitor, met) in [(short, &kinds[0][..1]), (long, &kinds[0][..])] {
         for product in met {
-            sqlx::query("INSERT INTO shopper_events (visitor, kind, product_id) VALUES ($1, 'view', $2)")
-                .bind(visitor)
-                .bind(product)
-                .execute(&db.pool)
-                .await
-                .unwrap();
+            sqlx::query(
+                "INSERT INTO shopper_events (visitor, kind, product_id) VALUES ($1, 'view', $2)",
+            )
+            .bind(visitor)
+            .bind(product)
+            .execute(&db.pool)
+            .await
+            .unwrap();
         }
     }
-    let audience = |visitor| Audience { visitor: Some(visitor), tracked: true, ..Audience::default() };
+    let audience =
+        |visitor| Audience { visitor: Some(visitor), tracked: true, ..Audience::default() };
     let picks = RowRequest::new(RowKind::PickedForYou);
     let (few, few_queries) = queries(recommend(&db.pool, &audience(short), &picks)).await;
     let (many, many_queries) = queries(recommend(&db.pool, &audience(long), &picks)).await;

@@ -148,15 +148,9 @@ async fn serve(
                 return Err(RecsError::ProductRequired.into());
             }
             exclude.extend(&request.products);
-            let found = goes_with(
-                pool,
-                &request.products,
-                &request.products,
-                &exclude,
-                categories,
-                limit,
-            )
-            .await?;
+            let found =
+                goes_with(pool, &request.products, &request.products, &exclude, categories, limit)
+                    .await?;
             match request.row {
                 // An email goes out once: with nothing that goes with the order yet, what is
                 // popular is still a fair suggestion (on a product's page it would mislabel).
@@ -170,8 +164,7 @@ async fn serve(
         }
         RowKind::CompleteYourOrder => {
             let met: Vec<Uuid> = known.in_cart.iter().chain(&known.recent).copied().collect();
-            let found =
-                goes_with(pool, &known.in_cart, &met, &exclude, categories, limit).await?;
+            let found = goes_with(pool, &known.in_cart, &met, &exclude, categories, limit).await?;
             ("Complete your order", found)
         }
         RowKind::Trending => {
@@ -340,7 +333,11 @@ async fn known(
     .fetch_all(pool)
     .await?;
     let pick = |take: fn(&bool, &bool) -> bool| {
-        owned.iter().filter(|row| take(&row.in_cart, &row.bought)).map(|row| row.product_id).collect()
+        owned
+            .iter()
+            .filter(|row| take(&row.in_cart, &row.bought))
+            .map(|row| row.product_id)
+            .collect()
     };
     Ok(Known { recent, in_cart: pick(|in_cart, _| *in_cart), bought: pick(|_, bought| *bought) })
 }

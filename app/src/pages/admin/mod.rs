@@ -7,6 +7,7 @@ pub mod audit;
 pub mod inventory;
 pub mod models;
 pub mod orders;
+pub mod product_form;
 pub mod products;
 pub mod users;
 

@@ -22,8 +22,12 @@ pub fn AdminProductsPage() -> impl IntoView {
     let uploads = RwSignal::new(0u32);
     let publish = ServerAction::<SetProductPublished>::new();
     let products = Resource::new(
-        move || (query.read().get("q").unwrap_or_default(), uploads.get(), publish.version().get()),
-        |(q, ..)| list_products(q),
+        move || {
+            let query = query.read();
+            let archived = query.get("archived").is_some_and(|value| value == "true");
+            (query.get("q").unwrap_or_default(), archived, uploads.get(), publish.version().get())
+        },
+        |(q, archived, ..)| list_products(q, archived),
     );
     view! {
         <Title text="Products · Admin"/>
@@ -42,10 +46,16 @@ fn ProductsTable(
     let query = use_query_map();
     view! {
         <h1>"Products and images"</h1>
+        <p><a href="/admin/products/new" class="button">"New product"</a></p>
         <RefusalNotice error=Signal::derive(move || publish.value().get().and_then(Result::err))/>
         <form method="get" class="inline-form" role="search">
             <input type="search" name="q" aria-label="Product name" placeholder="Product name"
                 value=move || query.read().get("q").unwrap_or_default()/>
+            <label class="inline-check">
+                <input type="checkbox" name="archived" value="true"
+                    checked=move || query.read().get("archived").is_some_and(|v| v == "true")/>
+                "Archived too"
+            </label>
             <button type="submit" class="secondary">"Find"</button>
         </form>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -76,11 +86,18 @@ fn ProductRow(
     on_upload: impl Fn() + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let images = product.images.clone();
-    let (state, button) = if product.published { ("Shown", "Hide") } else { ("Hidden", "Show") };
+    let (state, button) = match (product.archived, product.published) {
+        (true, _) => ("Archived", "Show"),
+        (false, true) => ("Shown", "Hide"),
+        (false, false) => ("Hidden", "Show"),
+    };
     let publish_label = format!("{button} {} in the shop", product.name);
     view! {
         <tr data-product=product.slug.clone()>
-            <td><a href=format!("/products/{}", product.slug)>{product.name.clone()}</a></td>
+            <td>
+                <a href=format!("/admin/products/{}", product.id)>{product.name.clone()}</a>
+                " · "<a href=format!("/products/{}", product.slug) class="hint">"in the shop"</a>
+            </td>
             <td>
                 <ActionForm action=publish attr:class="inline-form">
                     <input type="hidden" name="product_id" value=product.id.to_string()/>
@@ -107,7 +124,7 @@ pub enum Prepared {
 }
 
 #[component]
-fn ImageUpload(
+pub(super) fn ImageUpload(
     product: Uuid,
     name: String,
     on_upload: impl Fn() + Clone + Send + Sync + 'static,

@@ -89,7 +89,10 @@ pub async fn render(
         | ShopEvent::OrderPlaced(_)
         | ShopEvent::OrderMoved { .. }
         | ShopEvent::ProductPublished(_)
-        | ShopEvent::ProductHidden(_) => return Ok(None),
+        | ShopEvent::ProductHidden(_)
+        | ShopEvent::ProductCreated(_)
+        | ShopEvent::ProductUpdated(_)
+        | ShopEvent::ProductArchived(_) => return Ok(None),
     }))
 }
 
