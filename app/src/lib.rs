@@ -29,6 +29,7 @@ use crate::pages::account::reset::{ForgotPasswordPage, ResetPasswordPage};
 use crate::pages::account::sign_in::{SignInPage, SignUpPage};
 use crate::pages::account::AccountPage;
 use crate::pages::admin::audit::AdminAuditPage;
+use crate::pages::admin::categories::AdminCategoriesPage;
 use crate::pages::admin::inventory::AdminInventoryPage;
 use crate::pages::admin::models::AdminModelsPage;
 use crate::pages::admin::orders::AdminOrdersPage;
@@ -139,6 +140,7 @@ pub fn App() -> impl IntoView {
                             path=(StaticSegment("products"), ParamSegment("id"))
                             view=AdminEditProductPage
                         />
+                        <Route path=StaticSegment("categories") view=AdminCategoriesPage/>
                         <Route path=StaticSegment("audit") view=AdminAuditPage/>
                         <Route path=StaticSegment("orders") view=AdminOrdersPage/>
                         <Route path=StaticSegment("inventory") view=AdminInventoryPage/>

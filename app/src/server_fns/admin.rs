@@ -9,9 +9,9 @@ use leptos::server_fn::ServerFn;
 use uuid::Uuid;
 
 use crate::types::{
-    AdminProduct, AdminUser, AuditEntry, AuthError, CatalogEditError, ClickThroughRow,
-    CommerceError, EditableProduct, ModelVersionRow, ModelsError, OrderStatus, OrderSummary,
-    Permission, ProductForm, Role, StockChange, StockRow, TrainingJob,
+    AdminCategory, AdminProduct, AdminUser, AuditEntry, AuthError, CatalogEditError, CategoryForm,
+    ClickThroughRow, CommerceError, EditableProduct, ModelVersionRow, ModelsError, OrderStatus,
+    OrderSummary, Permission, ProductForm, Role, StockChange, StockRow, TrainingJob,
 };
 
 /// Where the admin server functions live.
@@ -41,6 +41,9 @@ pub fn access_table() -> Vec<(&'static str, Permission, Via)> {
         (EditProduct::PATH, Permission::Catalog, Via::ServerFn),
         (SaveProduct::PATH, Permission::Catalog, Via::ServerFn),
         (ArchiveProduct::PATH, Permission::Catalog, Via::ServerFn),
+        (CategoryTree::PATH, Permission::Catalog, Via::ServerFn),
+        (SaveCategory::PATH, Permission::Catalog, Via::ServerFn),
+        (DeleteCategory::PATH, Permission::Catalog, Via::ServerFn),
         (PRODUCT_IMAGES, Permission::Catalog, Via::Upload),
         (ListOrders::PATH, Permission::Orders, Via::ServerFn),
         (SetOrderStatus::PATH, Permission::Orders, Via::ServerFn),
@@ -134,7 +137,8 @@ pub async fn edit_product(product_id: Uuid) -> Result<EditableProduct, CatalogEd
 
 /// Creates a product (no `product_id`) or saves one; audited, with its event, and refused
 /// when the form is stale (someone saved since it was opened). A new product's page is its
-/// edit page: the browser is sent there (a plain form post too).
+/// edit page: a plain form post (no JavaScript) is redirected there; the hydrated page goes
+/// there itself.
 #[server(prefix = "/api/admin", endpoint = "products/save")]
 pub async fn save_product(
     #[server(default)] product_id: Option<Uuid>,
@@ -144,7 +148,7 @@ pub async fn save_product(
     let state = super::state();
     let saved =
         crate::backend::catalog_editing::save(&state.db, actor.actor(), product_id, &form).await?;
-    if product_id.is_none() {
+    if product_id.is_none() && super::plain_form_post() {
         leptos_axum::redirect(&format!("/admin/products/{}", saved.id));
     }
     Ok(saved)
@@ -174,6 +178,34 @@ pub async fn set_product_published(
     let actor = authorize::<SetProductPublished>().await?;
     let state = super::state();
     crate::backend::catalog::set_published(&state.db, actor.actor(), product_id, published).await
+}
+
+/// The category tree, depth first, with what each holds.
+#[server(prefix = "/api/admin", endpoint = "categories")]
+pub async fn category_tree() -> Result<Vec<AdminCategory>, CatalogEditError> {
+    use crate::types::Refusal;
+
+    authorize::<CategoryTree>().await?;
+    let state = super::state();
+    crate::backend::catalog_editing::categories::tree(&state.db)
+        .await
+        .map_err(CatalogEditError::unavailable)
+}
+
+/// Creates, renames or moves a category; audited.
+#[server(prefix = "/api/admin", endpoint = "categories/save")]
+pub async fn save_category(form: CategoryForm) -> Result<(), CatalogEditError> {
+    let actor = authorize::<SaveCategory>().await?;
+    let state = super::state();
+    crate::backend::catalog_editing::categories::save(&state.db, actor.actor(), &form).await
+}
+
+/// Deletes an empty category (one with products or subcategories is refused); audited.
+#[server(prefix = "/api/admin", endpoint = "categories/delete")]
+pub async fn delete_category(slug: String) -> Result<(), CatalogEditError> {
+    let actor = authorize::<DeleteCategory>().await?;
+    let state = super::state();
+    crate::backend::catalog_editing::categories::delete(&state.db, actor.actor(), &slug).await
 }
 
 /// Orders for the staff's list, newest first; `status` narrows it (empty: all).

@@ -14,3 +14,16 @@ pub mod shop;
 pub(crate) fn state() -> crate::backend::state::AppState {
     leptos::prelude::expect_context::<crate::backend::state::AppState>()
 }
+
+/// Whether this server function call is a plain HTML form post (no JavaScript ran the form):
+/// the browser then wants a page back, as Leptos decides by the same `Accept` header.
+#[cfg(feature = "ssr")]
+pub(crate) fn plain_form_post() -> bool {
+    leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|accept| accept.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+    })
+}

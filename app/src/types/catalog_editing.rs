@@ -126,3 +126,32 @@ pub fn options_text(options: &VariantOptions) -> String {
 
 /// The currencies a price may be in, for the form's choice.
 pub const CURRENCIES: [Currency; 3] = [Currency::Eur, Currency::Usd, Currency::Gbp];
+
+/// A category as the admin's tree shows it, depth first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminCategory {
+    pub slug: String,
+    pub name: String,
+    pub parent_slug: Option<String>,
+    /// 0 for a top-level category.
+    pub depth: i32,
+    /// Products in this category itself (not its subcategories).
+    pub products: i64,
+    pub subcategories: i64,
+}
+
+/// The category form: a new one (blank `slug`) or the one at `slug` renamed or moved.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryForm {
+    /// The category edited; blank for a new one.
+    #[serde(default)]
+    pub slug: String,
+    #[serde(default)]
+    pub name: String,
+    /// A new category's web address; blank: made from the name.
+    #[serde(default)]
+    pub new_slug: String,
+    /// The parent's slug; blank for a top-level category.
+    #[serde(default)]
+    pub parent: String,
+}

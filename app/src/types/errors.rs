@@ -601,6 +601,8 @@ pub enum CatalogEditError {
     Stale,
     #[error("There is no such product.")]
     UnknownProduct,
+    #[error("There is no such category.")]
+    UnknownCategory,
     #[error("Sign in to continue.")]
     Unauthenticated,
     #[error("You are not allowed to do that.")]
@@ -631,6 +633,7 @@ impl Refusal for CatalogEditError {
             Self::Invalid(_) => "invalid_product",
             Self::Stale => "stale_form",
             Self::UnknownProduct => "unknown_product",
+            Self::UnknownCategory => "unknown_category",
             Self::Unauthenticated => "unauthenticated",
             Self::Forbidden => "forbidden",
             Self::BadRequest => "bad_request",
@@ -643,7 +646,7 @@ impl Refusal for CatalogEditError {
             Self::BadRequest => 400,
             Self::Unauthenticated => 401,
             Self::Forbidden => 403,
-            Self::UnknownProduct => 404,
+            Self::UnknownProduct | Self::UnknownCategory => 404,
             Self::Stale => 409,
             Self::Invalid(_) => 422,
             Self::Unavailable => 503,

@@ -42,6 +42,13 @@ fn request(app: &TestApp, path: &str, samples: &Samples) -> reqwest::RequestBuil
             post.form(&[("product_id", product), ("published", "true")])
         }
         "/api/admin/products/edit" => post.form(&[("product_id", product)]),
+        "/api/admin/categories" => post.form(&[] as &[(&str, &str)]),
+        // Renaming a category to its own name, and deleting one that is not there: no-ops.
+        "/api/admin/categories/save" => post.form(&[
+            ("form[slug]", samples.category.as_str()),
+            ("form[name]", samples.category.as_str()),
+        ]),
+        "/api/admin/categories/delete" => post.form(&[("slug", "no-such-category")]),
         // Restoring a product that is not archived: a no-op.
         "/api/admin/products/archive" => {
             post.form(&[("product_id", product), ("archived", "false")])

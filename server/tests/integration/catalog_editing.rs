@@ -314,3 +314,109 @@ async fn a_plain_form_post_creates_the_product_and_lands_on_its_page() {
     let location = response.headers()[LOCATION].to_str().unwrap().to_owned();
     assert!(location.ends_with(&format!("/admin/products/{id}")), "{location}");
 }
+
+/// `categories/save` with `form`, as the admin: the refusal's fields, if refused.
+async fn save_category(
+    app: &TestApp,
+    token: &str,
+    form: &[(&str, &str)],
+) -> Result<(), Vec<String>> {
+    let response = app
+        .client
+        .post(app.url("/api/admin/categories/save"))
+        .header(AUTHORIZATION, format!("Bearer {token}"))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    if response.status().is_success() {
+        return Ok(());
+    }
+    let body: Value = response.json().await.unwrap();
+    Err(fields(&body))
+}
+
+#[tokio::test]
+async fn categories_are_created_moved_and_only_an_empty_one_deleted() {
+    let db = TestDb::migrated().await;
+    kitchen(&db).await;
+    let app = TestApp::spawn(db).await;
+    let admin = signed_in_admin(&app).await;
+    save_category(&app, &admin, &[("form[name]", "Tea sets"), ("form[parent]", "kitchen")])
+        .await
+        .unwrap();
+    save_category(&app, &admin, &[("form[name]", "Cups"), ("form[parent]", "tea-sets")])
+        .await
+        .unwrap();
+    // A category cannot move under itself or below it, nor take a taken address.
+    let cycle = save_category(
+        &app,
+        &admin,
+        &[("form[slug]", "kitchen"), ("form[name]", "Kitchen"), ("form[parent]", "cups")],
+    )
+    .await;
+    assert_eq!(cycle.unwrap_err(), ["parent"]);
+    let taken =
+        save_category(&app, &admin, &[("form[name]", "Cups"), ("form[new_slug]", "cups")]).await;
+    assert_eq!(taken.unwrap_err(), ["new_slug"]);
+    // Cups moves to the top and is renamed.
+    save_category(
+        &app,
+        &admin,
+        &[("form[slug]", "cups"), ("form[name]", "Cups and mugs"), ("form[parent]", "")],
+    )
+    .await
+    .unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/admin/categories"))
+        .header(AUTHORIZATION, format!("Bearer {admin}"))
+        .form(&[] as &[(&str, &str)])
+        .send()
+        .await
+        .unwrap();
+    let tree: Vec<app::types::AdminCategory> = response.json().await.unwrap();
+    let shape: Vec<(&str, i32, Option<&str>)> =
+        tree.iter().map(|c| (c.name.as_str(), c.depth, c.parent_slug.as_deref())).collect();
+    assert_eq!(
+        shape,
+        [("Cups and mugs", 0, None), ("Kitchen", 0, None), ("Tea sets", 1, Some("kitchen"))]
+    );
+
+    // A category holding a product stays; an empty one goes, audited.
+    call(&app, &admin, SAVE, &teapot_form(None, "Blue Teapot", "", "29")).await.unwrap();
+    let delete = |slug: &'static str| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            app.client
+                .post(app.url("/api/admin/categories/delete"))
+                .header(AUTHORIZATION, format!("Bearer {admin}"))
+                .form(&[("slug", slug)])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(delete("kitchen").await, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(delete("cups").await, StatusCode::OK);
+    let left: Vec<String> = sqlx::query_scalar("SELECT slug FROM categories ORDER BY slug")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, ["kitchen", "tea-sets"]);
+    let audited: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_log WHERE entity = 'category' ORDER BY id")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        audited,
+        [
+            "catalog.category.create",
+            "catalog.category.create",
+            "catalog.category.update",
+            "catalog.category.delete"
+        ]
+    );
+}

@@ -8,6 +8,7 @@
 //! locks the row and refuses a stale revision ([`CatalogEditError::Stale`]) instead of
 //! overwriting the other's changes.
 
+pub mod categories;
 pub mod form;
 
 use serde_json::json;

@@ -4,6 +4,7 @@
 //! ([`crate::server_fns::admin::access_table`]).
 
 pub mod audit;
+pub mod categories;
 pub mod inventory;
 pub mod models;
 pub mod orders;
@@ -20,8 +21,9 @@ use crate::pages::account::SignInFirst;
 use crate::types::{Account, Permission};
 
 /// The sections of the admin area and what each needs.
-pub const SECTIONS: [(&str, &str, Permission); 6] = [
+pub const SECTIONS: [(&str, &str, Permission); 7] = [
     ("/admin/products", "Products and images", Permission::Catalog),
+    ("/admin/categories", "Categories", Permission::Catalog),
     ("/admin/inventory", "Inventory", Permission::Inventory),
     ("/admin/orders", "Orders and refunds", Permission::Orders),
     ("/admin/users", "Users and roles", Permission::Users),

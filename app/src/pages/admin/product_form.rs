@@ -10,10 +10,10 @@ use uuid::Uuid;
 
 use super::products::ImageUpload;
 use super::RequirePermission;
-use crate::server_fns::admin::{edit_product, ArchiveProduct, SaveProduct};
-use crate::server_fns::catalog::categories;
+use crate::server_fns::admin::{category_tree, edit_product, ArchiveProduct, SaveProduct};
 use crate::types::{
-    CatalogEditError, EditableProduct, Permission, ProductForm, Refusal, VariantForm, CURRENCIES,
+    AdminCategory, CatalogEditError, EditableProduct, Permission, ProductForm, Refusal,
+    VariantForm, CURRENCIES,
 };
 
 /// Blank variant rows a form offers for adding variants.
@@ -22,12 +22,20 @@ const SPARE_ROWS: usize = 2;
 #[component]
 pub fn AdminNewProductPage() -> impl IntoView {
     let save = ServerAction::<SaveProduct>::new();
+    let choices = Resource::new(|| (), |_| category_tree());
+    // Created: open its edit page (a full load; a plain form post is redirected there by the
+    // server instead).
+    Effect::new(move |_| {
+        if let Some(Ok(product)) = save.value().get() {
+            let _ = window().location().assign(&format!("/admin/products/{}", product.id));
+        }
+    });
     view! {
         <Title text="New product · Admin"/>
         <RequirePermission permission=Some(Permission::Catalog)>
             <h1>"New product"</h1>
             <p><a href="/admin/products">"All products"</a></p>
-            <ProductFormView product=None save/>
+            <ProductFormView product=None save choices/>
         </RequirePermission>
     }
 }
@@ -39,6 +47,7 @@ pub fn AdminEditProductPage() -> impl IntoView {
     let save = ServerAction::<SaveProduct>::new();
     let archive = ServerAction::<ArchiveProduct>::new();
     let uploads = RwSignal::new(0u32);
+    let choices = Resource::new(|| (), |_| category_tree());
     // Read again after a save that went through (its revision), not after a refused one: the
     // form keeps what the admin typed next to the refusals.
     let saved = Memo::new(move |_| save.value().get().and_then(Result::ok).map(|p| p.revision));
@@ -64,7 +73,7 @@ pub fn AdminEditProductPage() -> impl IntoView {
                         Ok(product) => view! {
                             <h1>{product.name.clone()}</h1>
                             <ProductState product=product.clone() archive/>
-                            <ProductFormView product=Some(product.clone()) save/>
+                            <ProductFormView product=Some(product.clone()) save choices/>
                             <h2>"Images"</h2>
                             <ImageUpload product=product.id name=product.name.clone()
                                 on_upload=move || uploads.update(|n| *n += 1)/>
@@ -103,15 +112,20 @@ fn ProductState(product: EditableProduct, archive: ServerAction<ArchiveProduct>)
     }
 }
 
+/// The categories to choose from, depth first.
+type Choices = Resource<Result<Vec<AdminCategory>, CatalogEditError>>;
+
 /// The form itself, filled from `product` (blank for a new one).
 #[component]
 fn ProductFormView(
     product: Option<EditableProduct>,
     save: ServerAction<SaveProduct>,
+    /// Created by the page, outside any Suspense: a resource created inside one may be created
+    /// in another order while hydrating than on the server, and never resolve.
+    choices: Choices,
 ) -> impl IntoView {
     let form = product.as_ref().map(ProductForm::of).unwrap_or_default();
     let product_id = product.as_ref().map(|p| p.id);
-    let choices = Resource::new(|| (), |_| categories());
     let refusal = move || save.value().get().and_then(Result::err);
     let saved = move || matches!(save.value().get(), Some(Ok(_)));
     // The message next to `field` from the last refusal.
@@ -156,10 +170,7 @@ fn ProductFormView(
                                         <option value="" selected=blank>"Choose…"</option>
                                         {list.into_iter().map(|c| {
                                             let chosen = c.slug == category;
-                                            let label = match &c.parent_slug {
-                                                Some(_) => format!("— {}", c.name),
-                                                None => c.name.clone(),
-                                            };
+                                            let label = format!("{}{}", "— ".repeat(c.depth as usize), c.name);
                                             view! { <option value=c.slug selected=chosen>{label}</option> }
                                         }).collect_view()}
                                     }
