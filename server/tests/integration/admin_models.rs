@@ -10,13 +10,12 @@ use app::backend::recs::{TrainRecs, KIND};
 use app::types::{
     ClickThroughRow, JobStatus, ModelFigures, ModelKind, ModelVersionRow, TrainingJob,
 };
-use reqwest::header::AUTHORIZATION;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{signed_in_admin, TestApp, TestDb};
+use crate::helpers::{call_server_fn, signed_in_admin, TestApp, TestDb};
 use crate::recommendations::{shoppers_with_tastes, small, train, two_kinds};
 
 /// A server function's answer: its value, or the refusal's status and code.
@@ -26,21 +25,9 @@ async fn call<T: DeserializeOwned>(
     path: &str,
     form: &[(&str, &str)],
 ) -> Result<T, (StatusCode, String)> {
-    let response = app
-        .client
-        .post(app.url(path))
-        .header(AUTHORIZATION, format!("Bearer {token}"))
-        .form(form)
-        .send()
+    call_server_fn(app, token, path, form)
         .await
-        .expect("sending");
-    let status = response.status();
-    let body: Value = response.json().await.expect("a JSON body");
-    if status.is_success() {
-        Ok(serde_json::from_value(body).expect("the server function's answer"))
-    } else {
-        Err((status, body["code"].as_str().unwrap_or_default().to_owned()))
-    }
+        .map_err(|(status, body)| (status, body["code"].as_str().unwrap_or_default().to_owned()))
 }
 
 async fn customer(app: &TestApp) -> String {

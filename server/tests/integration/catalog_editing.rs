@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::helpers::{paid_guest_order, signed_in_admin, TestApp, TestDb};
+use crate::helpers::{call_server_fn, paid_guest_order, signed_in_admin, TestApp, TestDb};
 
 const SAVE: &str = "/api/admin/products/save";
 
@@ -60,28 +60,14 @@ fn with_variant_ids(
     fields
 }
 
-/// A server function's answer: its value, or the refusal's status and body.
+/// A server function's answer: the product, or the refusal's status and body.
 async fn call(
     app: &TestApp,
     token: &str,
     path: &str,
     form: &[(String, String)],
 ) -> Result<EditableProduct, (StatusCode, Value)> {
-    let response = app
-        .client
-        .post(app.url(path))
-        .header(AUTHORIZATION, format!("Bearer {token}"))
-        .form(form)
-        .send()
-        .await
-        .expect("sending");
-    let status = response.status();
-    let body: Value = response.json().await.expect("a JSON body");
-    if status.is_success() {
-        Ok(serde_json::from_value(body).expect("the saved product"))
-    } else {
-        Err((status, body))
-    }
+    call_server_fn(app, token, path, form).await
 }
 
 /// The fields a refusal names.

@@ -687,3 +687,28 @@ pub async fn paid_guest_order(app: &TestApp, sku: &str, email: &str) -> Uuid {
     guest.pay(order.summary.id, "paid-guest-order", "4242 4242 4242 4242").await.ok();
     order.summary.id
 }
+
+/// A server function called as a page's form calls it (`form`-encoded), as the holder of
+/// `token`: its value, or the refusal's status and JSON body.
+pub async fn call_server_fn<T: serde::de::DeserializeOwned>(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    form: &(impl serde::Serialize + ?Sized),
+) -> Result<T, (reqwest::StatusCode, Value)> {
+    let response = app
+        .client
+        .post(app.url(path))
+        .header(reqwest::header::AUTHORIZATION, format!("Bearer {token}"))
+        .form(form)
+        .send()
+        .await
+        .expect("sending");
+    let status = response.status();
+    let body: Value = response.json().await.expect("a JSON body");
+    if status.is_success() {
+        Ok(serde_json::from_value(body).expect("the server function's answer"))
+    } else {
+        Err((status, body))
+    }
+}
