@@ -41,11 +41,16 @@ pub async fn product_page(
         .await
         .map_err(ShopError::unavailable)?;
     let Some(page) = page else {
-        // A renamed product: the browser's router follows this (a full page load gets its 301
-        // from the server's `moved_products` layer).
-        let moved = crate::backend::catalog_editing::moved_to(&state.db, &slug).await;
-        if let Ok(Some(current)) = moved {
-            leptos_axum::redirect(&format!("/products/{current}"));
+        // A renamed product, asked for by the browser's router: it follows this redirect. A
+        // full page load is the server's `moved_products` layer's to answer (301), so it is
+        // not looked up twice.
+        let page_load = use_context::<axum::http::request::Parts>()
+            .is_some_and(|parts| parts.uri.path().starts_with("/products/"));
+        if !page_load {
+            let moved = crate::backend::catalog_editing::moved_to(&state.db, &slug).await;
+            if let Ok(Some(current)) = moved {
+                leptos_axum::redirect(&format!("/products/{current}"));
+            }
         }
         return Err(ShopError::NotFound);
     };
