@@ -30,6 +30,7 @@ use crate::pages::account::sign_in::{SignInPage, SignUpPage};
 use crate::pages::account::AccountPage;
 use crate::pages::admin::audit::AdminAuditPage;
 use crate::pages::admin::categories::AdminCategoriesPage;
+use crate::pages::admin::imports::{AdminImportPage, AdminImportsPage};
 use crate::pages::admin::inventory::AdminInventoryPage;
 use crate::pages::admin::models::AdminModelsPage;
 use crate::pages::admin::orders::AdminOrdersPage;
@@ -141,6 +142,11 @@ pub fn App() -> impl IntoView {
                             view=AdminEditProductPage
                         />
                         <Route path=StaticSegment("categories") view=AdminCategoriesPage/>
+                        <Route path=StaticSegment("imports") view=AdminImportsPage/>
+                        <Route
+                            path=(StaticSegment("imports"), ParamSegment("id"))
+                            view=AdminImportPage
+                        />
                         <Route path=StaticSegment("audit") view=AdminAuditPage/>
                         <Route path=StaticSegment("orders") view=AdminOrdersPage/>
                         <Route path=StaticSegment("inventory") view=AdminInventoryPage/>

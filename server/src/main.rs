@@ -1,6 +1,6 @@
 use clap::Parser;
 
-use vitrine::commands::{backup, model, reindex, seed, simulate};
+use vitrine::commands::{backup, catalog_file, model, reindex, seed, simulate};
 use vitrine::runtime::cli::{
     Cli, Command, DbCommand, ModelCommand, RecsCommand, SimulateCommand, UserCommand,
 };
@@ -69,6 +69,24 @@ async fn main() -> anyhow::Result<()> {
             let pool = database::connect(&cli.storage).await?;
             database::migrate(&pool).await?;
             model::train(&pool, &args).await
+        }
+        Command::Import(args) => {
+            let pool = database::connect(&cli.storage).await?;
+            database::migrate(&pool).await?;
+            let report = catalog_file::import(&pool, cli.storage.media_store(), &args).await?;
+            if let Some(report) = report {
+                catalog_file::print_report(&report);
+                if report.summary.rows_failed > 0 || report.summary.failure.is_some() {
+                    // Some rows were left out: a script must notice.
+                    std::process::exit(2);
+                }
+            }
+            Ok(())
+        }
+        Command::Export { out } => {
+            let pool = database::connect(&cli.storage).await?;
+            database::migrate(&pool).await?;
+            catalog_file::export(&pool, out.as_deref()).await
         }
         Command::Recs(RecsCommand::Train(args)) => {
             let pool = database::connect(&cli.storage).await?;

@@ -569,21 +569,25 @@ pub async fn embedding_counts(
 
 /// Sets the product's image at `position`. Re-setting the same file keeps its embedding; a new
 /// file resets the embedding to pending and queues an `embed_image` job in the same transaction,
-/// so the embedding is re-done for exactly what changed.
+/// so the embedding is re-done for exactly what changed. `source_sha256`: the sha256 of the
+/// original it was made from, when the server made it (an import recognises the file by it).
 pub async fn upsert_product_image(
     conn: &mut sqlx::PgConnection,
     product_id: uuid::Uuid,
     position: i32,
     image: &StoredImage,
     alt_text: &str,
+    source_sha256: Option<&str>,
 ) -> Result<uuid::Uuid, sqlx::Error> {
     let row = sqlx::query!(
         r#"
         INSERT INTO product_images
-            (id, product_id, position, storage_key, content_type, sha256, width, height, byte_size, alt_text)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            (id, product_id, position, storage_key, content_type, sha256, width, height, byte_size,
+             alt_text, source_sha256)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
         ON CONFLICT (product_id, position) DO UPDATE SET
             storage_key = EXCLUDED.storage_key,
+            source_sha256 = EXCLUDED.source_sha256,
             content_type = EXCLUDED.content_type,
             width = EXCLUDED.width,
             height = EXCLUDED.height,
@@ -611,6 +615,7 @@ pub async fn upsert_product_image(
         image.height as i32,
         image.byte_size as i32,
         alt_text,
+        source_sha256,
     )
     .fetch_one(&mut *conn)
     .await?;
@@ -822,7 +827,8 @@ pub async fn add_product_image(
     )
     .fetch_one(&mut *tx)
     .await?;
-    let id = super::catalog::upsert_product_image(&mut tx, product, position, image, &name).await?;
+    let id = super::catalog::upsert_product_image(&mut tx, product, position, image, &name, None)
+        .await?;
     let entry = Entry {
         action: "catalog.product_image.create",
         entity: "product_image",

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod cart;
 pub mod catalog;
 pub mod catalog_editing;
+pub mod catalog_import;
 pub mod checkout;
 pub mod content_policy;
 pub mod db;

@@ -23,6 +23,12 @@ pub fn display_limits() -> Limits {
     }
 }
 
+/// The display image of an original photo (any size the upload limits allow), as JPEG bytes:
+/// what the server stores for a photo sent without JavaScript or named by an import.
+pub fn display_from_photo(bytes: &[u8]) -> Result<Vec<u8>, super::PreprocessError> {
+    super::decode_upright(bytes, &Limits::default()).map(|upright| display_image(upright).0)
+}
+
 /// The display image of an upright photo, as JPEG bytes with its width and height.
 pub fn display_image(upright: RgbImage) -> (Vec<u8>, u32, u32) {
     let (width, height) = upright.dimensions();

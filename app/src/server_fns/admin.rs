@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use crate::types::{
     AdminCategory, AdminProduct, AdminUser, AuditEntry, AuthError, CatalogEditError, CategoryForm,
-    ClickThroughRow, CommerceError, EditableProduct, ModelVersionRow, ModelsError, OrderStatus,
+    ClickThroughRow, CommerceError, EditableProduct, ImportError, ImportReport, ImportSummary,
+    ModelVersionRow, ModelsError, OrderStatus,
     OrderSummary, Permission, ProductForm, Role, StockChange, StockRow, TrainingJob,
 };
 
@@ -21,12 +22,21 @@ pub const PREFIX: &str = "/api/admin";
 /// function).
 pub const PRODUCT_IMAGES: &str = "/api/admin/product-images";
 
+/// Where a catalog import is uploaded (multipart: the CSV as `csv`, the ZIP of its images as
+/// `images`).
+pub const IMPORTS: &str = "/api/admin/imports";
+
+/// The catalog as an import file (`GET`, CSV).
+pub const CATALOG_EXPORT: &str = "/api/admin/catalog.csv";
+
 /// How an admin endpoint is called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
     ServerFn,
     /// `POST` of `multipart/form-data`.
     Upload,
+    /// `GET` of a file.
+    Download,
 }
 
 /// Every admin endpoint's path, the permission it needs and how it is called.
@@ -45,6 +55,10 @@ pub fn access_table() -> Vec<(&'static str, Permission, Via)> {
         (SaveCategory::PATH, Permission::Catalog, Via::ServerFn),
         (DeleteCategory::PATH, Permission::Catalog, Via::ServerFn),
         (PRODUCT_IMAGES, Permission::Catalog, Via::Upload),
+        (IMPORTS, Permission::Catalog, Via::Upload),
+        (CATALOG_EXPORT, Permission::Catalog, Via::Download),
+        (ListImports::PATH, Permission::Catalog, Via::ServerFn),
+        (ImportProgress::PATH, Permission::Catalog, Via::ServerFn),
         (ListOrders::PATH, Permission::Orders, Via::ServerFn),
         (SetOrderStatus::PATH, Permission::Orders, Via::ServerFn),
         (RefundOrder::PATH, Permission::Orders, Via::ServerFn),
@@ -152,6 +166,29 @@ pub async fn save_product(
         leptos_axum::redirect(&format!("/admin/products/{}", saved.id));
     }
     Ok(saved)
+}
+
+/// The latest catalog imports, newest first.
+#[server(prefix = "/api/admin", endpoint = "imports/list")]
+pub async fn list_imports() -> Result<Vec<ImportSummary>, ImportError> {
+    use crate::types::Refusal;
+
+    authorize::<ListImports>().await?;
+    let state = super::state();
+    crate::backend::catalog_import::list(&state.db, 20).await.map_err(ImportError::unavailable)
+}
+
+/// Import `import_id`'s counters (its progress while it runs) and row errors.
+#[server(prefix = "/api/admin", endpoint = "imports/progress")]
+pub async fn import_progress(import_id: Uuid) -> Result<ImportReport, ImportError> {
+    use crate::types::Refusal;
+
+    authorize::<ImportProgress>().await?;
+    let state = super::state();
+    crate::backend::catalog_import::report(&state.db, import_id)
+        .await
+        .map_err(ImportError::unavailable)?
+        .ok_or(ImportError::UnknownImport)
 }
 
 /// Archives a product (hidden, out of the default list) or restores it (still hidden until

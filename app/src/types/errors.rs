@@ -675,3 +675,81 @@ impl FromServerFnError for CatalogEditError {
         }
     }
 }
+
+/// Why an import was refused or cannot be read. A refused upload writes nothing; rows that fail
+/// once the import runs are its report's, not a refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum ImportError {
+    #[error("Choose the CSV file to import.")]
+    MissingCsv,
+    /// The CSV as a whole cannot be imported (not UTF-8, a missing or unknown column, …).
+    #[error("The CSV cannot be imported: {0}")]
+    BadCsv(String),
+    /// The ZIP is unreadable, or holds something no image archive should (a path out of the
+    /// folder, a file that inflates far beyond its size, too many files).
+    #[error("The ZIP of images cannot be used: {0}")]
+    BadArchive(String),
+    #[error("The upload is too large: at most {max_mib} MiB.")]
+    TooLarge { max_mib: usize },
+    #[error("There is no such import.")]
+    UnknownImport,
+    #[error("Sign in to continue.")]
+    Unauthenticated,
+    #[error("You are not allowed to do that.")]
+    Forbidden,
+    #[error("The request could not be read.")]
+    BadRequest,
+    #[error("Imports are unavailable right now; try again in a moment.")]
+    Unavailable,
+}
+
+impl Refusal for ImportError {
+    const UNAVAILABLE: Self = Self::Unavailable;
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::MissingCsv => "missing_csv",
+            Self::BadCsv(_) => "bad_csv",
+            Self::BadArchive(_) => "bad_archive",
+            Self::TooLarge { .. } => "too_large",
+            Self::UnknownImport => "unknown_import",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden => "forbidden",
+            Self::BadRequest => "bad_request",
+            Self::Unavailable => "unavailable",
+        }
+    }
+
+    fn status(&self) -> u16 {
+        match self {
+            Self::MissingCsv | Self::BadRequest => 400,
+            Self::Unauthenticated => 401,
+            Self::Forbidden => 403,
+            Self::UnknownImport => 404,
+            Self::TooLarge { .. } => 413,
+            Self::BadCsv(_) | Self::BadArchive(_) => 422,
+            Self::Unavailable => 503,
+        }
+    }
+}
+
+impl From<AuthError> for ImportError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Unauthenticated => Self::Unauthenticated,
+            AuthError::Forbidden => Self::Forbidden,
+            _ => Self::Unavailable,
+        }
+    }
+}
+
+impl FromServerFnError for ImportError {
+    type Encoder = RefusalEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => Self::Unavailable,
+            _ => Self::BadRequest,
+        }
+    }
+}

@@ -4,13 +4,14 @@
 //! depends on this.
 //!
 //! The submodules only group the file; every type is used as `crate::types::Name`. Within the
-//! folder, dependencies point one way too: money ← catalog ← commerce ← admin, catalog ← catalog_editing, catalog ← search ← link_source, catalog ← recs, auth ← admin,
+//! folder, dependencies point one way too: money ← catalog ← commerce ← admin, catalog ← catalog_editing, catalog_import, catalog ← search ← link_source, catalog ← recs, auth ← admin,
 //! models (on its own), and errors on top.
 
 mod admin;
 mod auth;
 mod catalog;
 mod catalog_editing;
+mod catalog_import;
 mod commerce;
 mod errors;
 mod link_source;
@@ -23,6 +24,7 @@ pub use admin::*;
 pub use auth::*;
 pub use catalog::*;
 pub use catalog_editing::*;
+pub use catalog_import::*;
 pub use commerce::*;
 pub use errors::*;
 pub use link_source::*;

@@ -3,11 +3,9 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use app::backend::audit::Actor;
-use app::backend::jobs;
 use app::backend::model_registry;
 use app::backend::recs;
 use app::backend::recs::holdout::RecsMetrics;
@@ -98,47 +96,7 @@ pub async fn train(pool: &PgPool, args: &TrainArgs) -> anyhow::Result<()> {
     };
     let worker =
         Worker::new(pool.clone()).with_lease(train_text_to_image::LEASE).with_handler(handler);
-    let bar = progress::bar();
-    let follow = async {
-        loop {
-            let state = jobs::state(pool, id).await?.context("the training job vanished")?;
-            if let Some(progress) = &state.progress {
-                progress::show(&bar, progress);
-            }
-            match state.status.as_str() {
-                "succeeded" => return anyhow::Ok(()),
-                "dead" => anyhow::bail!(
-                    "training failed: {}",
-                    state.last_error.unwrap_or_else(|| "no error recorded".to_owned())
-                ),
-                _ => tokio::time::sleep(Duration::from_millis(250)).await,
-            }
-        }
-    };
-    let run = async {
-        // Runs the job here unless another worker holds it (then only follows it).
-        loop {
-            if worker.run_once().await? == 0 {
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-        }
-        #[allow(unreachable_code)]
-        anyhow::Ok(())
-    };
-    let outcome = tokio::select! {
-        followed = follow => followed,
-        ran = run => ran,
-    };
-    bar.finish_and_clear();
-    if let Err(err) = outcome {
-        // A failed attempt is retried later by a server's worker; say what happened now.
-        if let Some(state) = jobs::state(pool, id).await? {
-            if let Some(error) = state.last_error {
-                anyhow::bail!("{err:#} (last error: {error})");
-            }
-        }
-        return Err(err);
-    }
+    progress::run_here_and_follow(pool, id, &worker, "training").await?;
     print_versions(pool, args.model).await
 }
 

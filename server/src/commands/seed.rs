@@ -245,7 +245,7 @@ impl DemoCatalog {
             let bytes = std::fs::read(&product.image)
                 .map_err(|source| SeedError::Read { path: product.image.clone(), source })?;
             let stored = media.put_product_image(&bytes)?;
-            upsert_product_image(&mut tx, product_id, 0, &stored, &product.name).await?;
+            upsert_product_image(&mut tx, product_id, 0, &stored, &product.name, None).await?;
             images += 1;
         }
         tx.commit().await?;

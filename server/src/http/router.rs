@@ -64,6 +64,10 @@ pub fn build(state: AppState) -> Router {
         .merge(photo_searches)
         .route(app::server_fns::admin::PRODUCT_IMAGES, post(api::product_images::upload))
         .layer(upload_limit);
+    // An import carries a CSV and a ZIP of images; the reader refuses each over its limit.
+    let imports = Router::new()
+        .route(app::server_fns::admin::IMPORTS, post(api::catalog_import::upload))
+        .layer(DefaultBodyLimit::max(api::catalog_import::BODY_LIMIT));
 
     Router::new()
         .route("/healthz", get(ops::healthz))
@@ -91,6 +95,8 @@ pub fn build(state: AppState) -> Router {
         .route("/api/orders/{id}/payments/{payment_id}/confirm", post(api::shop::confirm))
         .route("/api/orders/{id}/cancel", post(api::shop::cancel))
         .merge(uploads)
+        .merge(imports)
+        .route(app::server_fns::admin::CATALOG_EXPORT, get(api::catalog_import::export))
         .nest_service(app::backend::media::URL_PREFIX, media)
         .leptos_routes_with_context(&state, routes, provide_page_nonce, move || {
             shell(leptos_options.clone())

@@ -4,6 +4,7 @@
 pub mod align_images;
 pub mod embed_image;
 pub mod embed_text;
+pub mod import_catalog;
 pub mod notify;
 pub mod progress;
 pub mod recs_upkeep;

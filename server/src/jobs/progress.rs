@@ -78,3 +78,56 @@ pub async fn train_in_background<T: Send + 'static>(
     }
     Ok(running.await?)
 }
+
+/// Runs job `id` on `worker` in this process (unless another worker holds it: then only
+/// follows it), its progress on a terminal bar, until it has succeeded; `what` names the work
+/// in the error of a job that died. A failed attempt is retried later by a server's worker.
+pub async fn run_here_and_follow(
+    pool: &PgPool,
+    id: Uuid,
+    worker: &crate::jobs::worker::Worker,
+    what: &str,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+
+    let bar = bar();
+    let follow = async {
+        loop {
+            let state = jobs::state(pool, id).await?.with_context(|| format!("the {what} job vanished"))?;
+            if let Some(progress) = &state.progress {
+                show(&bar, progress);
+            }
+            match state.status.as_str() {
+                "succeeded" => return anyhow::Ok(()),
+                "dead" => anyhow::bail!(
+                    "{what} failed: {}",
+                    state.last_error.unwrap_or_else(|| "no error recorded".to_owned())
+                ),
+                _ => tokio::time::sleep(std::time::Duration::from_millis(250)).await,
+            }
+        }
+    };
+    let run = async {
+        loop {
+            if worker.run_once().await? == 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+        }
+        #[allow(unreachable_code)]
+        anyhow::Ok(())
+    };
+    let outcome = tokio::select! {
+        followed = follow => followed,
+        ran = run => ran,
+    };
+    bar.finish_and_clear();
+    if let Err(err) = outcome {
+        if let Some(state) = jobs::state(pool, id).await? {
+            if let Some(error) = state.last_error {
+                anyhow::bail!("{err:#} (last error: {error})");
+            }
+        }
+        return Err(err);
+    }
+    Ok(())
+}

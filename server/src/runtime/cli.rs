@@ -71,12 +71,32 @@ pub enum Command {
         #[arg(long)]
         replace: bool,
     },
+    /// Import products from a CSV (and a ZIP of the images it names) as a job, with a progress
+    /// bar; the same file again changes nothing. See docs/operations.md for the format.
+    Import(ImportArgs),
+    /// Write the catalog as a CSV in the import's format (to stdout without --out).
+    Export {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Recommendations: `vitrine recs train` is `vitrine model train recommender`.
     #[command(subcommand)]
     Recs(RecsCommand),
     /// Simulate activity on a running shop, for demo data (never real shoppers).
     #[command(subcommand)]
     Simulate(SimulateCommand),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The CSV: one row per variant (columns in docs/operations.md).
+    pub file: PathBuf,
+    /// A ZIP of the images the CSV's `images` column names.
+    #[arg(long)]
+    pub images: Option<PathBuf>,
+    /// Only queue the import (a running server's worker runs it).
+    #[arg(long)]
+    pub enqueue_only: bool,
 }
 
 #[derive(Debug, Clone, Subcommand)]

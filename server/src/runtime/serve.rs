@@ -18,6 +18,7 @@ use crate::http::{metrics, router};
 use crate::jobs::align_images::AlignImagesHandler;
 use crate::jobs::embed_image::EmbedImageHandler;
 use crate::jobs::embed_text::EmbedTextHandler;
+use crate::jobs::import_catalog::ImportCatalogHandler;
 use crate::jobs::recs_upkeep;
 use crate::jobs::train_recs::{self, TrainRecsHandler};
 use crate::jobs::train_text_to_image::{self, TrainTextToImageHandler};
@@ -84,8 +85,8 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
             .with_handler(Arc::new(crate::jobs::shop::PruneCartsHandler { pool: pool.clone() }))
             .with_handler(Arc::new(recs_upkeep::PlaceProductsHandler(placer.clone())))
             .with_handler(Arc::new(recs_upkeep::RefreshRecsHandler(placer)));
-        // Training holds its worker for minutes: it gets a worker of its own, so embedding a
-        // new product's text never waits behind it. Without any version of the head yet, the
+        // Training and imports hold their worker for minutes: they get a worker of their own,
+        // so embedding a new product's text never waits behind them. Without any version of the head yet, the
         // first is trained once the catalog is embedded (the job retries until it is).
         let trainer = TrainTextToImageHandler {
             pool: pool.clone(),
@@ -100,7 +101,11 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
             .with_lease(train_text_to_image::LEASE)
             .with_idle_poll(std::time::Duration::from_secs(5))
             .with_handler(Arc::new(trainer))
-            .with_handler(Arc::new(TrainRecsHandler { pool: pool.clone() }));
+            .with_handler(Arc::new(TrainRecsHandler { pool: pool.clone() }))
+            .with_handler(Arc::new(ImportCatalogHandler {
+                pool: pool.clone(),
+                media: storage.media_store(),
+            }));
         // Not waited for at shutdown: a training cut short is taken up again once its lease runs
         // out, and shutting down must not wait minutes for it.
         tokio::spawn(training.run(stopped.clone()));

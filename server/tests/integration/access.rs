@@ -27,6 +27,8 @@ struct Samples {
     training: String,
     /// A category's slug, for new products.
     category: String,
+    /// A queued catalog import.
+    import: String,
 }
 
 /// A valid request for each admin endpoint (a new endpoint needs one here).
@@ -36,6 +38,15 @@ fn request(app: &TestApp, path: &str, samples: &Samples) -> reqwest::RequestBuil
         (customer.as_str(), product.as_str(), order.as_str(), variant.as_str());
     let post = app.client.post(app.url(path));
     match path {
+        "/api/admin/catalog.csv" => app.client.get(app.url(path)),
+        "/api/admin/imports" => {
+            let csv = "product,sku,price\nmatrix,MATRIX,1\n";
+            let form = reqwest::multipart::Form::new()
+                .part("csv", reqwest::multipart::Part::text(csv).file_name("matrix.csv"));
+            post.multipart(form)
+        }
+        "/api/admin/imports/list" => post.form(&[] as &[(&str, &str)]),
+        "/api/admin/imports/progress" => post.form(&[("import_id", samples.import.as_str())]),
         "/api/admin/users" | "/api/admin/audit" => post.form(&[] as &[(&str, &str)]),
         "/api/admin/products" => post.form(&[("query", "")]),
         "/api/admin/products/publish" => {
@@ -177,7 +188,17 @@ async fn every_admin_server_function_refuses_whoever_lacks_its_permission() {
             .await
             .unwrap()
             .expect("a queued training");
+    let upload = app::backend::catalog_import::Upload {
+        file_name: "sample.csv".into(),
+        csv: b"product,sku,price\nsample,SAMPLE,1\n".to_vec(),
+        images: None,
+    };
+    let import =
+        app::backend::catalog_import::create(&app.db.pool, app::backend::audit::Actor::Command, upload)
+            .await
+            .unwrap();
     let samples = Samples {
+        import: import.import_id.to_string(),
         customer: customer_id.to_string(),
         product: product.to_string(),
         order: order.to_string(),

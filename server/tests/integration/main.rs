@@ -9,6 +9,7 @@ mod backup;
 mod browser_defences;
 mod catalog;
 mod catalog_editing;
+mod catalog_import;
 mod commerce;
 mod degradation;
 mod embedding;

@@ -92,11 +92,25 @@ pub async fn save(
     id: Option<Uuid>,
     form: &ProductForm,
 ) -> Result<EditableProduct, CatalogEditError> {
-    let valid = form::read(form).map_err(CatalogEditError::Invalid)?;
     let mut tx = pool.begin().await.map_err(CatalogEditError::unavailable)?;
+    let after = save_in(&mut tx, actor, id, form).await?;
+    tx.commit().await.map_err(CatalogEditError::unavailable)?;
+    Ok(after)
+}
+
+/// [`save`] inside the caller's transaction (an import writes the product's images in the same
+/// one). A refusal may come after part of the write (a unique SKU another save took
+/// meanwhile): the caller rolls the transaction back, as dropping it does.
+pub async fn save_in(
+    tx: &mut PgConnection,
+    actor: Actor,
+    id: Option<Uuid>,
+    form: &ProductForm,
+) -> Result<EditableProduct, CatalogEditError> {
+    let valid = form::read(form).map_err(CatalogEditError::Invalid)?;
     let before = match id {
         Some(id) => {
-            let stored = lock(&mut tx, id).await?.ok_or(CatalogEditError::UnknownProduct)?;
+            let stored = lock(&mut *tx, id).await?.ok_or(CatalogEditError::UnknownProduct)?;
             if form.revision != Some(stored.revision) {
                 return Err(CatalogEditError::Stale);
             }
@@ -104,8 +118,8 @@ pub async fn save(
         }
         None => None,
     };
-    let category_id = check_against_catalog(&mut tx, id, &valid, before.as_ref()).await?;
-    let product_id = write_product(&mut tx, id, &valid, category_id).await.map_err(conflict)?;
+    let category_id = check_against_catalog(&mut *tx, id, &valid, before.as_ref()).await?;
+    let product_id = write_product(&mut *tx, id, &valid, category_id).await.map_err(conflict)?;
     if let Some(before) = before.as_ref().filter(|before| before.slug != valid.slug) {
         sqlx::query!(
             r#"
@@ -124,10 +138,10 @@ pub async fn save(
         .execute(&mut *tx)
         .await
         .map_err(CatalogEditError::unavailable)?;
-    write_variants(&mut tx, product_id, &valid.variants, actor).await.map_err(conflict)?;
+    write_variants(&mut *tx, product_id, &valid.variants, actor).await.map_err(conflict)?;
 
     let after =
-        load(&mut tx, product_id).await.map_err(CatalogEditError::unavailable)?.ok_or_else(
+        load(&mut *tx, product_id).await.map_err(CatalogEditError::unavailable)?.ok_or_else(
             || CatalogEditError::unavailable("the product saved is not there to read back"),
         )?;
     let (action, event) = match before {
@@ -143,9 +157,8 @@ pub async fn save(
         before: before.map(|before| json!(before)),
         after: Some(json!(after)),
     };
-    audit::record(&mut tx, actor, entry).await.map_err(CatalogEditError::unavailable)?;
-    outbox::record(&mut tx, &event).await.map_err(CatalogEditError::unavailable)?;
-    tx.commit().await.map_err(CatalogEditError::unavailable)?;
+    audit::record(&mut *tx, actor, entry).await.map_err(CatalogEditError::unavailable)?;
+    outbox::record(&mut *tx, &event).await.map_err(CatalogEditError::unavailable)?;
     Ok(after)
 }
 

@@ -4,6 +4,7 @@
 /// The JSON error body, shared with the server functions' extractors in `app`.
 pub use app::backend::api_error as error;
 pub mod auth;
+pub mod catalog_import;
 pub mod events;
 pub mod photo_upload;
 pub mod product_images;
@@ -11,3 +12,35 @@ pub mod recs;
 pub mod search;
 pub mod shop;
 pub mod text_search;
+
+/// Whether the request is a plain form post from a page without JavaScript (it asks for HTML),
+/// which is answered with a redirect to a page rather than JSON.
+pub fn from_plain_form(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// Why a multipart field could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldRead {
+    /// More than the limit came in (reading stopped there).
+    TooLarge,
+    Malformed,
+}
+
+/// A multipart field's bytes, refused as soon as more than `max` have streamed in.
+pub async fn field_bytes(
+    field: &mut axum::extract::multipart::Field<'_>,
+    max: usize,
+) -> Result<Vec<u8>, FieldRead> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|_| FieldRead::Malformed)? {
+        if bytes.len() + chunk.len() > max {
+            return Err(FieldRead::TooLarge);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}

@@ -9,19 +9,19 @@
 use app::backend::auth::CurrentUser;
 use app::backend::catalog::add_product_image;
 use app::backend::state::AppState;
-use app::preprocess::display::{display_image, display_limits};
+use app::preprocess::display::{display_from_photo, display_limits};
 use app::preprocess::{decode_upright, Limits};
 use app::server_fns::admin::{check, PRODUCT_IMAGES};
 use app::types::{CommerceError, PhotoSearchError, Refusal};
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::State;
-use axum::http::header::ACCEPT;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use uuid::Uuid;
 
 use super::error::ApiError;
+use super::FieldRead;
 
 /// The file of an upload, as it was sent.
 enum Sent {
@@ -40,9 +40,7 @@ pub async fn upload(
     // Decoding checks the file either way; the original is made into the display image here.
     let display = tokio::task::spawn_blocking(move || match sent {
         Sent::Display(bytes) => decode_upright(&bytes, &display_limits()).map(|_| bytes),
-        Sent::Original(bytes) => {
-            decode_upright(&bytes, &Limits::default()).map(|upright| display_image(upright).0)
-        }
+        Sent::Original(bytes) => display_from_photo(&bytes),
     })
     .await
     .map_err(|err| CommerceError::unavailable(format!("preparing a product image: {err}")))?
@@ -55,11 +53,7 @@ pub async fn upload(
         .await
         .map_err(CommerceError::unavailable)?
         .ok_or_else(|| ApiError::not_found("product"))?;
-    let from_plain_form = headers
-        .get(ACCEPT)
-        .and_then(|accept| accept.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"));
-    if from_plain_form {
+    if super::from_plain_form(&headers) {
         return Ok(Redirect::to("/admin/products").into_response());
     }
     Ok((StatusCode::CREATED, Json(image)).into_response())
@@ -82,13 +76,10 @@ async fn read(multipart: Result<Multipart, MultipartRejection>) -> Result<(Uuid,
             Some("image") => (Limits::default().max_bytes, Sent::Original),
             _ => continue,
         };
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(malformed)? {
-            if bytes.len() + chunk.len() > max {
-                return Err(PhotoSearchError::TooManyBytes { max_mib: max / (1024 * 1024) }.into());
-            }
-            bytes.extend_from_slice(&chunk);
-        }
+        let bytes = super::field_bytes(&mut field, max).await.map_err(|err| match err {
+            FieldRead::TooLarge => PhotoSearchError::TooManyBytes { max_mib: max / (1024 * 1024) },
+            FieldRead::Malformed => PhotoSearchError::MalformedUpload,
+        })?;
         if !bytes.is_empty() {
             if sent.is_some() {
                 return Err(PhotoSearchError::ConflictingImages.into());
