@@ -31,6 +31,7 @@ use crate::pages::account::AccountPage;
 use crate::pages::admin::audit::AdminAuditPage;
 use crate::pages::admin::categories::AdminCategoriesPage;
 use crate::pages::admin::imports::{AdminImportPage, AdminImportsPage};
+use crate::pages::admin::jobs::AdminJobsPage;
 use crate::pages::admin::inventory::AdminInventoryPage;
 use crate::pages::admin::models::AdminModelsPage;
 use crate::pages::admin::orders::AdminOrdersPage;
@@ -150,6 +151,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("audit") view=AdminAuditPage/>
                         <Route path=StaticSegment("orders") view=AdminOrdersPage/>
                         <Route path=StaticSegment("inventory") view=AdminInventoryPage/>
+                        <Route path=StaticSegment("jobs") view=AdminJobsPage/>
                         <Route path=StaticSegment("models") view=AdminModelsPage/>
                     </ParentRoute>
                 </Routes>

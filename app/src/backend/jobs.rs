@@ -345,6 +345,102 @@ pub async fn queue_stats(pool: &PgPool) -> Result<Vec<QueueStats>, sqlx::Error> 
         .collect())
 }
 
+/// A job as an operator reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRecord {
+    pub id: Uuid,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub status: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub locked_by: Option<String>,
+    pub progress: Option<Progress>,
+    pub last_error: Option<String>,
+    pub run_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Which jobs [`listed`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    Running,
+    /// Queued after a failed attempt.
+    Retrying,
+    Dead,
+}
+
+/// The first `limit` jobs of `which`, the latest change first.
+pub async fn listed(pool: &PgPool, which: Listed, limit: i64) -> Result<Vec<JobRecord>, sqlx::Error> {
+    let (status, failed) = match which {
+        Listed::Running => ("running", false),
+        Listed::Retrying => ("queued", true),
+        Listed::Dead => ("dead", false),
+    };
+    let rows = sqlx::query!(
+        r#"
+        SELECT id, kind, payload, status, attempts, max_attempts, locked_by, progress, last_error,
+               run_at, updated_at
+        FROM jobs
+        WHERE status = $1 AND (NOT $2 OR last_error IS NOT NULL)
+        ORDER BY updated_at DESC
+        LIMIT $3
+        "#,
+        status,
+        failed,
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| JobRecord {
+            id: row.id,
+            kind: row.kind,
+            payload: row.payload,
+            status: row.status,
+            attempts: row.attempts,
+            max_attempts: row.max_attempts,
+            locked_by: row.locked_by,
+            progress: row.progress.and_then(|value| serde_json::from_value(value).ok()),
+            last_error: row.last_error,
+            run_at: row.run_at,
+            updated_at: row.updated_at,
+        })
+        .collect())
+}
+
+/// Locks job `id` for the rest of the transaction; its status, if there is such a job.
+pub async fn lock_status(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT status FROM jobs WHERE id = $1 FOR UPDATE", id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Queues dead job `id` again with fresh attempts; false when a live job has its dedupe key
+/// (the same work is queued already), and then nothing changed.
+pub async fn requeue_dead(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
+    let requeued = sqlx::query!(
+        r#"
+        UPDATE jobs SET status = 'queued', attempts = 0, run_at = now(), finished_at = NULL,
+               updated_at = now()
+        WHERE id = $1 AND status = 'dead'
+          AND NOT EXISTS (SELECT 1 FROM jobs live
+                          WHERE live.dedupe_key = jobs.dedupe_key AND live.status IN ('queued', 'running'))
+        "#,
+        id
+    )
+    .execute(conn)
+    .await?;
+    Ok(requeued.rows_affected() == 1)
+}
+
+/// Deletes dead job `id`.
+pub async fn delete_dead(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM jobs WHERE id = $1 AND status = 'dead'", id).execute(conn).await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@ pub mod content_policy;
 pub mod db;
 pub mod inference;
 pub mod inventory;
+pub mod job_admin;
 pub mod jobs;
 pub mod media;
 pub mod model_admin;

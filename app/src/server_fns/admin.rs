@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::types::{
     AdminCategory, AdminProduct, AdminUser, AuditEntry, AuthError, CatalogEditError, CategoryForm,
-    ClickThroughRow, CommerceError, EditableProduct, ImportError, ImportReport, ImportSummary,
+    ClickThroughRow, CommerceError, EditableProduct, ImportError, ImportReport, ImportSummary, JobsError,
     ModelVersionRow, ModelsError, OrderStatus,
     OrderSummary, Permission, ProductForm, Role, StockChange, StockRow, TrainingJob,
 };
@@ -64,6 +64,9 @@ pub fn access_table() -> Vec<(&'static str, Permission, Via)> {
         (RefundOrder::PATH, Permission::Orders, Via::ServerFn),
         (ListStock::PATH, Permission::Inventory, Via::ServerFn),
         (AdjustStock::PATH, Permission::Inventory, Via::ServerFn),
+        (BackgroundJobs::PATH, Permission::Jobs, Via::ServerFn),
+        (RetryJob::PATH, Permission::Jobs, Via::ServerFn),
+        (DiscardJob::PATH, Permission::Jobs, Via::ServerFn),
         (ListModelVersions::PATH, Permission::Models, Via::ServerFn),
         (ActivateModelVersion::PATH, Permission::Models, Via::ServerFn),
         (TrainRecommender::PATH, Permission::Models, Via::ServerFn),
@@ -326,6 +329,42 @@ pub async fn adjust_stock(
         note.trim(),
     )
     .await
+}
+
+/// The background jobs: every kind's queue, running, retrying and dead jobs, and the embedding
+/// backlog. A `GET`, so a script reads it with its token:
+/// `curl -H "Authorization: Bearer $TOKEN" …/api/admin/jobs`.
+#[server(prefix = "/api/admin", endpoint = "jobs", input = leptos::server_fn::codec::GetUrl)]
+pub async fn background_jobs() -> Result<crate::types::JobsOverview, JobsError> {
+    use crate::types::Refusal;
+
+    authorize::<BackgroundJobs>().await?;
+    let state = super::state();
+    crate::backend::job_admin::overview(
+        &state.db,
+        crate::backend::vision::MODEL_VERSION,
+        crate::backend::text_model::TEXT_MODEL_VERSION,
+    )
+    .await
+    .map_err(JobsError::unavailable)
+}
+
+/// Queues dead job `job_id` again with fresh attempts; audited.
+#[server(prefix = "/api/admin", endpoint = "jobs/retry")]
+pub async fn retry_job(job_id: Uuid) -> Result<(), JobsError> {
+    let actor = authorize::<RetryJob>().await?;
+    let state = super::state();
+    use crate::backend::job_admin::{mend, Mend};
+    mend(&state.db, actor.actor(), job_id, Mend::Retry).await
+}
+
+/// Deletes dead job `job_id`; audited (the entry keeps its payload and error).
+#[server(prefix = "/api/admin", endpoint = "jobs/discard")]
+pub async fn discard_job(job_id: Uuid) -> Result<(), JobsError> {
+    let actor = authorize::<DiscardJob>().await?;
+    let state = super::state();
+    use crate::backend::job_admin::{mend, Mend};
+    mend(&state.db, actor.actor(), job_id, Mend::Discard).await
 }
 
 /// Every stored model version, kind by kind, newest first, with its offline figures.

@@ -753,3 +753,71 @@ impl FromServerFnError for ImportError {
         }
     }
 }
+
+/// Why a dead job could not be retried or discarded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum JobsError {
+    #[error("There is no such job.")]
+    UnknownJob,
+    #[error("Only a dead job can be retried or discarded; this one is {0}.")]
+    NotDead(String),
+    /// Its dedupe key has a live job already: retrying it would do the same work twice.
+    #[error("The same work is queued or running already; discard this one.")]
+    AlreadyQueued,
+    #[error("Sign in to continue.")]
+    Unauthenticated,
+    #[error("You are not allowed to do that.")]
+    Forbidden,
+    #[error("The request could not be read.")]
+    BadRequest,
+    #[error("The job queue is unavailable right now; try again in a moment.")]
+    Unavailable,
+}
+
+impl Refusal for JobsError {
+    const UNAVAILABLE: Self = Self::Unavailable;
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownJob => "unknown_job",
+            Self::NotDead(_) => "not_dead",
+            Self::AlreadyQueued => "already_queued",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden => "forbidden",
+            Self::BadRequest => "bad_request",
+            Self::Unavailable => "unavailable",
+        }
+    }
+
+    fn status(&self) -> u16 {
+        match self {
+            Self::BadRequest => 400,
+            Self::Unauthenticated => 401,
+            Self::Forbidden => 403,
+            Self::UnknownJob => 404,
+            Self::NotDead(_) | Self::AlreadyQueued => 409,
+            Self::Unavailable => 503,
+        }
+    }
+}
+
+impl From<AuthError> for JobsError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Unauthenticated => Self::Unauthenticated,
+            AuthError::Forbidden => Self::Forbidden,
+            _ => Self::Unavailable,
+        }
+    }
+}
+
+impl FromServerFnError for JobsError {
+    type Encoder = RefusalEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => Self::Unavailable,
+            _ => Self::BadRequest,
+        }
+    }
+}

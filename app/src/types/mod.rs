@@ -5,10 +5,11 @@
 //!
 //! The submodules only group the file; every type is used as `crate::types::Name`. Within the
 //! folder, dependencies point one way too: money ← catalog ← commerce ← admin, catalog ← catalog_editing, catalog_import, catalog ← search ← link_source, catalog ← recs, auth ← admin,
-//! models (on its own), and errors on top.
+//! models and background_jobs (on their own), and errors on top.
 
 mod admin;
 mod auth;
+mod background_jobs;
 mod catalog;
 mod catalog_editing;
 mod catalog_import;
@@ -22,6 +23,7 @@ mod search;
 
 pub use admin::*;
 pub use auth::*;
+pub use background_jobs::*;
 pub use catalog::*;
 pub use catalog_editing::*;
 pub use catalog_import::*;

@@ -29,6 +29,8 @@ struct Samples {
     category: String,
     /// A queued catalog import.
     import: String,
+    /// Dead jobs: one to retry, one to discard.
+    dead_jobs: (String, String),
 }
 
 /// A valid request for each admin endpoint (a new endpoint needs one here).
@@ -46,6 +48,9 @@ fn request(app: &TestApp, path: &str, samples: &Samples) -> reqwest::RequestBuil
             post.multipart(form)
         }
         "/api/admin/imports/list" => post.form(&[] as &[(&str, &str)]),
+        "/api/admin/jobs" => app.client.get(app.url(path)),
+        "/api/admin/jobs/retry" => post.form(&[("job_id", samples.dead_jobs.0.as_str())]),
+        "/api/admin/jobs/discard" => post.form(&[("job_id", samples.dead_jobs.1.as_str())]),
         "/api/admin/imports/progress" => post.form(&[("import_id", samples.import.as_str())]),
         "/api/admin/users" | "/api/admin/audit" => post.form(&[] as &[(&str, &str)]),
         "/api/admin/products" => post.form(&[("query", "")]),
@@ -197,7 +202,12 @@ async fn every_admin_server_function_refuses_whoever_lacks_its_permission() {
         app::backend::catalog_import::create(&app.db.pool, app::backend::audit::Actor::Command, upload)
             .await
             .unwrap();
+    let dead_jobs = (
+        crate::job_admin::job(&app.db, "matrix:retry", Some("failed")).await.to_string(),
+        crate::job_admin::job(&app.db, "matrix:discard", Some("failed")).await.to_string(),
+    );
     let samples = Samples {
+        dead_jobs,
         import: import.import_id.to_string(),
         customer: customer_id.to_string(),
         product: product.to_string(),

@@ -17,6 +17,7 @@ mod events;
 mod faults;
 mod health;
 mod helpers;
+mod job_admin;
 mod jobs;
 mod local_pg;
 mod metrics;

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod categories;
 pub mod imports;
+pub mod jobs;
 pub mod inventory;
 pub mod models;
 pub mod orders;
@@ -22,13 +23,14 @@ use crate::pages::account::SignInFirst;
 use crate::types::{Account, Permission};
 
 /// The sections of the admin area and what each needs.
-pub const SECTIONS: [(&str, &str, Permission); 8] = [
+pub const SECTIONS: [(&str, &str, Permission); 9] = [
     ("/admin/products", "Products and images", Permission::Catalog),
     ("/admin/categories", "Categories", Permission::Catalog),
     ("/admin/imports", "Import and export", Permission::Catalog),
     ("/admin/inventory", "Inventory", Permission::Inventory),
     ("/admin/orders", "Orders and refunds", Permission::Orders),
     ("/admin/users", "Users and roles", Permission::Users),
+    ("/admin/jobs", "Background jobs", Permission::Jobs),
     ("/admin/models", "Models", Permission::Models),
     ("/admin/audit", "Audit log", Permission::Audit),
 ];
