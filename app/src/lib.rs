@@ -29,6 +29,7 @@ use crate::pages::account::reset::{ForgotPasswordPage, ResetPasswordPage};
 use crate::pages::account::sign_in::{SignInPage, SignUpPage};
 use crate::pages::account::AccountPage;
 use crate::pages::admin::audit::AdminAuditPage;
+use crate::pages::admin::analytics::AdminAnalyticsPage;
 use crate::pages::admin::categories::AdminCategoriesPage;
 use crate::pages::admin::imports::{AdminImportPage, AdminImportsPage};
 use crate::pages::admin::jobs::AdminJobsPage;
@@ -148,6 +149,7 @@ pub fn App() -> impl IntoView {
                             path=(StaticSegment("imports"), ParamSegment("id"))
                             view=AdminImportPage
                         />
+                        <Route path=StaticSegment("analytics") view=AdminAnalyticsPage/>
                         <Route path=StaticSegment("audit") view=AdminAuditPage/>
                         <Route path=StaticSegment("orders") view=AdminOrdersPage/>
                         <Route path=StaticSegment("inventory") view=AdminInventoryPage/>

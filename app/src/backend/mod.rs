@@ -5,6 +5,7 @@
 //! through axum's `State`. One module owns each group of tables: others call its functions, not
 //! its SQL.
 
+pub mod analytics;
 pub mod api_error;
 pub mod audit;
 pub mod auth;

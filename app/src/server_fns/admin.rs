@@ -9,7 +9,7 @@ use leptos::server_fn::ServerFn;
 use uuid::Uuid;
 
 use crate::types::{
-    AdminCategory, AdminProduct, AdminUser, AuditEntry, AuthError, CatalogEditError, CategoryForm,
+    AdminCategory, AdminProduct, AdminUser, AnalyticsError, AuditEntry, AuthError, CatalogEditError, CategoryForm,
     ClickThroughRow, CommerceError, EditableProduct, ImportError, ImportReport, ImportSummary, JobsError,
     ModelVersionRow, ModelsError, OrderStatus,
     OrderSummary, Permission, ProductForm, Role, StockChange, StockRow, TrainingJob,
@@ -28,6 +28,9 @@ pub const IMPORTS: &str = "/api/admin/imports";
 
 /// The catalog as an import file (`GET`, CSV).
 pub const CATALOG_EXPORT: &str = "/api/admin/catalog.csv";
+
+/// A table of the analytics dashboard as CSV (`GET`, `?table=…&from=…&to=…`).
+pub const ANALYTICS_EXPORT: &str = "/api/admin/analytics.csv";
 
 /// How an admin endpoint is called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +70,9 @@ pub fn access_table() -> Vec<(&'static str, Permission, Via)> {
         (BackgroundJobs::PATH, Permission::Jobs, Via::ServerFn),
         (RetryJob::PATH, Permission::Jobs, Via::ServerFn),
         (DiscardJob::PATH, Permission::Jobs, Via::ServerFn),
+        (AnalyticsDashboard::PATH, Permission::Analytics, Via::ServerFn),
+        (RecomputeSegments::PATH, Permission::Analytics, Via::ServerFn),
+        (ANALYTICS_EXPORT, Permission::Analytics, Via::Download),
         (ListModelVersions::PATH, Permission::Models, Via::ServerFn),
         (ActivateModelVersion::PATH, Permission::Models, Via::ServerFn),
         (TrainRecommender::PATH, Permission::Models, Via::ServerFn),
@@ -365,6 +371,35 @@ pub async fn discard_job(job_id: Uuid) -> Result<(), JobsError> {
     let state = super::state();
     use crate::backend::job_admin::{mend, Mend};
     mend(&state.db, actor.actor(), job_id, Mend::Discard).await
+}
+
+/// The analytics of the days `from` to `to` (`YYYY-MM-DD`; blank: the last 30 days).
+#[server(prefix = "/api/admin", endpoint = "analytics", input = leptos::server_fn::codec::GetUrl)]
+pub async fn analytics_dashboard(
+    #[server(default)] from: String,
+    #[server(default)] to: String,
+) -> Result<crate::types::Dashboard, AnalyticsError> {
+    use crate::types::Refusal;
+
+    authorize::<AnalyticsDashboard>().await?;
+    let state = super::state();
+    let range = crate::types::DateRange::read(&from, &to, chrono::Utc::now().date_naive())
+        .map_err(AnalyticsError::BadRange)?;
+    crate::backend::analytics::dashboard(&state.db, range)
+        .await
+        .map_err(AnalyticsError::unavailable)
+}
+
+/// Queues a recomputation of the customer segments now (one at a time).
+#[server(prefix = "/api/admin", endpoint = "analytics/segments")]
+pub async fn recompute_segments() -> Result<(), AnalyticsError> {
+    use crate::types::Refusal;
+
+    authorize::<RecomputeSegments>().await?;
+    let state = super::state();
+    crate::backend::analytics::segments::enqueue(&state.db, None)
+        .await
+        .map_err(AnalyticsError::unavailable)
 }
 
 /// Every stored model version, kind by kind, newest first, with its offline figures.

@@ -105,7 +105,7 @@ pub async fn search_products(params: SearchParams) -> Result<SearchResults, Sear
     let query = params.read()?;
     take_search_turn(&state)?;
     let results = crate::backend::text_search::search(&state.db, &state.texts, &query).await?;
-    tracking::record_in_server_fn(tracking::search(&query)).await;
+    tracking::record_in_server_fn(tracking::search(&query, results.total)).await;
     Ok(results)
 }
 

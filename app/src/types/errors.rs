@@ -821,3 +821,68 @@ impl FromServerFnError for JobsError {
         }
     }
 }
+
+/// Why the analytics could not be shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AnalyticsError {
+    /// The date range does not read (the message says why).
+    #[error("{0}")]
+    BadRange(String),
+    #[error("There is no such table to export.")]
+    UnknownTable,
+    #[error("Sign in to continue.")]
+    Unauthenticated,
+    #[error("You are not allowed to do that.")]
+    Forbidden,
+    #[error("The request could not be read.")]
+    BadRequest,
+    #[error("Analytics are unavailable right now; try again in a moment.")]
+    Unavailable,
+}
+
+impl Refusal for AnalyticsError {
+    const UNAVAILABLE: Self = Self::Unavailable;
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::BadRange(_) => "bad_range",
+            Self::UnknownTable => "unknown_table",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden => "forbidden",
+            Self::BadRequest => "bad_request",
+            Self::Unavailable => "unavailable",
+        }
+    }
+
+    fn status(&self) -> u16 {
+        match self {
+            Self::BadRequest => 400,
+            Self::Unauthenticated => 401,
+            Self::Forbidden => 403,
+            Self::UnknownTable => 404,
+            Self::BadRange(_) => 422,
+            Self::Unavailable => 503,
+        }
+    }
+}
+
+impl From<AuthError> for AnalyticsError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Unauthenticated => Self::Unauthenticated,
+            AuthError::Forbidden => Self::Forbidden,
+            _ => Self::Unavailable,
+        }
+    }
+}
+
+impl FromServerFnError for AnalyticsError {
+    type Encoder = RefusalEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => Self::Unavailable,
+            _ => Self::BadRequest,
+        }
+    }
+}

@@ -5,9 +5,10 @@
 //!
 //! The submodules only group the file; every type is used as `crate::types::Name`. Within the
 //! folder, dependencies point one way too: money ← catalog ← commerce ← admin, catalog ← catalog_editing, catalog_import, catalog ← search ← link_source, catalog ← recs, auth ← admin,
-//! models and background_jobs (on their own), and errors on top.
+//! models, background_jobs and analytics (on their own), and errors on top.
 
 mod admin;
+mod analytics;
 mod auth;
 mod background_jobs;
 mod catalog;
@@ -22,6 +23,7 @@ mod recs;
 mod search;
 
 pub use admin::*;
+pub use analytics::*;
 pub use auth::*;
 pub use background_jobs::*;
 pub use catalog::*;

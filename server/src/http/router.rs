@@ -97,6 +97,7 @@ pub fn build(state: AppState) -> Router {
         .merge(uploads)
         .merge(imports)
         .route(app::server_fns::admin::CATALOG_EXPORT, get(api::catalog_import::export))
+        .route(app::server_fns::admin::ANALYTICS_EXPORT, get(api::analytics::export))
         .nest_service(app::backend::media::URL_PREFIX, media)
         .leptos_routes_with_context(&state, routes, provide_page_nonce, move || {
             shell(leptos_options.clone())

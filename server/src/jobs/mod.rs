@@ -2,6 +2,7 @@
 //! outbox relay that publishes events and sends their emails.
 
 pub mod align_images;
+pub mod analytics_segments;
 pub mod embed_image;
 pub mod embed_text;
 pub mod import_catalog;

@@ -16,6 +16,7 @@ use tokio::sync::watch;
 
 use crate::http::{metrics, router};
 use crate::jobs::align_images::AlignImagesHandler;
+use crate::jobs::analytics_segments::SegmentsHandler;
 use crate::jobs::embed_image::EmbedImageHandler;
 use crate::jobs::embed_text::EmbedTextHandler;
 use crate::jobs::import_catalog::ImportCatalogHandler;
@@ -69,6 +70,7 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
         };
         let texts = EmbedTextHandler { pool: pool.clone(), texts: models.texts.clone() };
         crate::jobs::shop::schedule_cart_pruning(&pool, chrono::Utc::now()).await?;
+        app::backend::analytics::segments::enqueue(&pool, Some(chrono::Utc::now())).await?;
         // Trending and bought-together now (the quarter hour begun), then every quarter hour;
         // the recommender's training nightly.
         let now = chrono::Utc::now();
@@ -83,6 +85,7 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
             .with_handler(Arc::new(AlignImagesHandler::new(pool.clone())))
             .with_handler(Arc::new(crate::jobs::shop::ReleaseHoldHandler { pool: pool.clone() }))
             .with_handler(Arc::new(crate::jobs::shop::PruneCartsHandler { pool: pool.clone() }))
+            .with_handler(Arc::new(SegmentsHandler { pool: pool.clone() }))
             .with_handler(Arc::new(recs_upkeep::PlaceProductsHandler(placer.clone())))
             .with_handler(Arc::new(recs_upkeep::RefreshRecsHandler(placer)));
         // Training and imports hold their worker for minutes: they get a worker of their own,

@@ -48,7 +48,9 @@ fn request(app: &TestApp, path: &str, samples: &Samples) -> reqwest::RequestBuil
             post.multipart(form)
         }
         "/api/admin/imports/list" => post.form(&[] as &[(&str, &str)]),
-        "/api/admin/jobs" => app.client.get(app.url(path)),
+        "/api/admin/jobs" | "/api/admin/analytics" => app.client.get(app.url(path)),
+        "/api/admin/analytics.csv" => app.client.get(app.url("/api/admin/analytics.csv?table=funnel")),
+        "/api/admin/analytics/segments" => post.form(&[] as &[(&str, &str)]),
         "/api/admin/jobs/retry" => post.form(&[("job_id", samples.dead_jobs.0.as_str())]),
         "/api/admin/jobs/discard" => post.form(&[("job_id", samples.dead_jobs.1.as_str())]),
         "/api/admin/imports/progress" => post.form(&[("import_id", samples.import.as_str())]),

@@ -3,6 +3,7 @@
 //! One binary, so the crate and its dependencies link once.
 
 mod access;
+mod analytics;
 mod admin_models;
 mod auth;
 mod backup;

@@ -67,6 +67,10 @@ pub struct IncomingEvent {
     pub model_version: Option<String>,
     /// Where in the row or the results, from 0.
     pub position: Option<i32>,
+    /// How many products a search found: set by the server that ran it, never read from a
+    /// client (the analytics' zero-result searches).
+    #[serde(skip)]
+    pub results: Option<i32>,
 }
 
 /// A checked event, with who did it.
@@ -361,12 +365,13 @@ async fn insert(pool: &PgPool, events: &[Event]) -> Result<(), sqlx::Error> {
     let rows = column(events, |e| e.row.clone());
     let versions = column(events, |e| e.model_version.clone());
     let positions = column(events, |e| e.position);
+    let results = column(events, |e| e.results);
     sqlx::query!(
         r#"
         INSERT INTO shopper_events (visitor, user_id, kind, product_id, query, row_name,
-                                    model_version, position)
+                                    model_version, position, results)
         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[],
-                             $6::text[], $7::text[], $8::int[])
+                             $6::text[], $7::text[], $8::int[], $9::int[])
         "#,
         &visitors,
         &users as &[Option<Uuid>],
@@ -376,6 +381,7 @@ async fn insert(pool: &PgPool, events: &[Event]) -> Result<(), sqlx::Error> {
         &rows as &[Option<String>],
         &versions as &[Option<String>],
         &positions as &[Option<i32>],
+        &results as &[Option<i32>],
     )
     .execute(pool)
     .await?;
@@ -394,6 +400,7 @@ mod tests {
             row: None,
             model_version: None,
             position: None,
+            results: None,
         }
     }
 

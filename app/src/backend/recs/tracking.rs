@@ -102,12 +102,16 @@ pub fn cart_add(product_id: Uuid) -> Vec<IncomingEvent> {
 /// The search to record for `query`, if any: words typed, on the first page, with no filter or
 /// other order. Narrowing or paging re-runs the same search; counting each run would weigh a
 /// query by the facets clicked on its results rather than by how often shoppers ask it.
-pub fn search(query: &SearchQuery) -> Vec<IncomingEvent> {
+pub fn search(query: &SearchQuery, results: i64) -> Vec<IncomingEvent> {
     let as_typed = SearchQuery { q: query.q.clone(), page: 1, ..SearchQuery::default() };
     if query.q.is_empty() || *query != as_typed {
         return Vec::new();
     }
-    vec![IncomingEvent { query: Some(query.q.clone()), ..action(EventKind::Search, None) }]
+    vec![IncomingEvent {
+        query: Some(query.q.clone()),
+        results: Some(i32::try_from(results).unwrap_or(i32::MAX)),
+        ..action(EventKind::Search, None)
+    }]
 }
 
 /// A recommendation row was shown: one impression per product, with its position.
@@ -125,7 +129,7 @@ pub fn impressions(row: &RecommendationRow) -> Vec<IncomingEvent> {
 }
 
 fn action(kind: EventKind, product_id: Option<Uuid>) -> IncomingEvent {
-    IncomingEvent { kind, product_id, query: None, row: None, model_version: None, position: None }
+    IncomingEvent { kind, product_id, query: None, row: None, model_version: None, position: None, results: None }
 }
 
 /// Checks each action as `POST /api/events` would and queues those that pass: a link's
@@ -192,12 +196,14 @@ mod tests {
     #[test]
     fn only_a_search_as_typed_is_recorded() {
         let typed = SearchQuery { q: "lamp".into(), page: 1, ..SearchQuery::default() };
-        assert_eq!(checked(search(&typed)), [EventKind::Search]);
-        assert!(search(&SearchQuery { q: String::new(), ..typed.clone() }).is_empty());
-        assert!(search(&SearchQuery { page: 2, ..typed.clone() }).is_empty());
-        assert!(search(&SearchQuery { category: Some("home".into()), ..typed.clone() }).is_empty());
-        assert!(search(&SearchQuery { in_stock: true, ..typed.clone() }).is_empty());
-        assert!(search(&SearchQuery { sort: SearchSort::Newest, ..typed }).is_empty());
+        assert_eq!(checked(search(&typed, 3)), [EventKind::Search]);
+        // The server's count of results goes along (the analytics' zero-result searches).
+        assert_eq!(search(&typed, 0)[0].results, Some(0));
+        assert!(search(&SearchQuery { q: String::new(), ..typed.clone() }, 3).is_empty());
+        assert!(search(&SearchQuery { page: 2, ..typed.clone() }, 3).is_empty());
+        assert!(search(&SearchQuery { category: Some("home".into()), ..typed.clone() }, 3).is_empty());
+        assert!(search(&SearchQuery { in_stock: true, ..typed.clone() }, 3).is_empty());
+        assert!(search(&SearchQuery { sort: SearchSort::Newest, ..typed }, 3).is_empty());
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! server functions behind the sections check the same permissions on every call
 //! ([`crate::server_fns::admin::access_table`]).
 
+pub mod analytics;
 pub mod audit;
 pub mod categories;
+pub mod charts;
 pub mod imports;
 pub mod jobs;
 pub mod inventory;
@@ -23,7 +25,7 @@ use crate::pages::account::SignInFirst;
 use crate::types::{Account, Permission};
 
 /// The sections of the admin area and what each needs.
-pub const SECTIONS: [(&str, &str, Permission); 9] = [
+pub const SECTIONS: [(&str, &str, Permission); 10] = [
     ("/admin/products", "Products and images", Permission::Catalog),
     ("/admin/categories", "Categories", Permission::Catalog),
     ("/admin/imports", "Import and export", Permission::Catalog),
@@ -32,6 +34,7 @@ pub const SECTIONS: [(&str, &str, Permission); 9] = [
     ("/admin/users", "Users and roles", Permission::Users),
     ("/admin/jobs", "Background jobs", Permission::Jobs),
     ("/admin/models", "Models", Permission::Models),
+    ("/admin/analytics", "Analytics", Permission::Analytics),
     ("/admin/audit", "Audit log", Permission::Audit),
 ];
 

@@ -3,6 +3,7 @@
 
 /// The JSON error body, shared with the server functions' extractors in `app`.
 pub use app::backend::api_error as error;
+pub mod analytics;
 pub mod auth;
 pub mod catalog_import;
 pub mod events;
