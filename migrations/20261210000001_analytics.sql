@@ -38,7 +38,18 @@ CREATE TABLE analytics_daily_products (
     revenue_minor  bigint NOT NULL DEFAULT 0,
     PRIMARY KEY (day, product_id)
 );
-CREATE INDEX analytics_daily_products_product_idx ON analytics_daily_products (product_id, day);
+
+-- The same per month (the first day of the month): a year's top products read twelve rows a
+-- product instead of 365 ([`analytics_product_totals`]).
+CREATE TABLE analytics_monthly_products (
+    month          date NOT NULL,
+    product_id     uuid NOT NULL REFERENCES products (id) ON DELETE CASCADE,
+    views          bigint NOT NULL DEFAULT 0,
+    cart_adds      bigint NOT NULL DEFAULT 0,
+    units          bigint NOT NULL DEFAULT 0,
+    revenue_minor  bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (month, product_id)
+);
 
 -- Per search as typed (lowercased, trimmed) and day: searches, those that found nothing, and
 -- clicks on a result.
@@ -74,6 +85,13 @@ BEGIN
     ON CONFLICT (day, product_id) DO UPDATE
         SET views = analytics_daily_products.views + EXCLUDED.views,
             cart_adds = analytics_daily_products.cart_adds + EXCLUDED.cart_adds;
+    INSERT INTO analytics_monthly_products (month, product_id, views, cart_adds)
+    SELECT date_trunc('month', occurred_at AT TIME ZONE 'UTC')::date, product_id,
+           count(*) FILTER (WHERE kind = 'view'), count(*) FILTER (WHERE kind = 'cart_add')
+    FROM new_events WHERE kind IN ('view', 'cart_add') GROUP BY 1, 2
+    ON CONFLICT (month, product_id) DO UPDATE
+        SET views = analytics_monthly_products.views + EXCLUDED.views,
+            cart_adds = analytics_monthly_products.cart_adds + EXCLUDED.cart_adds;
 
     INSERT INTO analytics_daily_queries (day, query, searches, empty, clicks)
     SELECT (occurred_at AT TIME ZONE 'UTC')::date, lower(btrim(query)),
@@ -138,6 +156,14 @@ BEGIN
         ON CONFLICT (day, product_id) DO UPDATE
             SET units = analytics_daily_products.units + EXCLUDED.units,
                 revenue_minor = analytics_daily_products.revenue_minor + EXCLUDED.revenue_minor;
+        INSERT INTO analytics_monthly_products (month, product_id, units, revenue_minor)
+        SELECT date_trunc('month', paid_day)::date, v.product_id, sum(l.quantity),
+               sum(l.quantity * l.unit_price_minor)
+        FROM order_lines l JOIN product_variants v ON v.id = l.variant_id
+        WHERE l.order_id = NEW.id GROUP BY v.product_id
+        ON CONFLICT (month, product_id) DO UPDATE
+            SET units = analytics_monthly_products.units + EXCLUDED.units,
+                revenue_minor = analytics_monthly_products.revenue_minor + EXCLUDED.revenue_minor;
     END IF;
     IF TG_OP = 'UPDATE' AND NEW.paid_at IS NOT NULL AND NEW.refunded_minor <> OLD.refunded_minor THEN
         INSERT INTO analytics_daily_sales (day, currency, refunded_minor)
@@ -186,6 +212,40 @@ INSERT INTO analytics_daily_rows (day, row_name, impressions, clicks)
 SELECT (occurred_at AT TIME ZONE 'UTC')::date, row_name,
        count(*) FILTER (WHERE kind = 'rec_impression'), count(*) FILTER (WHERE kind = 'rec_click')
 FROM shopper_events WHERE row_name IS NOT NULL GROUP BY 1, 2;
+
+INSERT INTO analytics_monthly_products (month, product_id, views, cart_adds, units, revenue_minor)
+SELECT date_trunc('month', day)::date, product_id, sum(views), sum(cart_adds), sum(units), sum(revenue_minor)
+FROM analytics_daily_products GROUP BY 1, 2;
+
+-- Each product's views, cart adds, units and revenue from `first` to `last` (both included):
+-- the whole months inside the range from the monthly rollup, the days at either end from the
+-- daily one. The two day ranges are plain ranges of the daily key, so each is one index range.
+CREATE FUNCTION analytics_product_totals(first date, last date)
+RETURNS TABLE (product_id uuid, views bigint, cart_adds bigint, units bigint, revenue_minor bigint)
+LANGUAGE sql STABLE AS $$
+    SELECT product_id, sum(views)::bigint, sum(cart_adds)::bigint, sum(units)::bigint,
+           sum(revenue_minor)::bigint
+    FROM (
+        -- Before the first whole month (or the whole range, when it holds none).
+        SELECT d.product_id, d.views, d.cart_adds, d.units, d.revenue_minor
+        FROM analytics_daily_products d
+        WHERE d.day >= first
+          AND d.day < least((date_trunc('month', first - 1) + interval '1 month')::date, last + 1)
+        UNION ALL
+        SELECT m.product_id, m.views, m.cart_adds, m.units, m.revenue_minor
+        FROM analytics_monthly_products m
+        WHERE m.month >= (date_trunc('month', first - 1) + interval '1 month')::date
+          AND m.month < date_trunc('month', last + 1)::date
+        UNION ALL
+        -- After the last whole month.
+        SELECT d.product_id, d.views, d.cart_adds, d.units, d.revenue_minor
+        FROM analytics_daily_products d
+        WHERE d.day >= greatest(date_trunc('month', last + 1)::date,
+                                (date_trunc('month', first - 1) + interval '1 month')::date)
+          AND d.day <= last
+    ) parts
+    GROUP BY product_id
+$$;
 
 -- Customer segments by recency, frequency and spend (k-means over RFM features), as the
 -- `analytics_segments` job last computed them: replaced whole by each run.

@@ -110,6 +110,8 @@ smoke "bench shop" env DATABASE_URL="$server_url" "$tools_bin" bench shop --data
   --rebuild --products 50 --rate 20 --seconds 2
 smoke "bench shop soak" env DATABASE_URL="$server_url" "$tools_bin" bench shop --database vitrine_smoke_shop \
   --products 50 --rate 10 --soak-minutes 2 --soak-window-secs 2
+smoke "bench admin" env DATABASE_URL="$server_url" "$tools_bin" bench admin --database vitrine_smoke_admin \
+  --rebuild --events 2000 --orders 200 --products 50 --runs 3
 smoke "eval visual" "$tools_bin" eval visual --gallery 200 --queries 20
 smoke "eval robustness" env DATABASE_URL="$e2e_url" "$tools_bin" eval robustness --limit 3
 smoke "eval text-search" env DATABASE_URL="$e2e_url" "$tools_bin" eval text-search --products 5 --judged-limit 5
@@ -122,7 +124,8 @@ smoke "fuzz upload, query" bash "${ROOT}/scripts/fuzz.sh" smoke 20
 rm -f "$results.smoke"
 psql -q "$server_url" -c "DROP DATABASE IF EXISTS vitrine_smoke_search WITH (FORCE)" \
   -c "DROP DATABASE IF EXISTS vitrine_smoke_shop WITH (FORCE)" \
-  -c "DROP DATABASE IF EXISTS vitrine_smoke_text WITH (FORCE)"
+  -c "DROP DATABASE IF EXISTS vitrine_smoke_text WITH (FORCE)" \
+  -c "DROP DATABASE IF EXISTS vitrine_smoke_admin WITH (FORCE)"
 
 step "End-to-end tests (Playwright + Chromium)"
 # The server logs only warnings here, so the test report stays readable.

@@ -55,7 +55,7 @@ test('a script injected without the nonce does not run', async ({ page, cspViola
 test('the admin pages hydrate under the policy', async ({ page }) => {
   await signIn(page, adminEmail, adminPassword);
   await expect(page.getByTestId('account-link')).toHaveText(adminEmail);
-  for (const path of ['/admin', '/admin/users', '/admin/products', '/admin/categories', '/admin/imports', '/admin/jobs', '/admin/orders', '/admin/inventory', '/admin/audit']) {
+  for (const path of ['/admin', '/admin/users', '/admin/products', '/admin/categories', '/admin/imports', '/admin/jobs', '/admin/analytics', '/admin/orders', '/admin/inventory', '/admin/audit']) {
     await page.goto(path);
     await hydrated(page);
     await expect(page.locator('h1')).toBeVisible();

@@ -492,28 +492,6 @@ impl Refusal for CommerceError {
     }
 }
 
-/// The admin area's order functions check access first; its refusals keep their meaning.
-impl From<AuthError> for CommerceError {
-    fn from(error: AuthError) -> Self {
-        match error {
-            AuthError::Unauthenticated => Self::Unauthenticated,
-            AuthError::Forbidden => Self::Forbidden,
-            _ => Self::Unavailable,
-        }
-    }
-}
-
-impl FromServerFnError for CommerceError {
-    type Encoder = RefusalEncoding;
-
-    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        match value {
-            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => Self::Unavailable,
-            _ => Self::BadRequest,
-        }
-    }
-}
-
 /// Why the models page's action was refused: shown above the tables.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum ModelsError {
@@ -558,28 +536,6 @@ impl Refusal for ModelsError {
             Self::UnknownVersion(_) | Self::UnknownJob => 404,
             Self::ActivatedOnServer(_) => 409,
             Self::Unavailable => 503,
-        }
-    }
-}
-
-/// The models functions check access first; its refusals keep their meaning.
-impl From<AuthError> for ModelsError {
-    fn from(error: AuthError) -> Self {
-        match error {
-            AuthError::Unauthenticated => Self::Unauthenticated,
-            AuthError::Forbidden => Self::Forbidden,
-            _ => Self::Unavailable,
-        }
-    }
-}
-
-impl FromServerFnError for ModelsError {
-    type Encoder = RefusalEncoding;
-
-    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        match value {
-            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => Self::Unavailable,
-            _ => Self::BadRequest,
         }
     }
 }
@@ -654,28 +610,6 @@ impl Refusal for CatalogEditError {
     }
 }
 
-/// The editing functions check access first; its refusals keep their meaning.
-impl From<AuthError> for CatalogEditError {
-    fn from(error: AuthError) -> Self {
-        match error {
-            AuthError::Unauthenticated => Self::Unauthenticated,
-            AuthError::Forbidden => Self::Forbidden,
-            _ => Self::Unavailable,
-        }
-    }
-}
-
-impl FromServerFnError for CatalogEditError {
-    type Encoder = RefusalEncoding;
-
-    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        match value {
-            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => Self::Unavailable,
-            _ => Self::BadRequest,
-        }
-    }
-}
-
 /// Why an import was refused or cannot be read. A refused upload writes nothing; rows that fail
 /// once the import runs are its report's, not a refusal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -733,27 +667,6 @@ impl Refusal for ImportError {
     }
 }
 
-impl From<AuthError> for ImportError {
-    fn from(error: AuthError) -> Self {
-        match error {
-            AuthError::Unauthenticated => Self::Unauthenticated,
-            AuthError::Forbidden => Self::Forbidden,
-            _ => Self::Unavailable,
-        }
-    }
-}
-
-impl FromServerFnError for ImportError {
-    type Encoder = RefusalEncoding;
-
-    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        match value {
-            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => Self::Unavailable,
-            _ => Self::BadRequest,
-        }
-    }
-}
-
 /// Why a dead job could not be retried or discarded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum JobsError {
@@ -797,27 +710,6 @@ impl Refusal for JobsError {
             Self::UnknownJob => 404,
             Self::NotDead(_) | Self::AlreadyQueued => 409,
             Self::Unavailable => 503,
-        }
-    }
-}
-
-impl From<AuthError> for JobsError {
-    fn from(error: AuthError) -> Self {
-        match error {
-            AuthError::Unauthenticated => Self::Unauthenticated,
-            AuthError::Forbidden => Self::Forbidden,
-            _ => Self::Unavailable,
-        }
-    }
-}
-
-impl FromServerFnError for JobsError {
-    type Encoder = RefusalEncoding;
-
-    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        match value {
-            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => Self::Unavailable,
-            _ => Self::BadRequest,
         }
     }
 }
@@ -866,23 +758,40 @@ impl Refusal for AnalyticsError {
     }
 }
 
-impl From<AuthError> for AnalyticsError {
-    fn from(error: AuthError) -> Self {
-        match error {
-            AuthError::Unauthenticated => Self::Unauthenticated,
-            AuthError::Forbidden => Self::Forbidden,
-            _ => Self::Unavailable,
+/// The refusals of a domain whose functions check access first (its enum has
+/// `Unauthenticated`, `Forbidden`, `BadRequest` and `Unavailable`): an access refusal keeps its
+/// meaning, and a request the server function could not read or answer is `BadRequest` or
+/// `Unavailable`.
+macro_rules! access_checked_refusals {
+    ($($domain:ident),+ $(,)?) => {$(
+        impl From<AuthError> for $domain {
+            fn from(error: AuthError) -> Self {
+                match error {
+                    AuthError::Unauthenticated => Self::Unauthenticated,
+                    AuthError::Forbidden => Self::Forbidden,
+                    _ => Self::Unavailable,
+                }
+            }
         }
-    }
+
+        impl FromServerFnError for $domain {
+            type Encoder = RefusalEncoding;
+
+            fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+                match value {
+                    ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => Self::Unavailable,
+                    _ => Self::BadRequest,
+                }
+            }
+        }
+    )+};
 }
 
-impl FromServerFnError for AnalyticsError {
-    type Encoder = RefusalEncoding;
-
-    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        match value {
-            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => Self::Unavailable,
-            _ => Self::BadRequest,
-        }
-    }
-}
+access_checked_refusals!(
+    CommerceError,
+    ModelsError,
+    CatalogEditError,
+    ImportError,
+    JobsError,
+    AnalyticsError,
+);

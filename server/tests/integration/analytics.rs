@@ -172,3 +172,42 @@ async fn every_figure_of_the_dashboard_comes_from_the_rollups_of_known_data() {
     assert_eq!((before.totals.orders, before.days.len()), (0, 31));
     assert!(before.funnel.iter().all(|step| step.count == 0));
 }
+
+#[tokio::test]
+async fn product_totals_from_months_and_days_equal_the_sum_of_the_days() {
+    let db = TestDb::migrated().await;
+    stocked_variant(&db, "MUG", 1).await;
+    // A view a day of the mug from 2026-01-01 to 2026-04-30, through the events' trigger.
+    sqlx::raw_sql(
+        "INSERT INTO shopper_events (visitor, kind, product_id, occurred_at)
+         SELECT gen_random_uuid(), 'view', (SELECT product_id FROM product_variants WHERE sku = 'MUG'),
+                day + interval '12 hours'
+         FROM generate_series(timestamptz '2026-01-01 00:00Z', '2026-04-30 00:00Z', interval '1 day') day",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    for (first, last) in [
+        ("2026-01-01", "2026-04-30"), // whole months only
+        ("2026-01-15", "2026-03-10"), // days, a month, days
+        ("2026-01-15", "2026-02-10"), // days either side of one boundary
+        ("2026-02-03", "2026-02-20"), // inside one month
+        ("2026-02-01", "2026-02-28"), // exactly one month
+        ("2025-12-20", "2026-01-05"), // partly before anything happened
+    ] {
+        let (totals, days): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT coalesce(sum(views), 0)::bigint FROM analytics_product_totals($1::date, $2::date)),
+                    (SELECT coalesce(sum(views), 0)::bigint FROM analytics_daily_products WHERE day BETWEEN $1::date AND $2::date)",
+        )
+        .bind(first)
+        .bind(last)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        let expected = (chrono::NaiveDate::parse_from_str(last, "%Y-%m-%d").unwrap().min(chrono::NaiveDate::from_ymd_opt(2026, 4, 30).unwrap())
+            - chrono::NaiveDate::parse_from_str(first, "%Y-%m-%d").unwrap().max(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()))
+        .num_days()
+            + 1;
+        assert_eq!((totals, days), (expected, expected), "{first} to {last}");
+    }
+}

@@ -220,6 +220,30 @@ pub enum BenchCommand {
     Preprocess(BenchPreprocessArgs),
     /// Shop pages and add-to-cart at a fixed request rate on a generated catalog: p50/p99, errors.
     Shop(BenchShopArgs),
+    /// The analytics dashboard's queries over a generated history of events and orders: p50/p95.
+    Admin(BenchAdminArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchAdminArgs {
+    /// The database the benchmark builds its history in, on the shop's database server.
+    #[arg(long, default_value = "vitrine_bench_admin")]
+    pub database: String,
+    /// Shopper events in the generated year.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub events: usize,
+    /// Paid orders in the generated year.
+    #[arg(long, default_value_t = 100_000)]
+    pub orders: usize,
+    /// Products in the generated catalog (one variant each).
+    #[arg(long, default_value_t = 2_000)]
+    pub products: usize,
+    /// Timed runs of each query and range.
+    #[arg(long, default_value_t = 50)]
+    pub runs: usize,
+    /// Rebuild the history even when one of the right size exists.
+    #[arg(long)]
+    pub rebuild: bool,
 }
 
 #[derive(Debug, Clone, Args)]

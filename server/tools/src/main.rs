@@ -39,5 +39,6 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Bench(BenchCommand::Preprocess(args)) => bench::preprocess::run(&args),
         Command::Bench(BenchCommand::Shop(args)) => bench::shop::run(&cli.storage, &args).await,
+        Command::Bench(BenchCommand::Admin(args)) => bench::admin::run(&cli.storage, &args).await,
     }
 }

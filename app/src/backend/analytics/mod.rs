@@ -129,35 +129,21 @@ pub async fn funnel(pool: &PgPool, range: DateRange) -> Result<Vec<FunnelStep>, 
 
 /// The products that brought the most revenue in the range (then the most viewed).
 pub async fn top_products(pool: &PgPool, range: DateRange) -> Result<Vec<TopItem>, sqlx::Error> {
-    let rows = sqlx::query!(
+    sqlx::query_as!(
+        TopItem,
         r#"
-        SELECT p.name, p.slug, t.units AS "units!", t.revenue AS "revenue!", t.views AS "views!"
-        FROM (
-            SELECT product_id, sum(units)::bigint AS units, sum(revenue_minor)::bigint AS revenue,
-                   sum(views)::bigint AS views
-            FROM analytics_daily_products WHERE day BETWEEN $1 AND $2
-            GROUP BY product_id
-            ORDER BY sum(revenue_minor) DESC, sum(views) DESC, product_id
-            LIMIT $3
-        ) t JOIN products p ON p.id = t.product_id
-        ORDER BY t.revenue DESC, t.views DESC, p.slug
+        SELECT p.name, p.slug, t.units AS "units!", t.revenue_minor AS "revenue_minor!",
+               t.views AS "views!"
+        FROM analytics_product_totals($1, $2) t JOIN products p ON p.id = t.product_id
+        ORDER BY t.revenue_minor DESC, t.views DESC, p.slug
+        LIMIT $3
         "#,
         range.from,
         range.to,
         TOP
     )
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| TopItem {
-            name: row.name,
-            slug: row.slug,
-            units: row.units,
-            revenue_minor: row.revenue,
-            views: row.views,
-        })
-        .collect())
+    .await
 }
 
 /// The categories (where their products are filed) that brought the most revenue.
@@ -165,14 +151,14 @@ pub async fn top_categories(
     pool: &PgPool,
     range: DateRange,
 ) -> Result<Vec<TopItem>, sqlx::Error> {
-    let rows = sqlx::query!(
+    sqlx::query_as!(
+        TopItem,
         r#"
         SELECT c.name, c.slug, sum(t.units)::bigint AS "units!",
-               sum(t.revenue_minor)::bigint AS "revenue!", sum(t.views)::bigint AS "views!"
-        FROM analytics_daily_products t
+               sum(t.revenue_minor)::bigint AS "revenue_minor!", sum(t.views)::bigint AS "views!"
+        FROM analytics_product_totals($1, $2) t
         JOIN products p ON p.id = t.product_id
         JOIN categories c ON c.id = p.category_id
-        WHERE t.day BETWEEN $1 AND $2
         GROUP BY c.id, c.name, c.slug
         ORDER BY 4 DESC, 5 DESC, c.slug
         LIMIT $3
@@ -182,17 +168,7 @@ pub async fn top_categories(
         TOP
     )
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| TopItem {
-            name: row.name,
-            slug: row.slug,
-            units: row.units,
-            revenue_minor: row.revenue,
-            views: row.views,
-        })
-        .collect())
+    .await
 }
 
 /// The most asked searches, or (`zero_results`) the searches that found nothing most often.
@@ -201,7 +177,8 @@ pub async fn queries(
     range: DateRange,
     zero_results: bool,
 ) -> Result<Vec<QueryFigures>, sqlx::Error> {
-    let rows = sqlx::query!(
+    sqlx::query_as!(
+        QueryFigures,
         r#"
         SELECT query, sum(searches)::bigint AS "searches!", sum(empty)::bigint AS "empty!",
                sum(clicks)::bigint AS "clicks!"
@@ -217,16 +194,7 @@ pub async fn queries(
         TOP
     )
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| QueryFigures {
-            query: row.query,
-            searches: row.searches,
-            empty: row.empty,
-            clicks: row.clicks,
-        })
-        .collect())
+    .await
 }
 
 /// Each recommendation row's impressions, clicks and click-through in the range.
@@ -259,10 +227,9 @@ pub async fn stock_alerts(pool: &PgPool, range: DateRange) -> Result<Vec<StockAl
     let rows = sqlx::query!(
         r#"
         SELECT v.sku, p.name, p.slug, v.on_hand - v.reserved AS "available!",
-               coalesce((SELECT sum(units) FROM analytics_daily_products d
-                         WHERE d.product_id = p.id AND d.day BETWEEN $1 AND $2), 0)::bigint
-                   AS "product_units!"
+               coalesce(t.units, 0) AS "product_units!"
         FROM product_variants v JOIN products p ON p.id = v.product_id
+        LEFT JOIN analytics_product_totals($1, $2) t ON t.product_id = p.id
         WHERE p.published AND v.on_hand - v.reserved <= $3
         ORDER BY 5 DESC, 4, v.sku
         LIMIT $4

@@ -1,5 +1,6 @@
 //! `vitrine bench …`: performance measurements that print tables (never timed tests).
 
+pub mod admin;
 pub mod embed;
 pub mod preprocess;
 pub mod python;
