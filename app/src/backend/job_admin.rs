@@ -100,10 +100,11 @@ pub async fn mend(pool: &PgPool, actor: Actor, id: Uuid, mend: Mend) -> Result<(
     if status != "dead" {
         return Err(JobsError::NotDead(status));
     }
-    let before = sqlx::query!("SELECT kind, payload, attempts, last_error FROM jobs WHERE id = $1", id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(JobsError::unavailable)?;
+    let before =
+        sqlx::query!("SELECT kind, payload, attempts, last_error FROM jobs WHERE id = $1", id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(JobsError::unavailable)?;
     let action = match mend {
         Mend::Retry => {
             if !jobs::requeue_dead(&mut tx, id).await.map_err(JobsError::unavailable)? {

@@ -371,7 +371,11 @@ pub enum Listed {
 }
 
 /// The first `limit` jobs of `which`, the latest change first.
-pub async fn listed(pool: &PgPool, which: Listed, limit: i64) -> Result<Vec<JobRecord>, sqlx::Error> {
+pub async fn listed(
+    pool: &PgPool,
+    which: Listed,
+    limit: i64,
+) -> Result<Vec<JobRecord>, sqlx::Error> {
     let (status, failed) = match which {
         Listed::Running => ("running", false),
         Listed::Retrying => ("queued", true),
@@ -411,7 +415,10 @@ pub async fn listed(pool: &PgPool, which: Listed, limit: i64) -> Result<Vec<JobR
 }
 
 /// Locks job `id` for the rest of the transaction; its status, if there is such a job.
-pub async fn lock_status(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<Option<String>, sqlx::Error> {
+pub async fn lock_status(
+    conn: &mut sqlx::PgConnection,
+    id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar!("SELECT status FROM jobs WHERE id = $1 FOR UPDATE", id)
         .fetch_optional(conn)
         .await

@@ -9,9 +9,9 @@ use leptos::server_fn::ServerFn;
 use uuid::Uuid;
 
 use crate::types::{
-    AdminCategory, AdminProduct, AdminUser, AnalyticsError, AuditEntry, AuthError, CatalogEditError, CategoryForm,
-    ClickThroughRow, CommerceError, EditableProduct, ImportError, ImportReport, ImportSummary, JobsError,
-    ModelVersionRow, ModelsError, OrderStatus,
+    AdminCategory, AdminProduct, AdminUser, AnalyticsError, AuditEntry, AuthError,
+    CatalogEditError, CategoryForm, ClickThroughRow, CommerceError, EditableProduct, ImportError,
+    ImportReport, ImportSummary, JobsError, ModelVersionRow, ModelsError, OrderStatus,
     OrderSummary, Permission, ProductForm, Role, StockChange, StockRow, TrainingJob,
 };
 

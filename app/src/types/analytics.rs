@@ -188,7 +188,9 @@ mod tests {
         let today = day("2026-12-07");
         assert!(DateRange::read("2026-12-08", "2026-12-01", today).unwrap_err().contains("after"));
         assert!(DateRange::read("7/12/2026", "", today).unwrap_err().contains("YYYY-MM-DD"));
-        assert!(DateRange::read("2020-01-01", "2026-01-01", today).unwrap_err().contains("two years"));
+        assert!(DateRange::read("2020-01-01", "2026-01-01", today)
+            .unwrap_err()
+            .contains("two years"));
         let one = DateRange::read("2026-12-01", "2026-12-01", today).unwrap();
         assert_eq!(one.days().collect::<Vec<_>>(), [day("2026-12-01")]);
     }

@@ -23,11 +23,11 @@ pub async fn import(
     media: MediaStore,
     args: &ImportArgs,
 ) -> anyhow::Result<Option<ImportReport>> {
-    let read = |path: &Path| {
-        std::fs::read(path).with_context(|| format!("reading {}", path.display()))
-    };
+    let read =
+        |path: &Path| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
     let name = |path: &Path| {
-        path.file_name().map_or_else(|| "upload".to_owned(), |name| name.to_string_lossy().into_owned())
+        path.file_name()
+            .map_or_else(|| "upload".to_owned(), |name| name.to_string_lossy().into_owned())
     };
     let images = match &args.images {
         Some(path) => Some((name(path), read(path)?)),
@@ -63,7 +63,8 @@ pub fn print_report(report: &ImportReport) {
         println!("stopped: {failure}");
     }
     for error in &report.errors {
-        let field = if error.field.is_empty() { String::new() } else { format!(" {}:", error.field) };
+        let field =
+            if error.field.is_empty() { String::new() } else { format!(" {}:", error.field) };
         println!("line {} ({}):{field} {}", error.line, error.sku, error.message);
     }
 }
@@ -72,7 +73,9 @@ pub fn print_report(report: &ImportReport) {
 pub async fn export(pool: &PgPool, out: Option<&Path>) -> anyhow::Result<()> {
     let csv = format::write(pool).await?;
     match out {
-        Some(path) => std::fs::write(path, csv).with_context(|| format!("writing {}", path.display())),
+        Some(path) => {
+            std::fs::write(path, csv).with_context(|| format!("writing {}", path.display()))
+        }
         None => {
             use std::io::Write;
             std::io::stdout().write_all(csv.as_bytes()).context("writing the export")

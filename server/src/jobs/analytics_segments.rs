@@ -21,7 +21,10 @@ impl JobHandler for SegmentsHandler {
     }
 
     fn run<'a>(&'a self, jobs: &'a [ClaimedJob]) -> HandlerFuture<'a> {
-        one_by_one(jobs, move |_| async move { self.recompute().await.map_err(|err| err.to_string()) })
+        one_by_one(
+            jobs,
+            move |_| async move { self.recompute().await.map_err(|err| err.to_string()) },
+        )
     }
 }
 

@@ -93,7 +93,8 @@ pub async fn run_here_and_follow(
     let bar = bar();
     let follow = async {
         loop {
-            let state = jobs::state(pool, id).await?.with_context(|| format!("the {what} job vanished"))?;
+            let state =
+                jobs::state(pool, id).await?.with_context(|| format!("the {what} job vanished"))?;
             if let Some(progress) = &state.progress {
                 show(&bar, progress);
             }

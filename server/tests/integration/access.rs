@@ -49,7 +49,9 @@ fn request(app: &TestApp, path: &str, samples: &Samples) -> reqwest::RequestBuil
         }
         "/api/admin/imports/list" => post.form(&[] as &[(&str, &str)]),
         "/api/admin/jobs" | "/api/admin/analytics" => app.client.get(app.url(path)),
-        "/api/admin/analytics.csv" => app.client.get(app.url("/api/admin/analytics.csv?table=funnel")),
+        "/api/admin/analytics.csv" => {
+            app.client.get(app.url("/api/admin/analytics.csv?table=funnel"))
+        }
         "/api/admin/analytics/segments" => post.form(&[] as &[(&str, &str)]),
         "/api/admin/jobs/retry" => post.form(&[("job_id", samples.dead_jobs.0.as_str())]),
         "/api/admin/jobs/discard" => post.form(&[("job_id", samples.dead_jobs.1.as_str())]),
@@ -200,10 +202,13 @@ async fn every_admin_server_function_refuses_whoever_lacks_its_permission() {
         csv: b"product,sku,price\nsample,SAMPLE,1\n".to_vec(),
         images: None,
     };
-    let import =
-        app::backend::catalog_import::create(&app.db.pool, app::backend::audit::Actor::Command, upload)
-            .await
-            .unwrap();
+    let import = app::backend::catalog_import::create(
+        &app.db.pool,
+        app::backend::audit::Actor::Command,
+        upload,
+    )
+    .await
+    .unwrap();
     let dead_jobs = (
         crate::job_admin::job(&app.db, "matrix:retry", Some("failed")).await.to_string(),
         crate::job_admin::job(&app.db, "matrix:discard", Some("failed")).await.to_string(),

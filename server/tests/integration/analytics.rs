@@ -11,7 +11,11 @@ use serde_json::Value;
 
 use crate::helpers::{paid_guest_order, signed_in_admin, stocked_variant, TestApp, TestDb};
 
-async fn dashboard(app: &TestApp, token: &str, query: &str) -> Result<Dashboard, (StatusCode, Value)> {
+async fn dashboard(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+) -> Result<Dashboard, (StatusCode, Value)> {
     let response = app
         .client
         .get(app.url(&format!("/api/admin/analytics?{query}")))
@@ -99,19 +103,28 @@ async fn every_figure_of_the_dashboard_comes_from_the_rollups_of_known_data() {
     assert_eq!(seen.totals.refunded_minor, 500);
     assert_eq!(seen.totals.average_order_minor, Some(order_total));
 
-    let cart_adds: i64 = sqlx::query_scalar("SELECT count(*) FROM shopper_events WHERE kind = 'cart_add'")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
+    let cart_adds: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM shopper_events WHERE kind = 'cart_add'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
     assert_eq!(cart_adds, 3, "each order's cart add was recorded");
     let step = |step: &str, count: i64| FunnelStep { step: step.to_owned(), count };
     assert_eq!(
         seen.funnel,
-        [step("Product views", 5), step("Added to cart", 3), step("Checkouts", 3), step("Paid orders", 3)]
+        [
+            step("Product views", 5),
+            step("Added to cart", 3),
+            step("Checkouts", 3),
+            step("Paid orders", 3)
+        ]
     );
 
     let mug = &seen.top_products[0];
-    assert_eq!((mug.slug.as_str(), mug.units, mug.revenue_minor, mug.views), ("mug", 3, 3 * 1250, 5));
+    assert_eq!(
+        (mug.slug.as_str(), mug.units, mug.revenue_minor, mug.views),
+        ("mug", 3, 3 * 1250, 5)
+    );
     assert_eq!(seen.top_products.len(), 1, "the bowl never sold nor was viewed");
     assert_eq!(seen.top_categories[0].slug, "mugs");
     assert_eq!(seen.top_categories[0].units, 3);
@@ -131,10 +144,11 @@ async fn every_figure_of_the_dashboard_comes_from_the_rollups_of_known_data() {
     assert_eq!(alerts, [("BOWL", 4)]);
 
     // The rollups agree with the raw rows they summarise.
-    let raw_views: i64 = sqlx::query_scalar("SELECT count(*) FROM shopper_events WHERE kind = 'view'")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
+    let raw_views: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM shopper_events WHERE kind = 'view'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
     assert_eq!(raw_views, 5);
 
     // Segments: the job's two customers, the one with two orders first.
@@ -156,7 +170,10 @@ async fn every_figure_of_the_dashboard_comes_from_the_rollups_of_known_data() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let csv = response.text().await.unwrap();
-    assert_eq!(csv.lines().collect::<Vec<_>>(), ["name,slug,units,revenue_eur,views", "MUG,mug,3,37.50,5"]);
+    assert_eq!(
+        csv.lines().collect::<Vec<_>>(),
+        ["name,slug,units,revenue_eur,views", "MUG,mug,3,37.50,5"]
+    );
     let response = app
         .client
         .get(app.url("/api/admin/analytics.csv?table=secrets"))
@@ -165,8 +182,12 @@ async fn every_figure_of_the_dashboard_comes_from_the_rollups_of_known_data() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let (status, body) = dashboard(&app, &admin, "from=2026-12-08&to=2026-12-01").await.unwrap_err();
-    assert_eq!((status, body["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_range")));
+    let (status, body) =
+        dashboard(&app, &admin, "from=2026-12-08&to=2026-12-01").await.unwrap_err();
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_range"))
+    );
     // A range before anything happened: zeros, not errors.
     let before = dashboard(&app, &admin, "from=2020-01-01&to=2020-01-31").await.unwrap();
     assert_eq!((before.totals.orders, before.days.len()), (0, 31));
@@ -204,8 +225,12 @@ async fn product_totals_from_months_and_days_equal_the_sum_of_the_days() {
         .fetch_one(&db.pool)
         .await
         .unwrap();
-        let expected = (chrono::NaiveDate::parse_from_str(last, "%Y-%m-%d").unwrap().min(chrono::NaiveDate::from_ymd_opt(2026, 4, 30).unwrap())
-            - chrono::NaiveDate::parse_from_str(first, "%Y-%m-%d").unwrap().max(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()))
+        let expected = (chrono::NaiveDate::parse_from_str(last, "%Y-%m-%d")
+            .unwrap()
+            .min(chrono::NaiveDate::from_ymd_opt(2026, 4, 30).unwrap())
+            - chrono::NaiveDate::parse_from_str(first, "%Y-%m-%d")
+                .unwrap()
+                .max(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()))
         .num_days()
             + 1;
         assert_eq!((totals, days), (expected, expected), "{first} to {last}");

@@ -144,8 +144,11 @@ async fn an_import_takes_the_good_products_reports_the_bad_rows_and_changes_noth
     assert!(image.1.is_some());
     // Nothing of the vase or the bowl, not even their good rows.
     assert_eq!(
-        count(db, "SELECT count(*) FROM product_variants WHERE sku IN ('VASE-1', 'VASE-2', 'BOWL')")
-            .await,
+        count(
+            db,
+            "SELECT count(*) FROM product_variants WHERE sku IN ('VASE-1', 'VASE-2', 'BOWL')"
+        )
+        .await,
         0
     );
     assert_eq!(count(db, "SELECT count(*) FROM products WHERE slug IN ('vase', 'bowl')").await, 0);
@@ -162,10 +165,16 @@ async fn an_import_takes_the_good_products_reports_the_bad_rows_and_changes_noth
     let actions: Vec<&str> = audited.iter().map(|(action, _)| action.as_str()).collect();
     assert_eq!(
         actions,
-        ["catalog.import.create", "catalog.product.create", "catalog.product.images", "catalog.product.update"]
+        [
+            "catalog.import.create",
+            "catalog.product.create",
+            "catalog.product.images",
+            "catalog.product.update"
+        ]
     );
     assert!(audited.iter().all(|(_, actor)| actor.is_some()));
-    let events = "SELECT count(*) FROM outbox WHERE topic IN ('product.created', 'product.updated')";
+    let events =
+        "SELECT count(*) FROM outbox WHERE topic IN ('product.created', 'product.updated')";
     assert_eq!(count(db, events).await, 2);
 
     // The same files again: nothing changes (no revision, audit entry, event or image).
@@ -174,7 +183,11 @@ async fn an_import_takes_the_good_products_reports_the_bad_rows_and_changes_noth
     run_imports(&app.db).await;
     let again = progress(&app, &admin, body["import_id"].as_str().unwrap()).await;
     assert_eq!(
-        (again.summary.products_created, again.summary.products_updated, again.summary.products_unchanged),
+        (
+            again.summary.products_created,
+            again.summary.products_updated,
+            again.summary.products_unchanged
+        ),
         (0, 0, 2)
     );
     assert_eq!(again.summary.rows_failed, 3);
@@ -182,7 +195,8 @@ async fn an_import_takes_the_good_products_reports_the_bad_rows_and_changes_noth
     let revision: i64 =
         count(db, "SELECT revision::bigint FROM products WHERE slug = 'blue-mug'").await;
     assert_eq!(revision, i64::from(mug.2));
-    let audited_again = count(db, "SELECT count(*) FROM audit_log WHERE action LIKE 'catalog.product.%'").await;
+    let audited_again =
+        count(db, "SELECT count(*) FROM audit_log WHERE action LIKE 'catalog.product.%'").await;
     assert_eq!(audited_again, 3);
     assert_eq!(count(db, "SELECT count(*) FROM product_images").await, 1);
     // The ZIPs are dropped once their imports have ended.
@@ -197,7 +211,12 @@ async fn unsafe_archives_and_unreadable_files_are_refused_with_nothing_written()
     let image = fixture_image("1f34e.png");
     let zeros = vec![0u8; 16 * 1024 * 1024];
     for (what, csv, images, code) in [
-        ("a path out of the folder", good, Some(zip(&[("../../etc/mug.png", &image)])), "bad_archive"),
+        (
+            "a path out of the folder",
+            good,
+            Some(zip(&[("../../etc/mug.png", &image)])),
+            "bad_archive",
+        ),
         ("an absolute path", good, Some(zip(&[("/tmp/mug.png", &image)])), "bad_archive"),
         ("a decompression bomb", good, Some(zip(&[("mug.png", &zeros)])), "bad_archive"),
         ("not a ZIP", good, Some(b"PK but not really".to_vec()), "bad_archive"),
@@ -243,11 +262,13 @@ async fn the_export_imports_back_as_a_no_op() {
     // Without a ZIP: the images it names are the products' own files.
     let file = std::env::temp_dir().join(format!("vitrine-export-{}.csv", Uuid::new_v4()));
     std::fs::write(&file, &csv).unwrap();
-    let args = vitrine::runtime::cli::ImportArgs { file: file.clone(), images: None, enqueue_only: false };
-    let report = vitrine::commands::catalog_file::import(&app.db.pool, app.db.media.store.clone(), &args)
-        .await
-        .unwrap()
-        .expect("run here");
+    let args =
+        vitrine::runtime::cli::ImportArgs { file: file.clone(), images: None, enqueue_only: false };
+    let report =
+        vitrine::commands::catalog_file::import(&app.db.pool, app.db.media.store.clone(), &args)
+            .await
+            .unwrap()
+            .expect("run here");
     std::fs::remove_file(&file).ok();
     let products = count(&app.db, "SELECT count(*) FROM products").await;
     assert_eq!(report.errors, []);
@@ -265,14 +286,11 @@ async fn ten_thousand_products_import_and_report_their_rate() {
         csv.push_str(&format!("item-{n},Item {n},mugs,ITEM-{n},size: M,{}.50,3\n", 1 + n % 90));
     }
     let upload = Upload { file_name: "many.csv".into(), csv: csv.into_bytes(), images: None };
-    let Queued { import_id, job_id } = catalog_import::create(&db.pool, Actor::Command, upload)
-        .await
-        .unwrap();
+    let Queued { import_id, job_id } =
+        catalog_import::create(&db.pool, Actor::Command, upload).await.unwrap();
     let started = Instant::now();
-    let summary = catalog_import::run(&db.pool, &db.media.store, import_id, job_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let summary =
+        catalog_import::run(&db.pool, &db.media.store, import_id, job_id).await.unwrap().unwrap();
     let seconds = started.elapsed().as_secs_f64();
     eprintln!(
         "imported {PRODUCTS} products in {seconds:.1} s: {:.0} products/s",

@@ -111,7 +111,11 @@ async fn the_overview_counts_the_queue_and_dead_jobs_are_retried_or_discarded_wi
     assert_eq!(
         audited,
         [
-            ("jobs.job.retry".to_owned(), dead.to_string(), Some(json!("the model file is missing"))),
+            (
+                "jobs.job.retry".to_owned(),
+                dead.to_string(),
+                Some(json!("the model file is missing"))
+            ),
             ("jobs.job.discard".to_owned(), doomed.to_string(), Some(json!("bad payload"))),
         ]
     );

@@ -3,8 +3,8 @@
 //! One binary, so the crate and its dependencies link once.
 
 mod access;
-mod analytics;
 mod admin_models;
+mod analytics;
 mod auth;
 mod backup;
 mod browser_defences;

@@ -17,7 +17,14 @@ pub fn table(dashboard: &Dashboard, name: &str) -> Option<String> {
             dashboard
                 .days
                 .iter()
-                .map(|d| vec![day_text(d.day), d.orders.to_string(), money(d.revenue_minor), d.photo_searches.to_string()])
+                .map(|d| {
+                    vec![
+                        day_text(d.day),
+                        d.orders.to_string(),
+                        money(d.revenue_minor),
+                        d.photo_searches.to_string(),
+                    ]
+                })
                 .collect(),
         ),
         "funnel" => (
@@ -28,22 +35,48 @@ pub fn table(dashboard: &Dashboard, name: &str) -> Option<String> {
             columns(&["name", "slug", "units", &format!("revenue_{currency}"), "views"]),
             (if name == "products" { &dashboard.top_products } else { &dashboard.top_categories })
                 .iter()
-                .map(|t| vec![t.name.clone(), t.slug.clone(), t.units.to_string(), money(t.revenue_minor), t.views.to_string()])
+                .map(|t| {
+                    vec![
+                        t.name.clone(),
+                        t.slug.clone(),
+                        t.units.to_string(),
+                        money(t.revenue_minor),
+                        t.views.to_string(),
+                    ]
+                })
                 .collect(),
         ),
         "queries" | "zero_result_queries" => (
             columns(&["query", "searches", "found_nothing", "clicks"]),
-            (if name == "queries" { &dashboard.top_queries } else { &dashboard.zero_result_queries })
-                .iter()
-                .map(|q| vec![q.query.clone(), q.searches.to_string(), q.empty.to_string(), q.clicks.to_string()])
-                .collect(),
+            (if name == "queries" {
+                &dashboard.top_queries
+            } else {
+                &dashboard.zero_result_queries
+            })
+            .iter()
+            .map(|q| {
+                vec![
+                    q.query.clone(),
+                    q.searches.to_string(),
+                    q.empty.to_string(),
+                    q.clicks.to_string(),
+                ]
+            })
+            .collect(),
         ),
         "recommendations" => (
             columns(&["row", "impressions", "clicks", "click_through"]),
             dashboard
                 .rows
                 .iter()
-                .map(|r| vec![r.row_name.clone(), r.impressions.to_string(), r.clicks.to_string(), r.ctr.map(|c| format!("{c:.4}")).unwrap_or_default()])
+                .map(|r| {
+                    vec![
+                        r.row_name.clone(),
+                        r.impressions.to_string(),
+                        r.clicks.to_string(),
+                        r.ctr.map(|c| format!("{c:.4}")).unwrap_or_default(),
+                    ]
+                })
                 .collect(),
         ),
         "stock_alerts" => (
@@ -51,22 +84,39 @@ pub fn table(dashboard: &Dashboard, name: &str) -> Option<String> {
             dashboard
                 .stock_alerts
                 .iter()
-                .map(|a| vec![a.sku.clone(), a.product_name.clone(), a.product_slug.clone(), a.available.to_string(), a.units_sold.to_string()])
+                .map(|a| {
+                    vec![
+                        a.sku.clone(),
+                        a.product_name.clone(),
+                        a.product_slug.clone(),
+                        a.available.to_string(),
+                        a.units_sold.to_string(),
+                    ]
+                })
                 .collect(),
         ),
         _ => (
-            columns(&["segment", "customers", "avg_days_since_last_order", "avg_orders", "avg_spend", "currency"]),
+            columns(&[
+                "segment",
+                "customers",
+                "avg_days_since_last_order",
+                "avg_orders",
+                "avg_spend",
+                "currency",
+            ]),
             dashboard
                 .segments
                 .iter()
-                .map(|s| vec![
-                    s.label.clone(),
-                    s.customers.to_string(),
-                    format!("{:.1}", s.avg_recency_days),
-                    format!("{:.2}", s.avg_orders),
-                    money(s.avg_spend_minor.round() as i64),
-                    s.currency.clone(),
-                ])
+                .map(|s| {
+                    vec![
+                        s.label.clone(),
+                        s.customers.to_string(),
+                        format!("{:.1}", s.avg_recency_days),
+                        format!("{:.2}", s.avg_orders),
+                        money(s.avg_spend_minor.round() as i64),
+                        s.currency.clone(),
+                    ]
+                })
                 .collect(),
         ),
     };
@@ -74,7 +124,9 @@ pub fn table(dashboard: &Dashboard, name: &str) -> Option<String> {
     for record in std::iter::once(header).chain(rows) {
         writer.write_record(record).expect("writing CSV into memory");
     }
-    Some(String::from_utf8(writer.into_inner().expect("an in-memory writer")).expect("UTF-8 fields"))
+    Some(
+        String::from_utf8(writer.into_inner().expect("an in-memory writer")).expect("UTF-8 fields"),
+    )
 }
 
 fn columns(names: &[&str]) -> Vec<String> {

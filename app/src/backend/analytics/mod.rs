@@ -92,8 +92,7 @@ pub async fn sales(
             }
         })
         .collect();
-    totals.average_order_minor =
-        (totals.orders > 0).then(|| totals.revenue_minor / totals.orders);
+    totals.average_order_minor = (totals.orders > 0).then(|| totals.revenue_minor / totals.orders);
     Ok((totals, days))
 }
 
@@ -147,10 +146,7 @@ pub async fn top_products(pool: &PgPool, range: DateRange) -> Result<Vec<TopItem
 }
 
 /// The categories (where their products are filed) that brought the most revenue.
-pub async fn top_categories(
-    pool: &PgPool,
-    range: DateRange,
-) -> Result<Vec<TopItem>, sqlx::Error> {
+pub async fn top_categories(pool: &PgPool, range: DateRange) -> Result<Vec<TopItem>, sqlx::Error> {
     sqlx::query_as!(
         TopItem,
         r#"

@@ -38,8 +38,7 @@ pub fn cluster(customers: &[Rfm], k: usize) -> (Vec<usize>, usize) {
     let mut centres = vec![points[rng.random_range(0..points.len())]];
     // k-means++: each next centre drawn with probability ∝ its squared distance to the nearest.
     while centres.len() < k {
-        let weights: Vec<f64> =
-            points.iter().map(|p| nearest(&centres, p).1).collect();
+        let weights: Vec<f64> = points.iter().map(|p| nearest(&centres, p).1).collect();
         let total: f64 = weights.iter().sum();
         if total <= 0.0 {
             break; // every customer is alike: fewer segments
@@ -113,8 +112,12 @@ pub fn segments(customers: &[Rfm]) -> Vec<Segment> {
     let (assignment, k) = cluster(customers, SEGMENTS);
     let mut groups: Vec<(f64, usize, Rfm)> = (0..k)
         .filter_map(|c| {
-            let members: Vec<&Rfm> =
-                customers.iter().zip(&assignment).filter(|(_, a)| **a == c).map(|(m, _)| m).collect();
+            let members: Vec<&Rfm> = customers
+                .iter()
+                .zip(&assignment)
+                .filter(|(_, a)| **a == c)
+                .map(|(m, _)| m)
+                .collect();
             let n = members.len() as f64;
             (!members.is_empty()).then(|| {
                 let avg = Rfm {
@@ -160,7 +163,11 @@ pub async fn recompute(pool: &PgPool, currency: &str) -> Result<usize, sqlx::Err
     .await?;
     let customers: Vec<Rfm> = rows
         .iter()
-        .map(|row| Rfm { recency_days: row.recency_days, orders: row.orders, spend_minor: row.spend })
+        .map(|row| Rfm {
+            recency_days: row.recency_days,
+            orders: row.orders,
+            spend_minor: row.spend,
+        })
         .collect();
     let found = segments(&customers);
     let mut tx = pool.begin().await?;

@@ -43,7 +43,8 @@ impl ImageArchive {
         let mut by_name = HashMap::new();
         let mut total: u64 = 0;
         for index in 0..archive.len() {
-            let entry = archive.by_index_raw(index).map_err(|err| format!("entry {index}: {err}"))?;
+            let entry =
+                archive.by_index_raw(index).map_err(|err| format!("entry {index}: {err}"))?;
             let name = entry.name().map_err(|err| format!("entry {index}: {err}"))?.into_owned();
             if name.starts_with('/') || name.starts_with('\\') || name.contains('\\') {
                 return Err(format!("\"{name}\" is an absolute or Windows path"));

@@ -93,7 +93,9 @@ impl CsvProduct {
             } else if cell != value {
                 return Err((
                     other_line,
-                    format!("Differs from line {line} of this product: leave it blank or the same."),
+                    format!(
+                        "Differs from line {line} of this product: leave it blank or the same."
+                    ),
                 ));
             }
         }
@@ -143,9 +145,8 @@ pub fn read(csv: &str) -> Result<(Vec<CsvProduct>, usize), ImportError> {
         if rows > MAX_ROWS {
             return Err(bad(format!("it has more than {MAX_ROWS} rows; split it")));
         }
-        let mut row: CsvRow = record
-            .deserialize(Some(&headers))
-            .map_err(|err| bad(format!("line {line}: {err}")))?;
+        let mut row: CsvRow =
+            record.deserialize(Some(&headers)).map_err(|err| bad(format!("line {line}: {err}")))?;
         row.line = line;
         let key = row.product.trim().to_owned();
         match index.get(&key) {

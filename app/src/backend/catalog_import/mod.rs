@@ -112,7 +112,9 @@ pub async fn create(pool: &PgPool, actor: Actor, upload: Upload) -> Result<Queue
         entity: "catalog_import",
         entity_id: import_id.to_string(),
         before: None,
-        after: Some(json!({ "file_name": upload.file_name, "images_name": images_name, "rows": rows })),
+        after: Some(
+            json!({ "file_name": upload.file_name, "images_name": images_name, "rows": rows }),
+        ),
     };
     audit::record(&mut tx, actor, entry).await.map_err(ImportError::unavailable)?;
     tx.commit().await.map_err(ImportError::unavailable)?;
@@ -174,8 +176,12 @@ pub async fn run(
             return summary(pool, import_id).await.map_err(RunError::from);
         }
     };
-    let mut importer =
-        Importer { pool, media, actor: actor_of(pool, stored.created_by).await?, archive: archive.as_mut() };
+    let mut importer = Importer {
+        pool,
+        media,
+        actor: actor_of(pool, stored.created_by).await?,
+        archive: archive.as_mut(),
+    };
     let mut tally = Tally::default();
     let mut reported = Instant::now();
     for product in &products {
@@ -388,7 +394,11 @@ impl Importer<'_> {
         let mut errors = RowErrors::new(product);
         if product.key.is_empty() {
             for row in &product.rows {
-                errors.at(row.line, "product", "Give the product's web address (like blue-mug) on each of its rows.");
+                errors.at(
+                    row.line,
+                    "product",
+                    "Give the product's web address (like blue-mug) on each of its rows.",
+                );
             }
             return Ok(errors.outcome().expect("an error was recorded"));
         }
@@ -461,8 +471,13 @@ impl Importer<'_> {
 
         let mut tx = self.pool.begin().await?;
         let saved = if product_changed {
-            match catalog_editing::save_in(&mut tx, self.actor, stored.as_ref().map(|s| s.id), &form)
-                .await
+            match catalog_editing::save_in(
+                &mut tx,
+                self.actor,
+                stored.as_ref().map(|s| s.id),
+                &form,
+            )
+            .await
             {
                 Ok(saved) => saved,
                 Err(refusal) => return refused(product, refusal, &lines),
@@ -522,7 +537,10 @@ impl Importer<'_> {
             if let Some(have) =
                 current.iter().find(|have| have.source_sha256.as_deref() == Some(&source_sha256))
             {
-                wanted.push(WantedImage { image: have.image.clone(), source_sha256: Some(source_sha256) });
+                wanted.push(WantedImage {
+                    image: have.image.clone(),
+                    source_sha256: Some(source_sha256),
+                });
                 continue;
             }
             let display = tokio::task::spawn_blocking(move || {
@@ -537,8 +555,10 @@ impl Importer<'_> {
                     continue;
                 }
             };
-            let image =
-                self.media.put_product_image(&display).map_err(|err| RunError::Media(err.to_string()))?;
+            let image = self
+                .media
+                .put_product_image(&display)
+                .map_err(|err| RunError::Media(err.to_string()))?;
             wanted.push(WantedImage { image, source_sha256: Some(source_sha256) });
         }
         Ok(match errors.outcome() {
@@ -619,8 +639,9 @@ fn form_for(
         });
         lines.push(row.map_or(product.first_line(), |row| row.line));
     }
-    let stored_skus: Vec<&str> =
-        stored.map(|stored| stored.variants.iter().map(|v| v.sku.as_str()).collect()).unwrap_or_default();
+    let stored_skus: Vec<&str> = stored
+        .map(|stored| stored.variants.iter().map(|v| v.sku.as_str()).collect())
+        .unwrap_or_default();
     for row in product.rows.iter().filter(|row| !stored_skus.contains(&row.sku().as_str())) {
         variants.push(VariantForm {
             id: None,

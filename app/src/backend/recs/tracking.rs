@@ -129,7 +129,15 @@ pub fn impressions(row: &RecommendationRow) -> Vec<IncomingEvent> {
 }
 
 fn action(kind: EventKind, product_id: Option<Uuid>) -> IncomingEvent {
-    IncomingEvent { kind, product_id, query: None, row: None, model_version: None, position: None, results: None }
+    IncomingEvent {
+        kind,
+        product_id,
+        query: None,
+        row: None,
+        model_version: None,
+        position: None,
+        results: None,
+    }
 }
 
 /// Checks each action as `POST /api/events` would and queues those that pass: a link's
@@ -201,7 +209,9 @@ mod tests {
         assert_eq!(search(&typed, 0)[0].results, Some(0));
         assert!(search(&SearchQuery { q: String::new(), ..typed.clone() }, 3).is_empty());
         assert!(search(&SearchQuery { page: 2, ..typed.clone() }, 3).is_empty());
-        assert!(search(&SearchQuery { category: Some("home".into()), ..typed.clone() }, 3).is_empty());
+        assert!(
+            search(&SearchQuery { category: Some("home".into()), ..typed.clone() }, 3).is_empty()
+        );
         assert!(search(&SearchQuery { in_stock: true, ..typed.clone() }, 3).is_empty());
         assert!(search(&SearchQuery { sort: SearchSort::Newest, ..typed }, 3).is_empty());
     }

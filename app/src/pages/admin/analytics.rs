@@ -60,7 +60,8 @@ fn Figures(dashboard: Dashboard, recompute: ServerAction<RecomputeSegments>) -> 
     };
     let (revenue, orders, photos) =
         (per_day(|d| d.revenue_minor), per_day(|d| d.orders), per_day(|d| d.photo_searches));
-    let funnel: Vec<(String, i64)> = dashboard.funnel.iter().map(|s| (s.step.clone(), s.count)).collect();
+    let funnel: Vec<(String, i64)> =
+        dashboard.funnel.iter().map(|s| (s.step.clone(), s.count)).collect();
     let m = money.clone();
     view! {
         <p class="hint" data-testid="analytics-range">
@@ -145,7 +146,13 @@ fn Figures(dashboard: Dashboard, recompute: ServerAction<RecomputeSegments>) -> 
 }
 
 #[component]
-fn Top(title: &'static str, items: Vec<TopItem>, money: Formatter, csv: String, base: &'static str) -> impl IntoView {
+fn Top(
+    title: &'static str,
+    items: Vec<TopItem>,
+    money: Formatter,
+    csv: String,
+    base: &'static str,
+) -> impl IntoView {
     view! {
         <div>
             <h2>{title} " " <a class="csv" href=csv>"CSV"</a></h2>

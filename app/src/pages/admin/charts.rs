@@ -90,7 +90,8 @@ pub fn FunnelBars(steps: Vec<(String, i64)>) -> impl IntoView {
             }
         })
         .collect_view();
-    let caption: Vec<String> = steps.iter().map(|(step, count)| format!("{step} {count}")).collect();
+    let caption: Vec<String> =
+        steps.iter().map(|(step, count)| format!("{step} {count}")).collect();
     view! {
         <figure class="chart" data-testid="funnel">
             <svg viewBox=format!("0 0 {WIDTH} {height}") role="img" aria-label=caption.join(", ")>{bars}</svg>

@@ -21,7 +21,11 @@ pub fn AdminJobsPage() -> impl IntoView {
         |_| background_jobs(),
     );
     let refusal = move || {
-        retry.value().get().and_then(Result::err).or_else(|| discard.value().get().and_then(Result::err))
+        retry
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| discard.value().get().and_then(Result::err))
     };
     view! {
         <Title text="Background jobs · Admin"/>

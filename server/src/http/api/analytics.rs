@@ -35,12 +35,7 @@ pub async fn export(
     let dashboard =
         analytics::dashboard(&state.db, range).await.map_err(AnalyticsError::unavailable)?;
     let csv = export::table(&dashboard, &params.table).ok_or(AnalyticsError::UnknownTable)?;
-    let file_name = format!(
-        "{}-{}-{}.csv",
-        params.table,
-        day_text(range.from),
-        day_text(range.to)
-    );
+    let file_name = format!("{}-{}-{}.csv", params.table, day_text(range.from), day_text(range.to));
     Ok((
         [
             (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

@@ -66,7 +66,10 @@ async fn read(multipart: Result<Multipart, MultipartRejection>) -> Result<Upload
     Ok(Upload { file_name, csv, images })
 }
 
-pub async fn export(State(state): State<AppState>, user: CurrentUser) -> Result<Response, ApiError> {
+pub async fn export(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Response, ApiError> {
     check(CATALOG_EXPORT, &user)?;
     let csv = format::write(&state.db).await.map_err(ImportError::unavailable)?;
     let file_name = format!("catalog-{}.csv", chrono::Utc::now().format("%Y-%m-%d"));

@@ -32,7 +32,8 @@ pub async fn search(
     text_search::take_turn(&state.text_search_limit, client_ip(&parts, &state.auth))?;
     let results = text_search::search(&state.db, &state.texts, &query).await?;
     let user_id = user.map(|user| user.id);
-    let visitor = tracking::record(&state, &parts.headers, user_id, tracking::search(&query, results.total));
+    let visitor =
+        tracking::record(&state, &parts.headers, user_id, tracking::search(&query, results.total));
     let mut response = Json(results).into_response();
     if let Some(cookie) = visitor {
         response.headers_mut().append(SET_COOKIE, cookie);

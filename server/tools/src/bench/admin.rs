@@ -51,16 +51,60 @@ pub async fn run(storage: &StorageArgs, args: &BenchAdminArgs) -> anyhow::Result
     println!("{:<26} {:>9} {:>9} {:>9} {:>9}", "query", "range", "p50 ms", "p95 ms", "max ms");
     for (label, range) in ranges {
         let rows = [
-            ("sales per day", time(args.runs, || async { analytics::sales(&pool, range, "EUR").await.map(drop) }).await?),
-            ("funnel", time(args.runs, || async { analytics::funnel(&pool, range).await.map(drop) }).await?),
-            ("top products", time(args.runs, || async { analytics::top_products(&pool, range).await.map(drop) }).await?),
-            ("top categories", time(args.runs, || async { analytics::top_categories(&pool, range).await.map(drop) }).await?),
-            ("top searches", time(args.runs, || async { analytics::queries(&pool, range, false).await.map(drop) }).await?),
-            ("zero-result searches", time(args.runs, || async { analytics::queries(&pool, range, true).await.map(drop) }).await?),
-            ("recommendation rows", time(args.runs, || async { analytics::rows(&pool, range).await.map(drop) }).await?),
-            ("stock alerts", time(args.runs, || async { analytics::stock_alerts(&pool, range).await.map(drop) }).await?),
-            ("customer segments", time(args.runs, || async { segments::latest(&pool).await.map(drop) }).await?),
-            ("whole dashboard", time(args.runs, || async { analytics::dashboard(&pool, range).await.map(drop) }).await?),
+            (
+                "sales per day",
+                time(args.runs, || async { analytics::sales(&pool, range, "EUR").await.map(drop) })
+                    .await?,
+            ),
+            (
+                "funnel",
+                time(args.runs, || async { analytics::funnel(&pool, range).await.map(drop) })
+                    .await?,
+            ),
+            (
+                "top products",
+                time(args.runs, || async { analytics::top_products(&pool, range).await.map(drop) })
+                    .await?,
+            ),
+            (
+                "top categories",
+                time(args.runs, || async {
+                    analytics::top_categories(&pool, range).await.map(drop)
+                })
+                .await?,
+            ),
+            (
+                "top searches",
+                time(args.runs, || async {
+                    analytics::queries(&pool, range, false).await.map(drop)
+                })
+                .await?,
+            ),
+            (
+                "zero-result searches",
+                time(args.runs, || async {
+                    analytics::queries(&pool, range, true).await.map(drop)
+                })
+                .await?,
+            ),
+            (
+                "recommendation rows",
+                time(args.runs, || async { analytics::rows(&pool, range).await.map(drop) }).await?,
+            ),
+            (
+                "stock alerts",
+                time(args.runs, || async { analytics::stock_alerts(&pool, range).await.map(drop) })
+                    .await?,
+            ),
+            (
+                "customer segments",
+                time(args.runs, || async { segments::latest(&pool).await.map(drop) }).await?,
+            ),
+            (
+                "whole dashboard",
+                time(args.runs, || async { analytics::dashboard(&pool, range).await.map(drop) })
+                    .await?,
+            ),
         ];
         for (query, samples) in rows {
             println!(
