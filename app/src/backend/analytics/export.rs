@@ -37,7 +37,7 @@ pub fn table(dashboard: &Dashboard, name: &str) -> Option<String> {
                 .iter()
                 .map(|t| {
                     vec![
-                        t.name.clone(),
+                        inert(&t.name),
                         t.slug.clone(),
                         t.units.to_string(),
                         money(t.revenue_minor),
@@ -56,7 +56,7 @@ pub fn table(dashboard: &Dashboard, name: &str) -> Option<String> {
             .iter()
             .map(|q| {
                 vec![
-                    q.query.clone(),
+                    inert(&q.query),
                     q.searches.to_string(),
                     q.empty.to_string(),
                     q.clicks.to_string(),
@@ -87,7 +87,7 @@ pub fn table(dashboard: &Dashboard, name: &str) -> Option<String> {
                 .map(|a| {
                     vec![
                         a.sku.clone(),
-                        a.product_name.clone(),
+                        inert(&a.product_name),
                         a.product_slug.clone(),
                         a.available.to_string(),
                         a.units_sold.to_string(),
@@ -129,6 +129,30 @@ pub fn table(dashboard: &Dashboard, name: &str) -> Option<String> {
     )
 }
 
+/// A text a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, a tab or a carriage
+/// return first) made plain text with a leading `'`: searches are typed by shoppers, and an
+/// export is opened by the owner.
+fn inert(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
 fn columns(names: &[&str]) -> Vec<String> {
     names.iter().map(|name| (*name).to_lowercase()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inert;
+
+    #[test]
+    fn a_search_typed_as_a_formula_is_exported_as_text() {
+        assert_eq!(inert("=HYPERLINK(\"http://evil\")"), "'=HYPERLINK(\"http://evil\")");
+        assert_eq!(inert("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(inert("-2+3"), "'-2+3");
+        assert_eq!(inert("red mug"), "red mug");
+    }
 }
