@@ -25,8 +25,8 @@ test('the analytics page shows charts with data and exports a table', async ({ p
 
   // A range of one day, by the form (a GET: it works without JavaScript too).
   const today = new Date().toISOString().slice(0, 10);
-  await page.getByLabel('From').fill(today);
-  await page.getByLabel('To').fill(today);
+  await page.getByLabel('From', { exact: true }).fill(today);
+  await page.getByLabel('To', { exact: true }).fill(today);
   await page.getByRole('button', { name: 'Show' }).click();
   await expect(page).toHaveURL(new RegExp(`from=${today}&to=${today}`));
   await expect(page.getByTestId('chart').first().locator('svg rect')).toHaveCount(1);
