@@ -14,6 +14,7 @@ async function firstLink(page: import('@playwright/test').Page, selector: string
 }
 
 test('every storefront page hydrates under a nonce-based policy', async ({ page }) => {
+  test.setTimeout(90_000);
   await page.goto('/');
   await hydrated(page);
   const product = await firstLink(page, 'article.product-card a');
@@ -53,6 +54,8 @@ test('a script injected without the nonce does not run', async ({ page, cspViola
 });
 
 test('the admin pages hydrate under the policy', async ({ page }) => {
+  // Ten pages, each loaded and hydrated in turn: more than one test's default time on a busy machine.
+  test.setTimeout(90_000);
   await signIn(page, adminEmail, adminPassword);
   await expect(page.getByTestId('account-link')).toHaveText(adminEmail);
   for (const path of ['/admin', '/admin/users', '/admin/products', '/admin/categories', '/admin/imports', '/admin/jobs', '/admin/analytics', '/admin/orders', '/admin/inventory', '/admin/audit']) {

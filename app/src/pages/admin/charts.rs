@@ -12,7 +12,7 @@ pub type Formatter = std::sync::Arc<dyn Fn(i64) -> String + Send + Sync>;
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 180.0;
 /// Room for the value axis on the left and the day labels below.
-const LEFT: f64 = 56.0;
+const LEFT: f64 = 84.0;
 const BOTTOM: f64 = 22.0;
 
 /// Bars of one figure per day, the largest value labelled on the axis.
