@@ -19,11 +19,16 @@ pub(crate) fn state() -> crate::backend::state::AppState {
 /// the browser then wants a page back, as Leptos decides by the same `Accept` header.
 #[cfg(feature = "ssr")]
 pub(crate) fn plain_form_post() -> bool {
-    leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
-        parts
-            .headers
-            .get(axum::http::header::ACCEPT)
-            .and_then(|accept| accept.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"))
-    })
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .is_some_and(|parts| asks_for_html(&parts.headers))
+}
+
+/// Whether a request asks for a page (`Accept: text/html`): a page load, or a plain form post
+/// that is answered with a redirect to a page rather than JSON.
+#[cfg(feature = "ssr")]
+pub fn asks_for_html(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
 }

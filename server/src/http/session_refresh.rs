@@ -5,7 +5,7 @@ use app::backend::auth::session::{cookie, session_cookies, ACCESS_COOKIE, REFRES
 use app::backend::auth::tokens::TokenType;
 use app::backend::state::AppState;
 use axum::extract::{Request, State};
-use axum::http::header::{ACCEPT, COOKIE, SET_COOKIE};
+use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -21,12 +21,8 @@ pub async fn refresh_session(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let is_page_load = request.method() == Method::GET
-        && request
-            .headers()
-            .get(ACCEPT)
-            .and_then(|accept| accept.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"));
+    let is_page_load =
+        request.method() == Method::GET && app::server_fns::asks_for_html(request.headers());
     let headers = request.headers();
     let access_ok = cookie(headers, ACCESS_COOKIE)
         .is_some_and(|token| state.auth.keys.verify(&token, TokenType::Access).is_ok());

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 
 use super::error::ApiError;
-use super::{field_bytes, from_plain_form, FieldRead};
+use super::{field_bytes, FieldRead};
 
 /// What the upload route's body may weigh: both files at their largest, and the form around.
 pub const BODY_LIMIT: usize = MAX_CSV_BYTES + MAX_ARCHIVE_BYTES + 1024 * 1024;
@@ -32,7 +32,7 @@ pub async fn upload(
     check(IMPORTS, &user)?;
     let upload = read(multipart).await?;
     let queued = catalog_import::create(&state.db, user.actor(), upload).await?;
-    if from_plain_form(&headers) {
+    if app::server_fns::asks_for_html(&headers) {
         return Ok(Redirect::to(&format!("/admin/imports/{}", queued.import_id)).into_response());
     }
     Ok((StatusCode::ACCEPTED, Json(queued)).into_response())

@@ -14,15 +14,6 @@ pub mod search;
 pub mod shop;
 pub mod text_search;
 
-/// Whether the request is a plain form post from a page without JavaScript (it asks for HTML),
-/// which is answered with a redirect to a page rather than JSON.
-pub fn from_plain_form(headers: &axum::http::HeaderMap) -> bool {
-    headers
-        .get(axum::http::header::ACCEPT)
-        .and_then(|accept| accept.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"))
-}
-
 /// Why a multipart field could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldRead {

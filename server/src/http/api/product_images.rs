@@ -53,7 +53,7 @@ pub async fn upload(
         .await
         .map_err(CommerceError::unavailable)?
         .ok_or_else(|| ApiError::not_found("product"))?;
-    if super::from_plain_form(&headers) {
+    if app::server_fns::asks_for_html(&headers) {
         return Ok(Redirect::to("/admin/products").into_response());
     }
     Ok((StatusCode::CREATED, Json(image)).into_response())
