@@ -1,7 +1,7 @@
 //! `GET /api/admin/analytics.csv?table=…&from=…&to=…`: one table of the analytics dashboard
 //! as CSV (permission `analytics`); the tables are `app::types::ANALYTICS_TABLES`.
 
-use app::backend::analytics::{self, export};
+use app::backend::analytics::export;
 use app::backend::auth::CurrentUser;
 use app::backend::state::AppState;
 use app::server_fns::admin::{check, ANALYTICS_EXPORT};
@@ -32,9 +32,10 @@ pub async fn export(
     let Ok(Query(params)) = params else { return Err(AnalyticsError::BadRequest.into()) };
     let range = DateRange::read(&params.from, &params.to, chrono::Utc::now().date_naive())
         .map_err(AnalyticsError::BadRange)?;
-    let dashboard =
-        analytics::dashboard(&state.db, range).await.map_err(AnalyticsError::unavailable)?;
-    let csv = export::table(&dashboard, &params.table).ok_or(AnalyticsError::UnknownTable)?;
+    let csv = export::table(&state.db, range, &params.table)
+        .await
+        .map_err(AnalyticsError::unavailable)?
+        .ok_or(AnalyticsError::UnknownTable)?;
     let file_name = format!("{}-{}-{}.csv", params.table, day_text(range.from), day_text(range.to));
     Ok((
         [
