@@ -93,18 +93,13 @@ pub enum Mend {
 /// Retries or discards dead job `id`, audited.
 pub async fn mend(pool: &PgPool, actor: Actor, id: Uuid, mend: Mend) -> Result<(), JobsError> {
     let mut tx = pool.begin().await.map_err(JobsError::unavailable)?;
-    let status = jobs::lock_status(&mut tx, id)
+    let before = jobs::lock(&mut tx, id)
         .await
         .map_err(JobsError::unavailable)?
         .ok_or(JobsError::UnknownJob)?;
-    if status != "dead" {
-        return Err(JobsError::NotDead(status));
+    if before.status != "dead" {
+        return Err(JobsError::NotDead(before.status));
     }
-    let before =
-        sqlx::query!("SELECT kind, payload, attempts, last_error FROM jobs WHERE id = $1", id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(JobsError::unavailable)?;
     let action = match mend {
         Mend::Retry => {
             if !jobs::requeue_dead(&mut tx, id).await.map_err(JobsError::unavailable)? {

@@ -414,14 +414,28 @@ pub async fn listed(
         .collect())
 }
 
-/// Locks job `id` for the rest of the transaction; its status, if there is such a job.
-pub async fn lock_status(
+/// A job locked for the rest of the transaction, as an operator's action reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LockedJob {
+    pub status: String,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+}
+
+/// Locks job `id` for the rest of the transaction and reads it, if there is such a job.
+pub async fn lock(
     conn: &mut sqlx::PgConnection,
     id: Uuid,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar!("SELECT status FROM jobs WHERE id = $1 FOR UPDATE", id)
-        .fetch_optional(conn)
-        .await
+) -> Result<Option<LockedJob>, sqlx::Error> {
+    sqlx::query_as!(
+        LockedJob,
+        "SELECT status, kind, payload, attempts, last_error FROM jobs WHERE id = $1 FOR UPDATE",
+        id
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// Queues dead job `id` again with fresh attempts; false when a live job has its dedupe key
