@@ -35,7 +35,7 @@ use crate::pages::admin::imports::{AdminImportPage, AdminImportsPage};
 use crate::pages::admin::inventory::AdminInventoryPage;
 use crate::pages::admin::jobs::AdminJobsPage;
 use crate::pages::admin::models::AdminModelsPage;
-use crate::pages::admin::orders::AdminOrdersPage;
+use crate::pages::admin::orders::{AdminOrderPage, AdminOrdersPage};
 use crate::pages::admin::product_form::{AdminEditProductPage, AdminNewProductPage};
 use crate::pages::admin::products::AdminProductsPage;
 use crate::pages::admin::users::AdminUsersPage;
@@ -152,6 +152,10 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("analytics") view=AdminAnalyticsPage/>
                         <Route path=StaticSegment("audit") view=AdminAuditPage/>
                         <Route path=StaticSegment("orders") view=AdminOrdersPage/>
+                        <Route
+                            path=(StaticSegment("orders"), ParamSegment("id"))
+                            view=AdminOrderPage
+                        />
                         <Route path=StaticSegment("inventory") view=AdminInventoryPage/>
                         <Route path=StaticSegment("jobs") view=AdminJobsPage/>
                         <Route path=StaticSegment("models") view=AdminModelsPage/>

@@ -123,21 +123,26 @@ test('staff pack, ship and partly refund an order; the shopper sees it', async (
   // Staff move it along and refund part of it.
   await signIn(page, adminEmail, adminPassword);
   await expect(page).toHaveURL(/\/account$/);
-  await page.goto('/admin/orders');
+  // Found in the list by its number, then moved and refunded on its own page.
+  await page.goto(`/admin/orders?q=${number}`);
   await hydrated(page);
+  await expect(page.getByTestId('order-count')).toHaveText('1 orders');
+  await page.locator(`tr[data-order="${number}"]`).getByRole('link', { name: `#${number}` }).click();
+  await expect(page.locator(`h1[data-order="${number}"]`)).toBeVisible();
   await page.waitForLoadState('networkidle');
-  const row = () => page.locator(`tr[data-order="${number}"]`);
-  await row().getByLabel(`New status of order ${number}`).selectOption('fulfilled');
-  await row().getByRole('button', { name: 'Move' }).click();
-  await expect(row()).toContainText('Packed');
-  await row().getByLabel(`New status of order ${number}`).selectOption('shipped');
-  await row().getByLabel(`Note for order ${number}`).fill('parcel 42');
-  await row().getByRole('button', { name: 'Move' }).click();
-  await expect(row()).toContainText('Shipped');
-  await row().getByLabel(`Amount to refund of order ${number}`).fill('1.00');
-  await row().getByLabel(`Reason for refunding order ${number}`).fill('scratched box');
-  await row().getByRole('button', { name: 'Refund' }).click();
-  await expect(row()).toContainText('Shipped · partially refunded');
+  const status = page.getByTestId('order-status');
+  await page.getByLabel('New status').selectOption('fulfilled');
+  await page.getByRole('button', { name: 'Move' }).click();
+  await expect(status).toHaveText('Packed');
+  await page.getByLabel('New status').selectOption('shipped');
+  await page.getByLabel('Note').fill('parcel 42');
+  await page.getByRole('button', { name: 'Move' }).click();
+  await expect(status).toHaveText('Shipped');
+  await expect(page.locator('.order-history')).toContainText('Shipped (parcel 42)');
+  await page.getByLabel(/^Amount/).fill('1.00');
+  await page.getByLabel('Reason').fill('scratched box');
+  await page.getByRole('button', { name: 'Refund' }).click();
+  await expect(status).toHaveText('Shipped · partially refunded');
 
   await shopper.goto(orderUrl);
   await expect(shopper.getByTestId('order-status')).toHaveText('Shipped · partially refunded');

@@ -17,8 +17,9 @@ use super::jobs::{self, NewJob};
 use super::outbox::{self, OrderMove, OrderPaid, OrderPlaced, ShopEvent};
 use super::shopper::Shopper;
 use crate::types::{
-    CommerceError, Currency, Money, OrderDetail, OrderLine, OrderStatus, OrderSummary,
-    PaymentStatus, PaymentSummary, Refusal, ShippingAddress, ShippingMethod, StatusChange,
+    CommerceError, Currency, Money, OrderDetail, OrderLine, OrderList, OrderListQuery, OrderStatus,
+    OrderSummary, PaymentStatus, PaymentSummary, Refusal, ShippingAddress, ShippingMethod,
+    StatusChange,
 };
 
 /// The job that releases an order's hold when it expires; its payload is [`ReleaseHold`].
@@ -547,7 +548,7 @@ pub async fn require_viewer(
 /// The shopper's orders, newest first (none for a shopper without a cart or account).
 pub async fn history(pool: &PgPool, shopper: &Shopper) -> Result<Vec<OrderSummary>, CommerceError> {
     let Some(owner) = shopper.owner() else { return Ok(Vec::new()) };
-    list_orders(pool, Some(owner), None, ORDER_HISTORY).await
+    list_orders(pool, owner, ORDER_HISTORY).await
 }
 
 /// The ids of `user`'s orders, oldest first (their data export).
@@ -708,55 +709,121 @@ pub async fn order_detail(pool: &PgPool, order_id: Uuid) -> Result<OrderDetail, 
     })
 }
 
-/// The owner's orders, newest first (one query). Staff lists pass `None` for every order, and
-/// may narrow them to one status.
+/// The owner's orders, newest first (one query).
 pub async fn list_orders(
     pool: &PgPool,
-    owner: Option<cart::CartOwner>,
-    status: Option<OrderStatus>,
+    owner: cart::CartOwner,
     limit: i64,
 ) -> Result<Vec<OrderSummary>, CommerceError> {
     let (user_id, cart_id) = match owner {
-        Some(cart::CartOwner::User(user)) => (Some(user), None),
-        Some(cart::CartOwner::Guest(cart)) => (None, Some(cart)),
-        None => (None, None),
+        cart::CartOwner::User(user) => (Some(user), None),
+        cart::CartOwner::Guest(cart) => (None, Some(cart)),
     };
-    let everyone = owner.is_none();
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        SummaryRow,
         r#"
         SELECT o.id, o.number, o.status, o.created_at, o.currency, o.total_minor,
                o.refunded_minor, o.email,
                (SELECT coalesce(sum(quantity), 0) FROM order_lines WHERE order_id = o.id) AS "items!"
         FROM orders o
-        WHERE ($1 OR o.user_id = $2 OR (o.user_id IS NULL AND o.cart_id = $3))
-          AND ($5::text IS NULL OR o.status = $5)
+        WHERE o.user_id = $1 OR (o.user_id IS NULL AND o.cart_id = $2)
         ORDER BY o.created_at DESC
-        LIMIT $4
+        LIMIT $3
         "#,
-        everyone,
         user_id,
         cart_id,
         limit,
-        status.map(OrderStatus::code),
     )
     .fetch_all(pool)
     .await
     .map_err(CommerceError::unavailable)?;
-    rows.into_iter()
-        .map(|row| {
-            let currency = parse_currency(&row.currency).map_err(CommerceError::unavailable)?;
-            Ok(OrderSummary {
-                id: row.id,
-                number: row.number,
-                status: parse_status(&row.status)?,
-                created_at: row.created_at,
-                total: Money { minor: row.total_minor, currency },
-                refunded: Money { minor: row.refunded_minor, currency },
-                item_count: row.items,
-                email: row.email,
-            })
+    rows.into_iter().map(SummaryRow::into_summary).collect()
+}
+
+/// Orders on the staff's list per page.
+pub const STAFF_ORDERS_PER_PAGE: i64 = 50;
+
+/// A page of every order for staff: found by number or by part of the email, narrowed to one
+/// status, in the chosen order, with the count of all that match.
+pub async fn staff_orders(
+    pool: &PgPool,
+    query: &OrderListQuery,
+) -> Result<OrderList, CommerceError> {
+    let search = query.search.trim();
+    let number = search.trim_start_matches('#').parse::<i64>().ok();
+    let pattern = (!search.is_empty()).then(|| crate::backend::db::ilike_pattern(search));
+    let page = query.page.max(1);
+    let per_page = STAFF_ORDERS_PER_PAGE;
+    let rows = sqlx::query_as!(
+        SummaryRow,
+        r#"
+        SELECT o.id, o.number, o.status, o.created_at, o.currency, o.total_minor,
+               o.refunded_minor, o.email,
+               (SELECT coalesce(sum(quantity), 0) FROM order_lines WHERE order_id = o.id) AS "items!"
+        FROM orders o
+        WHERE ($1::text IS NULL OR o.email ILIKE $1 OR o.number = $2)
+          AND ($3::text IS NULL OR o.status = $3)
+        ORDER BY
+          CASE WHEN $4 = 'oldest' THEN o.created_at END ASC,
+          CASE WHEN $4 = 'largest_total' THEN o.total_minor END DESC,
+          CASE WHEN $4 = 'smallest_total' THEN o.total_minor END ASC,
+          o.created_at DESC, o.number DESC
+        LIMIT $5 OFFSET $6
+        "#,
+        pattern,
+        number,
+        query.status.map(OrderStatus::code),
+        query.sort.code(),
+        per_page,
+        (page - 1) * per_page,
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(CommerceError::unavailable)?;
+    let total = sqlx::query_scalar!(
+        r#"
+        SELECT count(*) AS "count!" FROM orders o
+        WHERE ($1::text IS NULL OR o.email ILIKE $1 OR o.number = $2)
+          AND ($3::text IS NULL OR o.status = $3)
+        "#,
+        pattern,
+        number,
+        query.status.map(OrderStatus::code),
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(CommerceError::unavailable)?;
+    let orders = rows.into_iter().map(SummaryRow::into_summary).collect::<Result<_, _>>()?;
+    Ok(OrderList { orders, total, page, per_page })
+}
+
+/// One row of an order list, as both list queries select it.
+struct SummaryRow {
+    id: Uuid,
+    number: i64,
+    status: String,
+    created_at: DateTime<Utc>,
+    currency: String,
+    total_minor: i64,
+    refunded_minor: i64,
+    email: String,
+    items: i64,
+}
+
+impl SummaryRow {
+    fn into_summary(self) -> Result<OrderSummary, CommerceError> {
+        let currency = parse_currency(&self.currency).map_err(CommerceError::unavailable)?;
+        Ok(OrderSummary {
+            id: self.id,
+            number: self.number,
+            status: parse_status(&self.status)?,
+            created_at: self.created_at,
+            total: Money { minor: self.total_minor, currency },
+            refunded: Money { minor: self.refunded_minor, currency },
+            item_count: self.items,
+            email: self.email,
         })
-        .collect()
+    }
 }
 
 pub(crate) async fn record_change(

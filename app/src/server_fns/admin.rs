@@ -11,8 +11,8 @@ use uuid::Uuid;
 use crate::types::{
     AdminCategory, AdminProduct, AdminUser, AnalyticsError, AuditEntry, AuthError,
     CatalogEditError, CategoryForm, ClickThroughRow, CommerceError, EditableProduct, ImportError,
-    ImportReport, ImportSummary, JobsError, ModelVersionRow, ModelsError, OrderStatus,
-    OrderSummary, Permission, ProductForm, Role, StockChange, StockRow, TrainingJob,
+    ImportReport, ImportSummary, JobsError, ModelVersionRow, ModelsError, OrderDetail, OrderList,
+    OrderStatus, OrderSummary, Permission, ProductForm, Role, StockChange, StockRow, TrainingJob,
 };
 
 /// Where the admin server functions live.
@@ -63,6 +63,7 @@ pub fn access_table() -> Vec<(&'static str, Permission, Via)> {
         (ListImports::PATH, Permission::Catalog, Via::ServerFn),
         (ImportProgress::PATH, Permission::Catalog, Via::ServerFn),
         (ListOrders::PATH, Permission::Orders, Via::ServerFn),
+        (AdminOrder::PATH, Permission::Orders, Via::ServerFn),
         (SetOrderStatus::PATH, Permission::Orders, Via::ServerFn),
         (RefundOrder::PATH, Permission::Orders, Via::ServerFn),
         (ListStock::PATH, Permission::Inventory, Via::ServerFn),
@@ -254,13 +255,35 @@ pub async fn delete_category(slug: String) -> Result<(), CatalogEditError> {
     crate::backend::catalog_editing::categories::delete(&state.db, actor.actor(), &slug).await
 }
 
-/// Orders for the staff's list, newest first; `status` narrows it (empty: all).
-#[server(prefix = "/api/admin", endpoint = "orders")]
-pub async fn list_orders(status: String) -> Result<Vec<OrderSummary>, CommerceError> {
+/// A page of the staff's order list: `search` is an order number or part of an email, `status`
+/// a status code (empty: all), `sort` an [`OrderSort`] code (empty: newest first).
+#[server(prefix = "/api/admin", endpoint = "orders", input = leptos::server_fn::codec::GetUrl)]
+pub async fn list_orders(
+    #[server(default)] search: String,
+    #[server(default)] status: String,
+    #[server(default)] sort: String,
+    #[server(default)] page: i64,
+) -> Result<OrderList, CommerceError> {
     authorize::<ListOrders>().await?;
     let state = super::state();
-    let status = OrderStatus::parse(status.trim());
-    crate::backend::orders::list_orders(&state.db, None, status, LIST_LIMIT).await
+    let status = match status.trim() {
+        "" => None,
+        code => Some(OrderStatus::parse(code).ok_or(CommerceError::BadRequest)?),
+    };
+    let query = crate::types::OrderListQuery {
+        search,
+        status,
+        sort: crate::types::OrderSort::parse(&sort),
+        page,
+    };
+    crate::backend::orders::staff_orders(&state.db, &query).await
+}
+
+/// One order as staff see it: lines, address, payments, refunds so far and its history.
+#[server(prefix = "/api/admin", endpoint = "orders/detail", input = leptos::server_fn::codec::GetUrl)]
+pub async fn admin_order(order_id: Uuid) -> Result<OrderDetail, CommerceError> {
+    authorize::<AdminOrder>().await?;
+    crate::backend::orders::order_detail(&super::state().db, order_id).await
 }
 
 /// Moves an order by hand (packed, shipped, delivered, or cancelled while unpaid); audited.

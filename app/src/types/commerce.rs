@@ -245,6 +245,72 @@ impl OrderSummary {
     }
 }
 
+/// How the staff's order list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderSort {
+    #[default]
+    Newest,
+    Oldest,
+    LargestTotal,
+    SmallestTotal,
+}
+
+impl OrderSort {
+    pub const ALL: [OrderSort; 4] =
+        [Self::Newest, Self::Oldest, Self::LargestTotal, Self::SmallestTotal];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Newest => "newest",
+            Self::Oldest => "oldest",
+            Self::LargestTotal => "largest_total",
+            Self::SmallestTotal => "smallest_total",
+        }
+    }
+
+    /// Unknown codes read as the default: a sort is a preference, not worth a refusal.
+    pub fn parse(code: &str) -> Self {
+        Self::ALL.into_iter().find(|sort| sort.code() == code).unwrap_or_default()
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Newest => "Newest first",
+            Self::Oldest => "Oldest first",
+            Self::LargestTotal => "Largest total",
+            Self::SmallestTotal => "Smallest total",
+        }
+    }
+}
+
+/// What the staff's order list asks for: the query string of `/admin/orders`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct OrderListQuery {
+    /// An order number ("1042" or "#1042") or part of the customer's email; empty: every order.
+    pub search: String,
+    pub status: Option<OrderStatus>,
+    pub sort: OrderSort,
+    /// From 1.
+    pub page: i64,
+}
+
+/// A page of the staff's order list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderList {
+    pub orders: Vec<OrderSummary>,
+    /// Orders matching the search and filter, on all pages.
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl OrderList {
+    pub fn page_count(&self) -> i64 {
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {
     pub variant_id: Uuid,

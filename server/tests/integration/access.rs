@@ -88,7 +88,10 @@ fn request(app: &TestApp, path: &str, samples: &Samples) -> reqwest::RequestBuil
         "/api/admin/users/role" => post.form(&[("user_id", customer), ("role", "customer")]),
         // Enabling an enabled account: changes nothing the other calls depend on.
         "/api/admin/users/disabled" => post.form(&[("user_id", customer), ("disabled", "false")]),
-        "/api/admin/orders" => post.form(&[("status", "")]),
+        "/api/admin/orders" => app.client.get(app.url("/api/admin/orders?status=paid&sort=oldest")),
+        "/api/admin/orders/detail" => {
+            app.client.get(app.url(&format!("/api/admin/orders/detail?order_id={order}")))
+        }
         "/api/admin/stock" => post.form(&[("query", "tea")]),
         "/api/admin/stock/adjust" => post.form(&[
             ("variant_id", variant),

@@ -4,6 +4,7 @@
 
 mod access;
 mod admin_models;
+mod admin_orders;
 mod analytics;
 mod auth;
 mod backup;

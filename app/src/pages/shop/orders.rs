@@ -70,6 +70,25 @@ pub fn OrderPage() -> impl IntoView {
 
 #[component]
 fn OrderView(detail: OrderDetail, placed: bool) -> impl IntoView {
+    let summary = detail.summary.clone();
+    view! {
+        <Title text=format!("Order {}", summary.number)/>
+        {(placed && summary.status == OrderStatus::Paid).then(|| view! {
+            <p class="notice" role="status" data-testid="order-confirmation">
+                {format!("Thank you! Order #{} is paid; a confirmation is on its way to {}.", summary.number, summary.email)}
+            </p>
+        })}
+        <h1>{format!("Order #{}", summary.number)}</h1>
+        <p>"Status: " <strong data-testid="order-status">{summary.status_label()}</strong></p>
+        <OrderRecord detail/>
+        <p><a href="/orders">"All your orders"</a></p>
+    }
+}
+
+/// What an order holds, as the shopper's and the staff's pages both show it: its lines and
+/// totals, where it goes, its payments and every status it has had.
+#[component]
+pub fn OrderRecord(detail: OrderDetail) -> impl IntoView {
     let OrderDetail {
         summary,
         lines,
@@ -90,14 +109,6 @@ fn OrderView(detail: OrderDetail, placed: bool) -> impl IntoView {
         shipping_address.country,
     ];
     view! {
-        <Title text=format!("Order {}", summary.number)/>
-        {(placed && summary.status == OrderStatus::Paid).then(|| view! {
-            <p class="notice" role="status" data-testid="order-confirmation">
-                {format!("Thank you! Order #{} is paid; a confirmation is on its way to {}.", summary.number, summary.email)}
-            </p>
-        })}
-        <h1>{format!("Order #{}", summary.number)}</h1>
-        <p>"Status: " <strong data-testid="order-status">{summary.status_label()}</strong></p>
         <table class="admin-table">
             <thead><tr><th>"Item"</th><th>"Price"</th><th>"Quantity"</th><th>"Total"</th></tr></thead>
             <tbody>
@@ -152,6 +163,5 @@ fn OrderView(detail: OrderDetail, placed: bool) -> impl IntoView {
                 }).collect_view()}
             </ol>
         </section>
-        <p><a href="/orders">"All your orders"</a></p>
     }
 }
