@@ -98,7 +98,7 @@ test('an admin changes a role and the audit log shows it', async ({ page, browse
 
   await signIn(page, adminEmail, adminPassword);
   await expect(page).toHaveURL(/\/account$/);
-  await page.goto('/admin/users');
+  await page.goto(`/admin/users?q=${encodeURIComponent(email)}`);
   await hydrated(page);
   const row = page.locator(`tr[data-user="${email}"]`);
   await row.getByLabel(`Role of ${email}`).selectOption('staff');

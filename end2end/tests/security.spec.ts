@@ -77,7 +77,7 @@ test('an account an admin disables is signed out on its next page load', async (
 
   await signIn(page, adminEmail, adminPassword);
   await expect(page.getByTestId('account-link')).toHaveText(adminEmail);
-  await page.goto('/admin/users');
+  await page.goto(`/admin/users?q=${encodeURIComponent(email)}`);
   await hydrated(page);
   const row = page.locator(`tr[data-user="${email}"]`);
   await row.getByRole('button', { name: `Disable ${email}` }).click();

@@ -5,7 +5,7 @@ use serde_json::Value;
 use sqlx::PgConnection;
 
 use crate::types::Role;
-use crate::types::{AuditEntry, AuthError, Refusal};
+use crate::types::{AuditEntry, AuthError, ListPage, Refusal};
 
 /// Who made a change: a signed-in account, or a command run on the server.
 #[derive(Debug, Clone, Copy)]
@@ -64,9 +64,33 @@ pub async fn record(
     Ok(())
 }
 
-/// The newest entries, for the admin area (with the actor's email).
-pub async fn recent(pool: &sqlx::PgPool, limit: i64) -> Result<Vec<AuditEntry>, AuthError> {
-    entries(pool, None, limit).await
+/// Entries on the audit log's page.
+pub const AUDIT_PER_PAGE: i64 = 100;
+
+/// A page of the newest entries, for the admin area (with the actor's email): those whose
+/// action, entity, entity id or actor's email contains `search` (empty: all).
+pub async fn recent(
+    pool: &sqlx::PgPool,
+    search: &str,
+    page: i64,
+) -> Result<ListPage<AuditEntry>, AuthError> {
+    let search = search.trim();
+    let pattern = (!search.is_empty()).then(|| crate::backend::db::ilike_pattern(search));
+    let page = page.max(1);
+    let per_page = AUDIT_PER_PAGE;
+    let items = entries(pool, None, pattern.as_deref(), per_page, (page - 1) * per_page).await?;
+    let total = sqlx::query_scalar!(
+        r#"
+        SELECT count(*) AS "count!" FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+        WHERE $1::text IS NULL OR a.action ILIKE $1 OR a.entity ILIKE $1 OR a.entity_id ILIKE $1
+           OR u.email ILIKE $1
+        "#,
+        pattern,
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(AuthError::unavailable)?;
+    Ok(ListPage { items, total, page, per_page })
 }
 
 /// The entries a user made or that are about their account (their data export).
@@ -75,24 +99,30 @@ pub async fn of_user(
     user: uuid::Uuid,
     limit: i64,
 ) -> Result<Vec<AuditEntry>, AuthError> {
-    entries(pool, Some(user), limit).await
+    entries(pool, Some(user), None, limit, 0).await
 }
 
 async fn entries(
     pool: &sqlx::PgPool,
     user: Option<uuid::Uuid>,
+    pattern: Option<&str>,
     limit: i64,
+    offset: i64,
 ) -> Result<Vec<AuditEntry>, AuthError> {
     let rows = sqlx::query!(
         r#"
         SELECT a.id, a.at, u.email AS "actor?", a.actor_role, host(a.ip) AS ip, a.action,
                a.entity, a.entity_id, a.before, a.after
         FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
-        WHERE $1::uuid IS NULL OR a.actor_id = $1 OR (a.entity = 'user' AND a.entity_id = $1::text)
-        ORDER BY a.id DESC LIMIT $2
+        WHERE ($1::uuid IS NULL OR a.actor_id = $1 OR (a.entity = 'user' AND a.entity_id = $1::text))
+          AND ($2::text IS NULL OR a.action ILIKE $2 OR a.entity ILIKE $2 OR a.entity_id ILIKE $2
+               OR u.email ILIKE $2)
+        ORDER BY a.id DESC LIMIT $3 OFFSET $4
         "#,
         user,
-        limit
+        pattern,
+        limit,
+        offset,
     )
     .fetch_all(pool)
     .await

@@ -794,7 +794,7 @@ pub async fn staff_orders(
     .await
     .map_err(CommerceError::unavailable)?;
     let orders = rows.into_iter().map(SummaryRow::into_summary).collect::<Result<_, _>>()?;
-    Ok(OrderList { orders, total, page, per_page })
+    Ok(OrderList { items: orders, total, page, per_page })
 }
 
 /// One row of an order list, as both list queries select it.

@@ -11,8 +11,9 @@ use uuid::Uuid;
 use crate::types::{
     AdminCategory, AdminProduct, AdminUser, AnalyticsError, AuditEntry, AuthError,
     CatalogEditError, CategoryForm, ClickThroughRow, CommerceError, EditableProduct, ImportError,
-    ImportReport, ImportSummary, JobsError, ModelVersionRow, ModelsError, OrderDetail, OrderList,
-    OrderStatus, OrderSummary, Permission, ProductForm, Role, StockChange, StockRow, TrainingJob,
+    ImportReport, ImportSummary, JobsError, ListPage, ModelVersionRow, ModelsError, OrderDetail,
+    OrderList, OrderStatus, OrderSummary, Permission, ProductForm, Role, StockChange, StockRow,
+    TrainingJob,
 };
 
 /// Where the admin server functions live.
@@ -100,14 +101,21 @@ pub async fn authorize<F: ServerFn>() -> Result<crate::backend::auth::CurrentUse
     Ok(user)
 }
 
-/// How many rows an admin list shows.
-pub const LIST_LIMIT: i64 = 200;
-
+/// A page of accounts: `search` is part of an email, `role` a role's code (empty: every role).
 #[server(prefix = "/api/admin", endpoint = "users")]
-pub async fn list_users() -> Result<Vec<AdminUser>, AuthError> {
+pub async fn list_users(
+    #[server(default)] search: String,
+    #[server(default)] role: String,
+    #[server(default)] page: i64,
+) -> Result<ListPage<AdminUser>, AuthError> {
     authorize::<ListUsers>().await?;
     let state = super::state();
-    crate::backend::auth::roles::list_users(&state.db, LIST_LIMIT).await
+    let role = match role.trim() {
+        "" => None,
+        code => Some(Role::parse(code).ok_or(AuthError::BadRequest)?),
+    };
+    let query = crate::types::UserListQuery { search, role, page };
+    crate::backend::auth::roles::list_users(&state.db, &query).await
 }
 
 #[server(prefix = "/api/admin", endpoint = "users/role")]
@@ -127,11 +135,15 @@ pub async fn set_user_disabled(user_id: Uuid, disabled: bool) -> Result<AdminUse
     crate::backend::auth::roles::set_disabled(&state.db, sessions, &actor, user_id, disabled).await
 }
 
+/// A page of the audit log, newest first: `search` is part of an action, an entity, its id or
+/// the actor's email.
 #[server(prefix = "/api/admin", endpoint = "audit")]
-pub async fn audit_log() -> Result<Vec<AuditEntry>, AuthError> {
+pub async fn audit_log(
+    #[server(default)] search: String,
+    #[server(default)] page: i64,
+) -> Result<ListPage<AuditEntry>, AuthError> {
     authorize::<AuditLog>().await?;
-    let state = super::state();
-    crate::backend::audit::recent(&state.db, LIST_LIMIT).await
+    crate::backend::audit::recent(&super::state().db, &search, page).await
 }
 
 /// Products whose name contains `query` (all, newest first, when it is empty); archived ones

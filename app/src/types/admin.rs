@@ -17,6 +17,32 @@ pub struct AdminUser {
     pub disabled: bool,
 }
 
+/// A page of an admin list, with the count of everything that matches its search and filters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListPage<T> {
+    pub items: Vec<T>,
+    /// What matches, on all pages.
+    pub total: i64,
+    /// From 1.
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T> ListPage<T> {
+    pub fn page_count(&self) -> i64 {
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+}
+
+/// What the users list asks for: part of an email, and one role (`None`: every role).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UserListQuery {
+    pub search: String,
+    pub role: Option<Role>,
+    /// From 1.
+    pub page: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub id: i64,

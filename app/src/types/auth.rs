@@ -17,6 +17,12 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: [Role; 3] = [Role::Customer, Role::Staff, Role::Admin];
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|role| role.as_str() == code)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Customer => "customer",

@@ -296,20 +296,7 @@ pub struct OrderListQuery {
 }
 
 /// A page of the staff's order list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderList {
-    pub orders: Vec<OrderSummary>,
-    /// Orders matching the search and filter, on all pages.
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
-
-impl OrderList {
-    pub fn page_count(&self) -> i64 {
-        ((self.total + self.per_page - 1) / self.per_page).max(1)
-    }
-}
+pub type OrderList = super::ListPage<OrderSummary>;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {

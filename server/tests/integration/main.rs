@@ -3,8 +3,8 @@
 //! One binary, so the crate and its dependencies link once.
 
 mod access;
+mod admin_lists;
 mod admin_models;
-mod admin_orders;
 mod analytics;
 mod auth;
 mod backup;

@@ -9,7 +9,7 @@ use super::accounts;
 use super::live_sessions::{Change, LiveSessions};
 use super::CurrentUser;
 use crate::backend::audit::{self, Entry};
-use crate::types::{AdminUser, AuthError, Refusal, Role};
+use crate::types::{AdminUser, AuthError, ListPage, Refusal, Role, UserListQuery};
 
 struct UserRow {
     id: Uuid,
@@ -31,19 +31,47 @@ impl From<UserRow> for AdminUser {
     }
 }
 
-pub async fn list_users(pool: &PgPool, limit: i64) -> Result<Vec<AdminUser>, AuthError> {
+/// Accounts on the users list per page.
+pub const USERS_PER_PAGE: i64 = 50;
+
+/// A page of accounts, newest first: those whose email contains `search`, of one role if asked.
+pub async fn list_users(
+    pool: &PgPool,
+    query: &UserListQuery,
+) -> Result<ListPage<AdminUser>, AuthError> {
+    let search = query.search.trim();
+    let pattern = (!search.is_empty()).then(|| crate::backend::db::ilike_pattern(search));
+    let role = query.role.map(Role::as_str);
+    let page = query.page.max(1);
+    let per_page = USERS_PER_PAGE;
     let rows = sqlx::query_as!(
         UserRow,
         r#"
         SELECT id, email, role AS "role: Role", created_at, disabled_at IS NOT NULL AS "disabled!"
-        FROM users WHERE deleted_at IS NULL ORDER BY created_at DESC, id LIMIT $1
+        FROM users
+        WHERE deleted_at IS NULL AND ($1::text IS NULL OR email ILIKE $1) AND ($2::text IS NULL OR role = $2)
+        ORDER BY created_at DESC, id LIMIT $3 OFFSET $4
         "#,
-        limit
+        pattern,
+        role,
+        per_page,
+        (page - 1) * per_page,
     )
     .fetch_all(pool)
     .await
     .map_err(AuthError::unavailable)?;
-    Ok(rows.into_iter().map(AdminUser::from).collect())
+    let total = sqlx::query_scalar!(
+        r#"
+        SELECT count(*) AS "count!" FROM users
+        WHERE deleted_at IS NULL AND ($1::text IS NULL OR email ILIKE $1) AND ($2::text IS NULL OR role = $2)
+        "#,
+        pattern,
+        role,
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(AuthError::unavailable)?;
+    Ok(ListPage { items: rows.into_iter().map(AdminUser::from).collect(), total, page, per_page })
 }
 
 /// Gives `user` the `role`; the last active admin cannot be demoted (the shop would have none).

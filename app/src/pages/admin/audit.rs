@@ -1,16 +1,26 @@
-//! The audit log: who changed what, when, from where, with the values before and after.
+//! The audit log: who changed what, when, from where, with the values before and after; found
+//! by part of an action, an entity or an email, a page at a time.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
-use super::RequirePermission;
+use super::{Pager, RequirePermission};
 use crate::server_fns::admin::audit_log;
-use crate::types::{AuditEntry, AuthError, Permission};
+use crate::types::{AuditEntry, AuthError, ListPage, Permission};
 
 #[component]
 pub fn AdminAuditPage() -> impl IntoView {
     // Created outside the permission check's Suspense (see products.rs).
-    let entries = Resource::new(|| (), |_| audit_log());
+    let query = use_query_map();
+    let entries = Resource::new(
+        move || {
+            let query = query.read();
+            let page = query.get("page").and_then(|page| page.parse::<i64>().ok()).unwrap_or(1);
+            (query.get("q").unwrap_or_default(), page)
+        },
+        |(search, page)| audit_log(search, page),
+    );
     view! {
         <Title text="Audit log · Admin"/>
         <RequirePermission permission=Some(Permission::Audit)>
@@ -20,19 +30,29 @@ pub fn AdminAuditPage() -> impl IntoView {
 }
 
 #[component]
-fn AuditTable(entries: Resource<Result<Vec<AuditEntry>, AuthError>>) -> impl IntoView {
+fn AuditTable(entries: Resource<Result<ListPage<AuditEntry>, AuthError>>) -> impl IntoView {
+    let query = use_query_map();
     view! {
         <h1>"Audit log"</h1>
+        <form method="get" class="inline-form list-filters" role="search">
+            <input type="search" name="q" aria-label="Action, entity or email"
+                placeholder="Action, entity or email"
+                value=move || query.read().get("q").unwrap_or_default()/>
+            <button type="submit" class="secondary">"Find"</button>
+        </form>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match entries.await {
-                    Ok(entries) => view! {
+                    Ok(list) if list.items.is_empty() => view! { <p class="empty">"No entries match."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <p class="list-count" data-testid="audit-count">{format!("{} entries", list.total)}</p>
+                        <div class="table-scroll">
                         <table class="admin-table">
                             <thead><tr>
                                 <th>"When"</th><th>"Who"</th><th>"From"</th><th>"What"</th><th>"Before"</th><th>"After"</th>
                             </tr></thead>
                             <tbody>
-                                {entries.into_iter().map(|entry| view! {
+                                {list.items.clone().into_iter().map(|entry| view! {
                                     <tr>
                                         <td>{entry.at.get(..19).unwrap_or_default().replace('T', " ")}</td>
                                         <td>{entry.actor.unwrap_or_else(|| "(server command)".to_owned())}" · "{entry.actor_role}</td>
@@ -44,6 +64,8 @@ fn AuditTable(entries: Resource<Result<Vec<AuditEntry>, AuthError>>) -> impl Int
                                 }).collect_view()}
                             </tbody>
                         </table>
+                        </div>
+                        <Pager page=list.page pages=list.page_count()/>
                     }
                     .into_any(),
                     Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),

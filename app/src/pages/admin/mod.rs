@@ -19,6 +19,7 @@ pub mod users;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Outlet;
+use leptos_router::hooks::use_query_map;
 
 use crate::components::session::use_session;
 use crate::pages::account::SignInFirst;
@@ -113,4 +114,24 @@ pub fn AdminHome() -> impl IntoView {
             view! { <p>"Your account may manage: " {names.join(", ")} "."</p> }
         })}
     }
+}
+
+/// Previous and next links that keep the rest of the query string.
+#[component]
+pub fn Pager(page: i64, pages: i64) -> impl IntoView {
+    let query = use_query_map();
+    let link = move |to: i64| {
+        let mut params = query.get_untracked();
+        params.replace("page", to.to_string());
+        params.to_query_string()
+    };
+    (pages > 1).then(|| {
+        view! {
+            <nav class="pager" aria-label="Pages">
+                {(page > 1).then(|| view! { <a href=link(page - 1) rel="prev">"← Previous"</a> })}
+                <span>{format!("Page {page} of {pages}")}</span>
+                {(page < pages).then(|| view! { <a href=link(page + 1) rel="next">"Next →"</a> })}
+            </nav>
+        }
+    })
 }

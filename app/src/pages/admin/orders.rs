@@ -10,7 +10,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
-use super::RequirePermission;
+use super::{Pager, RequirePermission};
 use crate::pages::shop::orders::OrderRecord;
 use crate::pages::shop::RefusalNotice;
 use crate::server_fns::admin::{admin_order, list_orders, RefundOrder, SetOrderStatus};
@@ -74,14 +74,14 @@ fn OrdersTable(orders: Resource<Result<OrderList, CommerceError>>) -> impl IntoV
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match orders.await {
-                    Ok(list) if list.orders.is_empty() => view! { <p class="empty">"No orders match."</p> }.into_any(),
+                    Ok(list) if list.items.is_empty() => view! { <p class="empty">"No orders match."</p> }.into_any(),
                     Ok(list) => view! {
                         <p class="list-count" data-testid="order-count">{format!("{} orders", list.total)}</p>
                         <div class="table-scroll">
                             <table class="admin-table">
                                 <thead><tr><th>"Order"</th><th>"Placed"</th><th>"Customer"</th><th>"Items"</th><th>"Status"</th><th class="number">"Total"</th></tr></thead>
                                 <tbody>
-                                    {list.orders.iter().map(|order| view! {
+                                    {list.items.iter().map(|order| view! {
                                         <tr data-order=order.number.to_string()>
                                             <td><a href=format!("/admin/orders/{}", order.id)>{format!("#{}", order.number)}</a></td>
                                             <td>{order.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
@@ -101,26 +101,6 @@ fn OrdersTable(orders: Resource<Result<OrderList, CommerceError>>) -> impl IntoV
             })}
         </Suspense>
     }
-}
-
-/// Previous and next links that keep the rest of the query string.
-#[component]
-pub fn Pager(page: i64, pages: i64) -> impl IntoView {
-    let query = use_query_map();
-    let link = move |to: i64| {
-        let mut params = query.get_untracked();
-        params.replace("page", to.to_string());
-        params.to_query_string()
-    };
-    (pages > 1).then(|| {
-        view! {
-            <nav class="pager" aria-label="Pages">
-                {(page > 1).then(|| view! { <a href=link(page - 1) rel="prev">"← Previous"</a> })}
-                <span>{format!("Page {page} of {pages}")}</span>
-                {(page < pages).then(|| view! { <a href=link(page + 1) rel="next">"Next →"</a> })}
-            </nav>
-        }
-    })
 }
 
 #[component]

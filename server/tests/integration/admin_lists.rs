@@ -1,8 +1,11 @@
-//! The staff's order list and order page over HTTP: found by number and by part of an email,
-//! narrowed by status, sorted, paged; one order with its lines, payment and history; bad filters
+//! The admin area's lists over HTTP, against known data: orders (found by number and by part of
+//! an email, narrowed by status, sorted, paged) and one order with its lines, payment and
+//! history; accounts by email and role; audit entries by what they touch. Bad filters are
 //! refused with a clear error.
 
-use app::types::{Money, OrderDetail, OrderList, OrderStatus, PaymentStatus};
+use app::types::{
+    AdminUser, AuditEntry, ListPage, Money, OrderDetail, OrderList, OrderStatus, PaymentStatus,
+};
 use reqwest::header::AUTHORIZATION;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -36,7 +39,7 @@ async fn list(app: &TestApp, token: &str, query: &str) -> OrderList {
 }
 
 fn numbers(list: &OrderList) -> Vec<i64> {
-    list.orders.iter().map(|order| order.number).collect()
+    list.items.iter().map(|order| order.number).collect()
 }
 
 #[tokio::test]
@@ -69,7 +72,7 @@ async fn staff_find_filter_sort_and_page_orders_and_open_one() {
     assert!(response.status().is_success(), "{}", response.text().await.unwrap());
 
     let all = list(&app, &admin, "").await;
-    let by_id = |id: Uuid| all.orders.iter().find(|order| order.id == id).unwrap().number;
+    let by_id = |id: Uuid| all.items.iter().find(|order| order.id == id).unwrap().number;
     let (n1, n2, n3) = (by_id(first), by_id(second), by_id(third));
     assert_eq!((all.total, all.page), (3, 1));
     assert_eq!(numbers(&all), [n3, n2, n1], "newest first by default");
@@ -84,19 +87,19 @@ async fn staff_find_filter_sort_and_page_orders_and_open_one() {
     // One status; a page past the end is empty but still counts what matches.
     let refunded = list(&app, &admin, "status=refunded").await;
     assert_eq!((numbers(&refunded), refunded.total), (vec![n2], 1));
-    assert_eq!(refunded.orders[0].status, OrderStatus::Refunded);
+    assert_eq!(refunded.items[0].status, OrderStatus::Refunded);
     let paid = list(&app, &admin, "status=paid&search=ada&sort=oldest").await;
     assert_eq!(numbers(&paid), [n1, n3]);
     let beyond = list(&app, &admin, "page=2").await;
-    assert_eq!((beyond.orders.len(), beyond.total, beyond.page), (0, 3, 2));
+    assert_eq!((beyond.items.len(), beyond.total, beyond.page), (0, 3, 2));
     assert_eq!(list(&app, &admin, "page=-4").await.page, 1, "pages count from 1");
 
     // By total, either way (the fixture's prices are not assumed).
     let largest = list(&app, &admin, "sort=largest_total").await;
-    let totals: Vec<i64> = largest.orders.iter().map(|order| order.total.minor).collect();
+    let totals: Vec<i64> = largest.items.iter().map(|order| order.total.minor).collect();
     assert!(totals.windows(2).all(|pair| pair[0] >= pair[1]), "{totals:?}");
     let smallest = list(&app, &admin, "sort=smallest_total").await;
-    let totals: Vec<i64> = smallest.orders.iter().map(|order| order.total.minor).collect();
+    let totals: Vec<i64> = smallest.items.iter().map(|order| order.total.minor).collect();
     assert!(totals.windows(2).all(|pair| pair[0] <= pair[1]), "{totals:?}");
 
     // An unknown status is refused, not read as "any".
@@ -123,4 +126,68 @@ async fn staff_find_filter_sort_and_page_orders_and_open_one() {
     .await
     .expect_err("no such order");
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn staff_find_accounts_by_email_and_role_and_audit_entries_by_what_they_touch() {
+    let app = TestApp::spawn(TestDb::migrated().await).await;
+    let admin = signed_in_admin(&app).await;
+    for email in ["ada@example.com", "grace@example.org", "ada.b@example.org"] {
+        let response = app
+            .client
+            .post(app.url("/api/auth/register"))
+            .json(
+                &serde_json::json!({ "email": email, "password": "a long and unusual passphrase" }),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    let emails = |list: &ListPage<AdminUser>| -> Vec<String> {
+        list.items.iter().map(|user| user.email.clone()).collect()
+    };
+    let users: ListPage<AdminUser> = get(&app, &admin, "/api/admin/users").await.unwrap();
+    assert_eq!(users.total, 4, "three customers and the admin");
+    assert_eq!(emails(&users)[0], "ada.b@example.org", "newest first");
+    let adas: ListPage<AdminUser> = get(&app, &admin, "/api/admin/users?search=ADA").await.unwrap();
+    assert_eq!(emails(&adas), ["ada.b@example.org", "ada@example.com"]);
+    let admins: ListPage<AdminUser> =
+        get(&app, &admin, "/api/admin/users?role=admin").await.unwrap();
+    assert_eq!(emails(&admins), ["admin@example.com"]);
+    let none: ListPage<AdminUser> =
+        get(&app, &admin, "/api/admin/users?search=ada&role=staff").await.unwrap();
+    assert_eq!((none.items.len(), none.total), (0, 0));
+    let (status, _) = get::<ListPage<AdminUser>>(&app, &admin, "/api/admin/users?role=owner")
+        .await
+        .expect_err("an unknown role");
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Grace becomes staff: one audit entry, found by its action and by her email (the entity
+    // id is her account's), not by an unrelated word.
+    let grace = users.items.iter().find(|user| user.email == "grace@example.org").unwrap().id;
+    let response = app
+        .client
+        .post(app.url("/api/admin/users/role"))
+        .header(AUTHORIZATION, format!("Bearer {admin}"))
+        .form(&[("user_id", grace.to_string()), ("role", "staff".to_owned())])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    let found: ListPage<AuditEntry> =
+        get(&app, &admin, "/api/admin/audit?search=role.update").await.unwrap();
+    assert_eq!(found.total, 1);
+    assert_eq!(found.items[0].entity_id, grace.to_string());
+    let by_id: ListPage<AuditEntry> =
+        get(&app, &admin, &format!("/api/admin/audit?search={grace}")).await.unwrap();
+    assert_eq!(by_id.total, 1);
+    let by_actor: ListPage<AuditEntry> =
+        get(&app, &admin, "/api/admin/audit?search=admin%40example").await.unwrap();
+    assert!(by_actor.total >= 1);
+    let nothing: ListPage<AuditEntry> =
+        get(&app, &admin, "/api/admin/audit?search=refund").await.unwrap();
+    assert_eq!((nothing.items.len(), nothing.total), (0, 0));
+    let beyond: ListPage<AuditEntry> = get(&app, &admin, "/api/admin/audit?page=9").await.unwrap();
+    assert_eq!((beyond.items.len(), beyond.page), (0, 9));
 }
