@@ -102,7 +102,7 @@ pub async fn authorize<F: ServerFn>() -> Result<crate::backend::auth::CurrentUse
 }
 
 /// A page of accounts: `search` is part of an email, `role` a role's code (empty: every role).
-#[server(prefix = "/api/admin", endpoint = "users")]
+#[server(prefix = "/api/admin", endpoint = "users", input = leptos::server_fn::codec::GetUrl)]
 pub async fn list_users(
     #[server(default)] search: String,
     #[server(default)] role: String,
@@ -137,7 +137,7 @@ pub async fn set_user_disabled(user_id: Uuid, disabled: bool) -> Result<AdminUse
 
 /// A page of the audit log, newest first: `search` is part of an action, an entity, its id or
 /// the actor's email.
-#[server(prefix = "/api/admin", endpoint = "audit")]
+#[server(prefix = "/api/admin", endpoint = "audit", input = leptos::server_fn::codec::GetUrl)]
 pub async fn audit_log(
     #[server(default)] search: String,
     #[server(default)] page: i64,

@@ -56,7 +56,7 @@ fn request(app: &TestApp, path: &str, samples: &Samples) -> reqwest::RequestBuil
         "/api/admin/jobs/retry" => post.form(&[("job_id", samples.dead_jobs.0.as_str())]),
         "/api/admin/jobs/discard" => post.form(&[("job_id", samples.dead_jobs.1.as_str())]),
         "/api/admin/imports/progress" => post.form(&[("import_id", samples.import.as_str())]),
-        "/api/admin/users" | "/api/admin/audit" => post.form(&[] as &[(&str, &str)]),
+        "/api/admin/users" | "/api/admin/audit" => app.client.get(app.url(path)),
         "/api/admin/products" => post.form(&[("query", "")]),
         "/api/admin/products/publish" => {
             post.form(&[("product_id", product), ("published", "true")])

@@ -163,8 +163,8 @@ async fn staff_find_accounts_by_email_and_role_and_audit_entries_by_what_they_to
         .expect_err("an unknown role");
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
-    // Grace becomes staff: one audit entry, found by its action and by her email (the entity
-    // id is her account's), not by an unrelated word.
+    // Grace becomes staff: an audit entry found by its action, by her account's id and by the
+    // actor's email, not by an unrelated word.
     let grace = users.items.iter().find(|user| user.email == "grace@example.org").unwrap().id;
     let response = app
         .client
@@ -175,10 +175,12 @@ async fn staff_find_accounts_by_email_and_role_and_audit_entries_by_what_they_to
         .await
         .unwrap();
     assert!(response.status().is_success());
+    // Two role changes: Grace's just now, and the admin's own when the command created it.
     let found: ListPage<AuditEntry> =
         get(&app, &admin, "/api/admin/audit?search=role.update").await.unwrap();
-    assert_eq!(found.total, 1);
-    assert_eq!(found.items[0].entity_id, grace.to_string());
+    assert_eq!(found.total, 2);
+    assert_eq!(found.items[0].entity_id, grace.to_string(), "newest first");
+    assert_eq!(found.items[1].actor, None, "the server command's");
     let by_id: ListPage<AuditEntry> =
         get(&app, &admin, &format!("/api/admin/audit?search={grace}")).await.unwrap();
     assert_eq!(by_id.total, 1);

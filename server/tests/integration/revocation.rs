@@ -50,7 +50,7 @@ async fn me(app: &TestApp, access: &str) -> StatusCode {
 
 /// The status of an admin call (the list of users) with `access`.
 async fn admin_call(app: &TestApp, access: &str) -> StatusCode {
-    let request = app.client.post(app.url("/api/admin/users")).bearer_auth(access);
+    let request = app.client.get(app.url("/api/admin/users")).bearer_auth(access);
     request.send().await.unwrap().status()
 }
 
