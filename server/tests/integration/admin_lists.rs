@@ -8,31 +8,11 @@ use app::types::{
 };
 use reqwest::header::AUTHORIZATION;
 use reqwest::StatusCode;
-use serde_json::Value;
 use uuid::Uuid;
 
-use crate::helpers::{paid_guest_order, signed_in_admin, stocked_variant, TestApp, TestDb};
-
-async fn get<T: serde::de::DeserializeOwned>(
-    app: &TestApp,
-    token: &str,
-    path: &str,
-) -> Result<T, (StatusCode, Value)> {
-    let response = app
-        .client
-        .get(app.url(path))
-        .header(AUTHORIZATION, format!("Bearer {token}"))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    if status.is_success() {
-        Ok(serde_json::from_value(body).unwrap())
-    } else {
-        Err((status, body))
-    }
-}
+use crate::helpers::{
+    get_json as get, paid_guest_order, signed_in_admin, stocked_variant, TestApp, TestDb,
+};
 
 async fn list(app: &TestApp, token: &str, query: &str) -> OrderList {
     get(app, token, &format!("/api/admin/orders?{query}")).await.expect("a page of orders")

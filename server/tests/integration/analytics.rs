@@ -9,27 +9,16 @@ use reqwest::header::AUTHORIZATION;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{paid_guest_order, signed_in_admin, stocked_variant, TestApp, TestDb};
+use crate::helpers::{
+    get_json, paid_guest_order, signed_in_admin, stocked_variant, TestApp, TestDb,
+};
 
 async fn dashboard(
     app: &TestApp,
     token: &str,
     query: &str,
 ) -> Result<Dashboard, (StatusCode, Value)> {
-    let response = app
-        .client
-        .get(app.url(&format!("/api/admin/analytics?{query}")))
-        .header(AUTHORIZATION, format!("Bearer {token}"))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    if status.is_success() {
-        Ok(serde_json::from_value(body).unwrap())
-    } else {
-        Err((status, body))
-    }
+    get_json(app, token, &format!("/api/admin/analytics?{query}")).await
 }
 
 async fn exec(app: &TestApp, sql: &str) {

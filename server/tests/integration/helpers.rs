@@ -712,3 +712,26 @@ pub async fn call_server_fn<T: serde::de::DeserializeOwned>(
         Err((status, body))
     }
 }
+
+/// A `GET` of a server function or JSON endpoint as the holder of `token`: its value, or the
+/// refusal's status and JSON body.
+pub async fn get_json<T: serde::de::DeserializeOwned>(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+) -> Result<T, (reqwest::StatusCode, Value)> {
+    let response = app
+        .client
+        .get(app.url(path))
+        .header(reqwest::header::AUTHORIZATION, format!("Bearer {token}"))
+        .send()
+        .await
+        .expect("sending");
+    let status = response.status();
+    let body: Value = response.json().await.expect("a JSON body");
+    if status.is_success() {
+        Ok(serde_json::from_value(body).expect("the answer"))
+    } else {
+        Err((status, body))
+    }
+}
