@@ -1,50 +1,64 @@
 //! Lists and rows cost a fixed number of SQL queries whatever their size: counted from sqlx's
 //! own per-statement events, on this test's thread only.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::cell::Cell;
+use std::sync::Once;
 
 use app::backend::catalog::category_listing;
 use app::backend::recs::rows::{recommend, Audience, RowRequest};
 use app::backend::search::product_page;
 use app::backend::vision::MODEL_VERSION;
 use app::types::{ListingQuery, ListingSort, RowKind};
-use tracing::Subscriber;
+use tracing::subscriber::Interest;
+use tracing::{Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
 
 use crate::helpers::TestDb;
 use crate::recommendations::{shoppers_with_tastes, small, train, two_kinds};
 
-struct CountQueries(Arc<AtomicUsize>);
+thread_local! {
+    /// The statements counted on this thread, while [`queries`] counts (`None` otherwise).
+    static COUNTED: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// Counts sqlx's per-statement events into the thread's [`COUNTED`]. It is the binary's one
+/// global subscriber and answers "sometimes" for sqlx's callsites, so whether an event is
+/// wanted is asked on every event, on its thread. (A subscriber per test, set as the thread's
+/// default, raced with callsites first hit on other threads: their interest could be cached as
+/// "never", and a full run once counted zero statements.)
+struct CountQueries;
 
 impl<S: Subscriber> Layer<S> for CountQueries {
-    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        if event.metadata().target() == "sqlx::query" {
-            self.0.fetch_add(1, Ordering::Relaxed);
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        if metadata.target() == "sqlx::query" {
+            Interest::sometimes()
+        } else {
+            Interest::never()
         }
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
+        metadata.target() == "sqlx::query" && COUNTED.with(|counted| counted.get().is_some())
+    }
+
+    fn on_event(&self, _: &tracing::Event<'_>, _: Context<'_, S>) {
+        COUNTED.with(|counted| counted.set(counted.get().map(|n| n + 1)));
     }
 }
 
-/// Runs `work` (a read, so it may run again) and counts the statements it sent. The subscriber
-/// is this thread's, and the test runtime polls everything on this thread.
-async fn queries<T, F: std::future::Future<Output = T>>(work: impl Fn() -> F) -> (T, usize) {
-    // Every measured read sends at least one statement, so a count of zero means the counter
-    // did not hear them: a callsite first hit on another test's thread, while no subscriber
-    // listened anywhere, can keep a cached "never interested" in a race with the registration
-    // (seen in full runs even after rebuilding the interest cache once). Measure again then.
-    for _ in 0..3 {
-        let count = Arc::new(AtomicUsize::new(0));
-        let subscriber = tracing_subscriber::registry().with(CountQueries(Arc::clone(&count)));
-        let _guard = tracing::subscriber::set_default(subscriber);
-        tracing::callsite::rebuild_interest_cache();
-        let output = work().await;
-        let count = count.load(Ordering::Relaxed);
-        if count > 0 {
-            return (output, count);
-        }
-    }
-    panic!("no statement was counted in three attempts");
+/// Runs `work` and counts the statements it sent. The test runtime polls everything on this
+/// thread.
+async fn queries<T>(work: impl std::future::Future<Output = T>) -> (T, usize) {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        tracing::subscriber::set_global_default(tracing_subscriber::registry().with(CountQueries))
+            .expect("no other global subscriber in the test binary");
+    });
+    COUNTED.with(|counted| counted.set(Some(0)));
+    let output = work.await;
+    let count = COUNTED.with(|counted| counted.take()).expect("counting");
+    (output, count)
 }
 
 /// 150 products with three sizes each in one category, beside the fixture catalog.
@@ -80,9 +94,8 @@ async fn a_category_page_costs_the_same_queries_for_10_and_100_products() {
         sort: ListingSort::PriceDesc,
         ..ListingQuery::default()
     };
-    let (ten, hundred) = (query(10), query(100));
-    let (small, small_queries) = queries(|| category_listing(&db.pool, &ten)).await;
-    let (large, large_queries) = queries(|| category_listing(&db.pool, &hundred)).await;
+    let (small, small_queries) = queries(category_listing(&db.pool, &query(10))).await;
+    let (large, large_queries) = queries(category_listing(&db.pool, &query(100))).await;
     let (small, large) = (small.unwrap().unwrap(), large.unwrap().unwrap());
     assert_eq!((small.products.len(), large.products.len()), (10, 100));
     assert_eq!(large.total, 150);
@@ -95,7 +108,7 @@ async fn a_category_page_costs_the_same_queries_for_10_and_100_products() {
 async fn a_product_page_costs_the_same_queries_with_1_or_12_variants_and_8_or_100_similar() {
     let db = TestDb::migrated().await;
     db.seed_fixture_embedded().await;
-    let (few, few_queries) = queries(|| product_page(&db.pool, "teapot", MODEL_VERSION, 8)).await;
+    let (few, few_queries) = queries(product_page(&db.pool, "teapot", MODEL_VERSION, 8)).await;
     sqlx::raw_sql(
         "INSERT INTO product_variants (id, product_id, sku, options, price_minor, currency)
          SELECT gen_random_uuid(), p.id, 'TEAPOT-' || g, jsonb_build_object('colour', 'c' || g), 900, 'EUR'
@@ -104,8 +117,7 @@ async fn a_product_page_costs_the_same_queries_with_1_or_12_variants_and_8_or_10
     .execute(&db.pool)
     .await
     .unwrap();
-    let (many, many_queries) =
-        queries(|| product_page(&db.pool, "teapot", MODEL_VERSION, 100)).await;
+    let (many, many_queries) = queries(product_page(&db.pool, "teapot", MODEL_VERSION, 100)).await;
     let (few, many) = (few.unwrap().unwrap(), many.unwrap().unwrap());
     assert_eq!((few.product.variants.len(), many.product.variants.len()), (1, 12));
     assert_eq!(many.similar.len(), 5, "every other fixture product");
@@ -134,9 +146,8 @@ async fn a_row_costs_the_same_few_queries_for_a_short_or_long_history() {
     let audience =
         |visitor| Audience { visitor: Some(visitor), tracked: true, ..Audience::default() };
     let picks = RowRequest::new(RowKind::PickedForYou);
-    let (short, long) = (audience(short), audience(long));
-    let (few, few_queries) = queries(|| recommend(&db.pool, &short, &picks)).await;
-    let (many, many_queries) = queries(|| recommend(&db.pool, &long, &picks)).await;
+    let (few, few_queries) = queries(recommend(&db.pool, &audience(short), &picks)).await;
+    let (many, many_queries) = queries(recommend(&db.pool, &audience(long), &picks)).await;
     let (few, many) = (few.unwrap(), many.unwrap());
     assert!(few.model_version.is_some() && many.model_version.is_some(), "the model's picks");
     assert!(!few.products.is_empty() && !many.products.is_empty());
@@ -145,8 +156,7 @@ async fn a_row_costs_the_same_few_queries_for_a_short_or_long_history() {
 
     // A guest on a product page: nothing to read about them, no pairs bought yet.
     let also = RowRequest { products: vec![kinds[1][0]], ..RowRequest::new(RowKind::AlsoBought) };
-    let guest = Audience::default();
-    let (found, guest_queries) = queries(|| recommend(&db.pool, &guest, &also)).await;
+    let (found, guest_queries) = queries(recommend(&db.pool, &Audience::default(), &also)).await;
     assert!(!found.unwrap().products.is_empty());
     assert_eq!(guest_queries, 4, "pairs, the product's vector, the index scan, the cards");
 }
