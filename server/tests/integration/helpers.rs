@@ -704,13 +704,7 @@ pub async fn call_server_fn<T: serde::de::DeserializeOwned>(
         .send()
         .await
         .expect("sending");
-    let status = response.status();
-    let body: Value = response.json().await.expect("a JSON body");
-    if status.is_success() {
-        Ok(serde_json::from_value(body).expect("the server function's answer"))
-    } else {
-        Err((status, body))
-    }
+    value_or_refusal(response).await
 }
 
 /// A `GET` of a server function or JSON endpoint as the holder of `token`: its value, or the
@@ -727,6 +721,13 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(
         .send()
         .await
         .expect("sending");
+    value_or_refusal(response).await
+}
+
+/// A successful answer's value, or a refusal's status and JSON body.
+async fn value_or_refusal<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+) -> Result<T, (reqwest::StatusCode, Value)> {
     let status = response.status();
     let body: Value = response.json().await.expect("a JSON body");
     if status.is_success() {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{Pager, RequirePermission};
+use super::{page_number, Pager, RequirePermission};
 use crate::server_fns::admin::audit_log;
 use crate::types::{AuditEntry, AuthError, ListPage, Permission};
 
@@ -16,7 +16,7 @@ pub fn AdminAuditPage() -> impl IntoView {
     let entries = Resource::new(
         move || {
             let query = query.read();
-            let page = query.get("page").and_then(|page| page.parse::<i64>().ok()).unwrap_or(1);
+            let page = page_number(&query);
             (query.get("q").unwrap_or_default(), page)
         },
         |(search, page)| audit_log(search, page),
@@ -44,7 +44,9 @@ fn AuditTable(entries: Resource<Result<ListPage<AuditEntry>, AuthError>>) -> imp
             {move || Suspend::new(async move {
                 match entries.await {
                     Ok(list) if list.items.is_empty() => view! { <p class="empty">"No entries match."</p> }.into_any(),
-                    Ok(list) => view! {
+                    Ok(list) => {
+                        let (page, pages) = (list.page, list.page_count());
+                        view! {
                         <p class="list-count" data-testid="audit-count">{format!("{} entries", list.total)}</p>
                         <div class="table-scroll">
                         <table class="admin-table">
@@ -52,7 +54,7 @@ fn AuditTable(entries: Resource<Result<ListPage<AuditEntry>, AuthError>>) -> imp
                                 <th>"When"</th><th>"Who"</th><th>"From"</th><th>"What"</th><th>"Before"</th><th>"After"</th>
                             </tr></thead>
                             <tbody>
-                                {list.items.clone().into_iter().map(|entry| view! {
+                                {list.items.into_iter().map(|entry| view! {
                                     <tr>
                                         <td>{entry.at.get(..19).unwrap_or_default().replace('T', " ")}</td>
                                         <td>{entry.actor.unwrap_or_else(|| "(server command)".to_owned())}" · "{entry.actor_role}</td>
@@ -65,9 +67,10 @@ fn AuditTable(entries: Resource<Result<ListPage<AuditEntry>, AuthError>>) -> imp
                             </tbody>
                         </table>
                         </div>
-                        <Pager page=list.page pages=list.page_count()/>
+                        <Pager page pages/>
+                        }
+                        .into_any()
                     }
-                    .into_any(),
                     Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                 }
             })}

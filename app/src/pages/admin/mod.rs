@@ -116,6 +116,11 @@ pub fn AdminHome() -> impl IntoView {
     }
 }
 
+/// The page of a list the query string asks for (`?page=`, from 1; the first when missing).
+pub fn page_number(query: &leptos_router::params::ParamsMap) -> i64 {
+    query.get("page").and_then(|page| page.parse().ok()).unwrap_or(1)
+}
+
 /// Previous and next links that keep the rest of the query string.
 #[component]
 pub fn Pager(page: i64, pages: i64) -> impl IntoView {

@@ -10,7 +10,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
-use super::{Pager, RequirePermission};
+use super::{page_number, Pager, RequirePermission};
 use crate::pages::shop::orders::OrderRecord;
 use crate::pages::shop::RefusalNotice;
 use crate::server_fns::admin::{admin_order, list_orders, RefundOrder, SetOrderStatus};
@@ -26,7 +26,7 @@ pub fn AdminOrdersPage() -> impl IntoView {
         move || {
             let query = query.read();
             let field = |name: &str| query.get(name).unwrap_or_default();
-            let page = field("page").parse::<i64>().unwrap_or(1);
+            let page = page_number(&query);
             (field("q"), field("status"), field("sort"), page)
         },
         |(search, status, sort, page)| list_orders(search, status, sort, page),

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{Pager, RequirePermission};
+use super::{page_number, Pager, RequirePermission};
 use crate::pages::account::{action_error, FormError};
 use crate::server_fns::admin::{list_users, SetUserDisabled, SetUserRole};
 use crate::types::{AdminUser, AuthError, ListPage, Permission, Role};
@@ -20,7 +20,7 @@ pub fn AdminUsersPage() -> impl IntoView {
         move || {
             let query = query.read();
             let field = |name: &str| query.get(name).unwrap_or_default();
-            let page = field("page").parse::<i64>().unwrap_or(1);
+            let page = page_number(&query);
             (
                 field("q"),
                 field("role"),
@@ -66,13 +66,15 @@ fn UsersTable(
             {move || Suspend::new(async move {
                 match users.await {
                     Ok(list) if list.items.is_empty() => view! { <p class="empty">"No accounts match."</p> }.into_any(),
-                    Ok(list) => view! {
+                    Ok(list) => {
+                        let (page, pages) = (list.page, list.page_count());
+                        view! {
                         <p class="list-count" data-testid="user-count">{format!("{} accounts", list.total)}</p>
                         <div class="table-scroll">
                         <table class="admin-table">
                             <thead><tr><th>"Email"</th><th>"Since"</th><th>"Role"</th><th>"Access"</th></tr></thead>
                             <tbody>
-                                {list.items.clone().into_iter().map(|user| {
+                                {list.items.into_iter().map(|user| {
                                     let label = format!("Role of {}", user.email);
                                     let (toggle, toggle_label) = if user.disabled {
                                         ("false", format!("Enable {}", user.email))
@@ -109,9 +111,10 @@ fn UsersTable(
                             </tbody>
                         </table>
                         </div>
-                        <Pager page=list.page pages=list.page_count()/>
+                        <Pager page pages/>
+                        }
+                        .into_any()
                     }
-                    .into_any(),
                     Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                 }
             })}
